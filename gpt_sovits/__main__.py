@@ -1,0 +1,3 @@
+from gpt_sovits.cli import main
+
+raise SystemExit(main())
