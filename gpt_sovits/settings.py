@@ -1,0 +1,56 @@
+"""Every knob of one synthesis, in one typed, validated object.
+
+The defaults are the official web UI's, so the same request gives the same kind of result here as there.
+The UI sliders, the CLI flags and the HTTP API all build an `InferenceSettings`; nothing else carries knobs.
+"""
+
+from dataclasses import dataclass, fields
+
+from gpt_sovits.errors import GptSovitsError
+
+# Official cutting methods (see gpt_sovits.text.cutting): name -> what the UI shows.
+CUT_METHODS = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
+
+
+class SettingsError(GptSovitsError):
+    """A setting outside its allowed range."""
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    top_k: int = 15  # official web UI default (the function signature says 20, the UI wins)
+    top_p: float = 1.0
+    temperature: float = 1.0
+    repetition_penalty: float = 1.35
+    speed: float = 1.0
+    pause_seconds: float = 0.3  # silence appended after every sentence
+    noise_scale: float = 0.5  # SoVITS decode noise; the official callers always use 0.5
+    seed: int | None = None  # None: a fresh random seed, reported back in the result
+    cut_method: str = "cut1"  # official default: every 4 sentences
+
+    # (low, high) inclusive limits; the UI sliders use the same numbers.
+    LIMITS = {
+        "top_k": (1, 100),
+        "top_p": (0.05, 1.0),
+        "temperature": (0.05, 2.0),
+        "repetition_penalty": (1.0, 2.0),
+        "speed": (0.6, 1.65),
+        "pause_seconds": (0.0, 2.0),
+        "noise_scale": (0.0, 1.0),
+    }
+
+    def __post_init__(self):
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name in self.LIMITS:
+                low, high = self.LIMITS[field.name]
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise SettingsError(f"Setting '{field.name}' must be a number, got {value!r}.")
+                if not low <= value <= high:
+                    raise SettingsError(f"Setting '{field.name}' must be between {low} and {high}, got {value}.")
+        if self.top_k != int(self.top_k):
+            raise SettingsError(f"Setting 'top_k' must be a whole number, got {self.top_k}.")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
+            raise SettingsError(f"Setting 'seed' must be a non-negative whole number or empty, got {self.seed!r}.")
+        if self.cut_method not in CUT_METHODS:
+            raise SettingsError(f"Unknown cutting method {self.cut_method!r}; choose one of {', '.join(CUT_METHODS)}.")
