@@ -1,0 +1,195 @@
+"""Checks on what a user hands us, before any model runs.
+
+Each check either returns the (possibly cleaned) input plus plain-language notes, or raises a
+`gpt_sovits.errors` class whose message says what is wrong and what to do. The engine calls these, so the
+web UI, the CLI and the HTTP API all give the same answers.
+
+The official model was trained and tuned on 3-10 second reference clips; outside that range it tends to
+copy the reference into the output or stop early, so we refuse short clips and trim long ones.
+"""
+
+import re
+
+import numpy as np
+
+from gpt_sovits.errors import AudioError, TextError
+
+MIN_REFERENCE_SECONDS = 3.0
+MAX_REFERENCE_SECONDS = 10.0
+
+# One request is cut into sentences and synthesized piece by piece; 1000 characters is roughly 3-4 minutes of
+# Chinese speech (or about 1 minute of English), well beyond what one web request should take on a CPU.
+MAX_TARGET_CHARACTERS = 1000
+
+# Root-mean-square level below which a clip counts as silent: -60 dBFS, far below any usable recording.
+SILENCE_RMS = 1e-3
+# A clip is called clipped when more than this fraction of its samples sit at full scale.
+CLIPPED_FRACTION = 1e-3
+FULL_SCALE = 0.999
+
+# Plausible speaking rates, in syllables per second (a Chinese character is one syllable). Normal speech is
+# 3-7; the range is wide on purpose because a warning should only fire when the transcript clearly does not
+# belong to the clip (missing half the words, or the transcript of a different, longer recording).
+MIN_SYLLABLES_PER_SECOND = 1.0
+MAX_SYLLABLES_PER_SECOND = 9.0
+
+# Language modes this app speaks, per phone-symbol table ("v1" models, "v2" and every later model).
+# Both tables cover Chinese and English, which is all our text front end handles.
+LANGUAGE_NAMES = {
+    "all_zh": "Chinese",
+    "zh": "Chinese-English mix",
+    "en": "English",
+    "auto": "automatic (Chinese / English)",
+}
+LANGUAGES_BY_SYMBOL_VERSION = {
+    "v1": ("all_zh", "zh", "en", "auto"),
+    "v2": ("all_zh", "zh", "en", "auto"),
+}
+# Modes the official app has but this one does not (yet): named so the message can say so plainly.
+UNSUPPORTED_LANGUAGE_NAMES = {
+    "all_ja": "Japanese",
+    "ja": "Japanese-English mix",
+    "all_ko": "Korean",
+    "ko": "Korean-English mix",
+    "all_yue": "Cantonese",
+    "yue": "Cantonese-English mix",
+    "auto_yue": "automatic (Cantonese)",
+}
+
+
+def check_reference_audio(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, list[str]]:
+    """Refuse unusable reference clips; trim long ones to 3-10 s ending at a pause.
+
+    samples: float32 mono in [-1, 1]. Returns the samples to use and notes for the user (trimming, clipping).
+    """
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim != 1:
+        raise ValueError(f"check_reference_audio expects mono samples, got shape {samples.shape}")
+    if not np.all(np.isfinite(samples)):
+        raise AudioError("The reference audio contains invalid samples (NaN or infinity); please export it again.")
+
+    duration = len(samples) / sample_rate
+    if duration < MIN_REFERENCE_SECONDS:
+        raise AudioError(
+            f"The reference audio is {duration:.1f} s long; it must be at least {MIN_REFERENCE_SECONDS:g} s. "
+            f"Please use a clip of {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} seconds of clear speech."
+        )
+    if _rms(samples) < SILENCE_RMS:
+        raise AudioError(
+            "The reference audio is silent (or almost). Please use a clip in which the voice can be heard clearly."
+        )
+
+    notes = []
+    if duration > MAX_REFERENCE_SECONDS:
+        start, end = _speech_window(samples, sample_rate)
+        samples = samples[start:end]
+        notes.append(
+            f"The reference audio was {duration:.1f} s long; used {start / sample_rate:.1f}-{end / sample_rate:.1f} s "
+            f"({(end - start) / sample_rate:.1f} s, ending at a pause). For the best result, upload a "
+            f"{MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s clip and give exactly its transcript."
+        )
+
+    clipped_fraction = np.mean(np.abs(samples) >= FULL_SCALE)
+    if clipped_fraction > CLIPPED_FRACTION:
+        notes.append(
+            f"The reference audio is clipped ({clipped_fraction:.1%} of samples at full scale), so it sounds "
+            "distorted and the cloned voice may too. A quieter recording will work better."
+        )
+    return samples, notes
+
+
+def check_target_text(text: str) -> str:
+    """The text to speak, stripped. Raises TextError when it is empty, has nothing to say, or is too long."""
+    text = (text or "").strip()
+    if not text:
+        raise TextError("The text to synthesize is empty. Please type what the voice should say.")
+    if not any(character.isalnum() for character in text):
+        raise TextError("The text to synthesize has only punctuation or symbols. Please type words to speak.")
+    if len(text) > MAX_TARGET_CHARACTERS:
+        raise TextError(
+            f"The text to synthesize is {len(text)} characters long; the limit is {MAX_TARGET_CHARACTERS}. "
+            "Please split it into several shorter requests."
+        )
+    return text
+
+
+def check_reference_text(text: str, duration_seconds: float) -> list[str]:
+    """Warnings when the reference transcript is implausibly short or long for a clip of this duration.
+
+    An empty text means no-reference-text mode and gets no warning here.
+    """
+    syllables = estimate_syllables(text or "")
+    if syllables == 0 or duration_seconds <= 0:
+        return []
+    rate = syllables / duration_seconds
+    if rate < MIN_SYLLABLES_PER_SECOND:
+        return [
+            f"The reference text looks too short for a {duration_seconds:.1f} s clip (about {syllables} syllables). "
+            "It should be exactly what is said in the clip; a mismatched text makes the voice mumble or repeat. "
+            "If you do not know the words, leave the reference text empty."
+        ]
+    if rate > MAX_SYLLABLES_PER_SECOND:
+        return [
+            f"The reference text looks too long for a {duration_seconds:.1f} s clip (about {syllables} syllables). "
+            "It should be exactly what is said in the clip (after any trimming); a mismatched text makes the "
+            "output repeat parts of the reference. If you do not know the words, leave the reference text empty."
+        ]
+    return []
+
+
+def check_language(mode: str, symbol_version: str) -> None:
+    """Raise TextError when the loaded model (by its phone-symbol table) cannot speak `mode`."""
+    if mode in UNSUPPORTED_LANGUAGE_NAMES:
+        raise TextError(
+            f"{UNSUPPORTED_LANGUAGE_NAMES[mode]} ({mode!r}) is not supported by this app yet. "
+            f"Choose one of: {_language_list(LANGUAGE_NAMES)}."
+        )
+    if mode not in LANGUAGE_NAMES:
+        raise TextError(f"Unknown language {mode!r}. Choose one of: {_language_list(LANGUAGE_NAMES)}.")
+    supported = LANGUAGES_BY_SYMBOL_VERSION.get(symbol_version, ())
+    if mode not in supported:
+        raise TextError(
+            f"The loaded model ({symbol_version} symbols) cannot speak {LANGUAGE_NAMES[mode]} ({mode!r}). "
+            f"Choose one of: {_language_list({m: LANGUAGE_NAMES[m] for m in supported})}, or load another model."
+        )
+
+
+def estimate_syllables(text: str) -> int:
+    """Rough syllable count: one per CJK character, vowel groups per Latin word, one per digit."""
+    cjk = len(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", text))
+    digits = len(re.findall(r"[0-9]", text))
+    latin = sum(max(1, len(re.findall(r"[aeiouy]+", word))) for word in re.findall(r"[a-z']+", text.lower()))
+    return cjk + digits + latin
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+
+
+def _speech_window(samples: np.ndarray, sample_rate: int) -> tuple[int, int]:
+    """(start, end) sample indices of a 3-10 s window: from where speech begins to the quietest late point.
+
+    Energy is measured in 20 ms frames and smoothed over 100 ms, so a pause means a stretch of quiet, not one
+    zero crossing. Among the candidate end points, the latest one almost as quiet as the quietest is chosen,
+    so the window is as long as possible without cutting a word.
+    """
+    frame = sample_rate // 50  # 20 ms
+    frame_count = len(samples) // frame
+    frame_rms = np.sqrt(np.mean(np.square(samples[: frame_count * frame].reshape(frame_count, frame)), axis=1))
+    smoothed = np.convolve(frame_rms, np.ones(5) / 5, mode="same")  # 100 ms moving average
+
+    # Skip leading silence: speech begins at the first frame above 10 % of the loudest one, minus 100 ms.
+    loud = np.flatnonzero(frame_rms > 0.1 * frame_rms.max())
+    # Never start so late that less than the minimum is left.
+    start_frame = min(max(0, int(loud[0]) - 5), frame_count - int(MIN_REFERENCE_SECONDS * 50))
+
+    first_end = start_frame + int(MIN_REFERENCE_SECONDS * 50)
+    last_end = min(frame_count, start_frame + int(MAX_REFERENCE_SECONDS * 50))
+    candidates = smoothed[first_end - 1 : last_end]  # energy just before each possible end boundary
+    quiet_enough = candidates <= 1.5 * candidates.min() + 1e-4
+    end_frame = first_end + int(np.flatnonzero(quiet_enough)[-1])
+    return start_frame * frame, end_frame * frame
+
+
+def _language_list(names: dict[str, str]) -> str:
+    return ", ".join(f"{mode} ({name})" for mode, name in names.items())
