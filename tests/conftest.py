@@ -1,0 +1,99 @@
+"""Shared test fixtures: the rebuilt tiny checkpoints and the parity vector cases.
+
+Vector cases live in tests/data/vectors/ (<case>.npz + <case>.json sidecar). More cases can be added without
+touching the repository by pointing GPT_SOVITS_EXTRA_VECTORS at a directory of the same layout; if that directory
+has tiny_ckpt/recipe.json(.gz) beside the cases, its cases use weights rebuilt from that recipe, otherwise the
+repository's recipe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tiny_weights import DEFAULT_RECIPE_DIR, tiny_checkpoints_dir
+
+TESTS_DIR = Path(__file__).resolve().parent
+PUBLIC_VECTORS_DIR = TESTS_DIR / "data" / "vectors"
+EXTRA_VECTORS_ENV = "GPT_SOVITS_EXTRA_VECTORS"
+
+
+@dataclass(frozen=True)
+class VectorCase:
+    """One recorded run of the official pipeline: where its files are and which tiny weights it needs."""
+
+    name: str
+    sidecar_path: Path  # <case>.json: inputs, settings, stop reason, array list
+    arrays_path: Path  # <case>.npz: every intermediate array
+    recipe_dir: Path  # tiny_ckpt directory whose recipe rebuilds the weights this case was made with
+    source: str  # "public" or "extra"
+
+    def load(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return load_case(self)
+
+
+def _cases_in(directory: Path, source: str, recipe_dir: Path) -> list[VectorCase]:
+    cases = []
+    for sidecar_path in sorted(directory.glob("*.json")):
+        arrays_path = sidecar_path.with_suffix(".npz")
+        if arrays_path.is_file():
+            cases.append(VectorCase(sidecar_path.stem, sidecar_path, arrays_path, recipe_dir, source))
+    return cases
+
+
+def _has_recipe(directory: Path) -> bool:
+    return (directory / "recipe.json").is_file() or (directory / "recipe.json.gz").is_file()
+
+
+@lru_cache(maxsize=None)
+def _all_cases() -> tuple[VectorCase, ...]:
+    cases = _cases_in(PUBLIC_VECTORS_DIR, "public", DEFAULT_RECIPE_DIR)
+    extra_dir = os.environ.get(EXTRA_VECTORS_ENV)
+    if extra_dir:
+        extra_dir = Path(extra_dir)
+        if not extra_dir.is_dir():
+            raise pytest.UsageError(f"{EXTRA_VECTORS_ENV}={extra_dir} is not a directory")
+        own_recipe = extra_dir / "tiny_ckpt"
+        recipe_dir = own_recipe if _has_recipe(own_recipe) else DEFAULT_RECIPE_DIR
+        public_names = {c.name for c in cases}
+        for case in _cases_in(extra_dir, "extra", recipe_dir):
+            # keep names unique in test ids even if an extra case shares a public case's name
+            name = case.name if case.name not in public_names else f"extra-{case.name}"
+            cases.append(VectorCase(name, case.sidecar_path, case.arrays_path, recipe_dir, "extra"))
+    return tuple(cases)
+
+
+def vector_cases() -> list[VectorCase]:
+    """Every parity case: the repository's, plus those in $GPT_SOVITS_EXTRA_VECTORS when set."""
+    return list(_all_cases())
+
+
+@lru_cache(maxsize=4)
+def _load_cached(case: VectorCase) -> tuple[dict, dict[str, np.ndarray]]:
+    sidecar = json.loads(case.sidecar_path.read_text(encoding="utf-8"))
+    with np.load(case.arrays_path) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    return sidecar, arrays
+
+
+def load_case(case: VectorCase) -> tuple[dict, dict[str, np.ndarray]]:
+    """(sidecar dict, {array name: numpy array}) of one case. Cached; treat the result as read-only."""
+    return _load_cached(case)
+
+
+def tiny_checkpoints_for(case: VectorCase) -> Path:
+    """The rebuilt tiny checkpoint set a case was recorded with (built on first use, then cached on disk)."""
+    return tiny_checkpoints_dir(case.recipe_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints() -> Path:
+    """Directory of the full tiny set: v1|v2|v2ProPlus/{t2s.ckpt,sovits.pth}, hubert/, bert/,
+    sv/pretrained_eres2netv2w24s4ep4.ckpt (random weights; built from tests/data/tiny_ckpt on first use)."""
+    return tiny_checkpoints_dir(DEFAULT_RECIPE_DIR)
