@@ -1,0 +1,393 @@
+"""Safe reading of official GPT-SoVITS model files, and version detection.
+
+Two kinds of file exist:
+
+* T2S ("GPT") `.ckpt`: `{"weight": {"model.<name>": fp16 tensor}, "config": dict (the s1 YAML), "info": str}`.
+* SoVITS `.pth`: `{"weight": {name: fp16 tensor}, "config": utils.HParams or dict, "info": str}`.
+
+Both are `torch.save` zip archives. Some SoVITS files replace the first two bytes of the archive (`PK`) by a
+version tag: `05` = v2Pro, `06` = v2ProPlus, `03`/`04` = v3/v4 LoRA (`00`-`02` are legacy tags no current writer
+uses). We swap the tag back to `PK` in memory and read the archive from there.
+
+Safety: a pickle can run any code on load, and model files are downloaded from strangers. We only ever load
+with `torch.load(weights_only=True)`, which refuses every global outside torch's tensor-rebuilding allowlist;
+the one extra class official files need, `utils.HParams` (the SoVITS training config), is mapped to a stand-in
+that can only hold attributes. A file that names any other global is refused, and nothing in it runs.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from gpt_sovits.errors import CheckpointError, UnsupportedModelError
+
+T2S_KEY_PREFIX = "model."  # every T2S weight name starts with this (the Lightning wrapper's attribute)
+SEMANTIC_FRAMES_PER_SECOND = 50  # upstream's `hz`: early_stop_num = 50 * data.max_sec
+
+# First two bytes of a model file -> what upstream's `my_save2` meant by them. `PK` is a plain zip archive.
+HEADER_TAGS = {
+    b"00": "v1",
+    b"01": "v2",
+    b"02": "v3",
+    b"03": "v3 LoRA",
+    b"04": "v4 LoRA",
+    b"05": "v2Pro",
+    b"06": "v2ProPlus",
+}
+UNSUPPORTED_TAGS = {b"02", b"03", b"04"}
+PICKLE_PROTOCOL_2_START = b"\x80\x02"  # torch's legacy (pre-zip) format is a bare pickle stream
+
+V1_SYMBOL_COUNT = 322  # rows of enc_p.text_embedding in a v1 SoVITS model (v2 symbol table: 732)
+PRO_PLUS_DECODER_CHANNELS = 768  # dec.conv_pre output channels of the official v2ProPlus (v2Pro: 512)
+SOVITS_V3_V4_PREFIXES = ("cfm.", "bridge.", "wns1.")  # modules only the v3/v4 synthesizer has
+SOVITS_PREFIXES = ("enc_p.", "dec.", "flow.", "ref_enc.", "quantizer.", "ssl_proj.", "enc_q.") + SOVITS_V3_V4_PREFIXES
+
+
+class _HParamsStandIn:
+    """Takes the place of upstream's `utils.HParams` while unpickling: it only receives attributes.
+
+    The pickle creates it with no arguments and then sets its `__dict__`; we turn it into a plain dict at once.
+    """
+
+
+@dataclass(frozen=True)
+class T2SConfig:
+    embedding_dim: int
+    hidden_dim: int
+    num_heads: int
+    num_layers: int
+    vocab_size: int  # semantic codes + EOS (1025)
+    phoneme_vocab_size: int  # 512 for v1 models, 732 after
+    eos_id: int  # always vocab_size - 1
+    early_stop_num: int  # stop after this many generated tokens (50 * data.max_sec)
+
+    @property
+    def symbol_version(self) -> str:
+        """The phone table this model reads: v1 models have too few rows for the v2 table's 732 symbols."""
+        return "v2" if self.phoneme_vocab_size >= 732 else "v1"
+
+
+@dataclass
+class T2SCheckpoint:
+    path: Path
+    config: T2SConfig
+    state_dict: dict[str, torch.Tensor]  # as stored (fp16), without the "model." prefix
+    info: str
+
+
+@dataclass
+class SoVITSCheckpoint:
+    path: Path
+    model_version: str  # "v1" | "v2" | "v2Pro" | "v2ProPlus"
+    symbol_version: str  # "v1" | "v2": which phone table the text front end must use
+    hparams: dict  # the training config as a plain nested dict; hparams["model"]["version"] = model_version
+    state_dict: dict[str, torch.Tensor]  # as stored (fp16)
+    info: str
+
+
+@dataclass(frozen=True)
+class ModelFileInfo:
+    path: Path
+    kind: str  # "t2s" | "sovits"
+    model_version: str | None  # SoVITS version; None for T2S files, whose layout does not depend on it
+    symbol_version: str  # "v1" | "v2"
+    info: str  # the file's own note, e.g. "GPT-e15" or "8epoch_96iteration"
+    size_bytes: int
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def load_t2s_checkpoint(path: str | Path) -> T2SCheckpoint:
+    """Read a T2S (GPT) `.ckpt` file; raises CheckpointError if it is not a complete, usable one."""
+    path = Path(path)
+    return _t2s_checkpoint(path, *_read_model_file(path))
+
+
+def load_sovits_checkpoint(path: str | Path) -> SoVITSCheckpoint:
+    """Read a SoVITS `.pth` file and detect its version from its tensors (and header tag, for v2Pro/v2ProPlus).
+
+    Only the tensors that decide the version are checked here; `require_tensors` checks the rest when the
+    synthesizer is built.
+    """
+    path = Path(path)
+    return _sovits_checkpoint(path, *_read_model_file(path))
+
+
+def inspect_model_file(path: str | Path) -> ModelFileInfo:
+    """What kind of model a file holds, for the UI's model lists. Raises CheckpointError for unusable files."""
+    path = Path(path)
+    contents = _read_model_file(path)
+    size_bytes = path.stat().st_size
+    if _kind_of(contents[1]) == "t2s":
+        t2s = _t2s_checkpoint(path, *contents)
+        return ModelFileInfo(path, "t2s", None, t2s.config.symbol_version, t2s.info, size_bytes)
+    sovits = _sovits_checkpoint(path, *contents)
+    return ModelFileInfo(path, "sovits", sovits.model_version, sovits.symbol_version, sovits.info, size_bytes)
+
+
+def require_tensors(
+    checkpoint: T2SCheckpoint | SoVITSCheckpoint,
+    expected: Mapping[str, tuple[int, ...] | None] | Iterable[str],
+) -> None:
+    """Raise CheckpointError unless the state dict holds every named tensor (with the given shape, where given).
+
+    `expected` is a list of names, or a mapping name -> shape (None = any shape).
+    """
+    _require(checkpoint.path, checkpoint.state_dict, expected)
+
+
+def check_compatible(t2s: T2SCheckpoint, sovits: SoVITSCheckpoint) -> None:
+    """A v1 GPT model cannot read the v2 phone table that v2+ SoVITS models use (its phone embedding is too small)."""
+    if t2s.config.symbol_version == "v1" and sovits.symbol_version == "v2":
+        raise CheckpointError(
+            f"GPT model '{t2s.path.name}' is a v1 model, but SoVITS model '{sovits.path.name}' is "
+            f"{sovits.model_version}. Pick a v1 SoVITS model, or a GPT model made for v2 and later."
+        )
+
+
+def t2s_tensor_shapes(config: T2SConfig) -> dict[str, tuple[int, ...]]:
+    """Every tensor a T2S model needs (names without the "model." prefix) and its shape."""
+    d = config.hidden_dim
+    shapes = {
+        "bert_proj.weight": (d, 1024),  # BERT feature width is fixed by the official BERT model
+        "bert_proj.bias": (d,),
+        "ar_text_embedding.word_embeddings.weight": (config.phoneme_vocab_size, d),
+        "ar_text_position.alpha": (1,),
+        "ar_audio_embedding.word_embeddings.weight": (config.vocab_size, d),
+        "ar_audio_position.alpha": (1,),
+        "ar_predict_layer.weight": (config.vocab_size, d),
+    }
+    for i in range(config.num_layers):
+        layer = f"h.layers.{i}."
+        shapes |= {
+            layer + "self_attn.in_proj_weight": (3 * d, d),
+            layer + "self_attn.in_proj_bias": (3 * d,),
+            layer + "self_attn.out_proj.weight": (d, d),
+            layer + "self_attn.out_proj.bias": (d,),
+            layer + "linear1.weight": (4 * d, d),  # FFN width is 4 * hidden upstream, whatever the config says
+            layer + "linear1.bias": (4 * d,),
+            layer + "linear2.weight": (d, 4 * d),
+            layer + "linear2.bias": (d,),
+            layer + "norm1.weight": (d,),
+            layer + "norm1.bias": (d,),
+            layer + "norm2.weight": (d,),
+            layer + "norm2.bias": (d,),
+        }
+    return shapes
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# From file contents to checkpoints
+
+
+def _t2s_checkpoint(path: Path, header: bytes, weights: dict, config, info: str) -> T2SCheckpoint:
+    kind = _kind_of(weights)
+    if kind == "sovits":
+        raise CheckpointError(
+            f"'{path.name}' is a SoVITS model, not a GPT (T2S) model. Choose it in the SoVITS model list, "
+            "and pick a GPT .ckpt file (from a GPT_weights folder) here."
+        )
+    if kind != "t2s":
+        raise _not_a_model(path, "its tensors are not those of a GPT-SoVITS model")
+    state_dict = {name.removeprefix(T2S_KEY_PREFIX): tensor for name, tensor in weights.items()}
+    t2s_config = _t2s_config(path, config)
+    _require(path, state_dict, t2s_tensor_shapes(t2s_config))
+    return T2SCheckpoint(path, t2s_config, state_dict, info)
+
+
+def _sovits_checkpoint(path: Path, header: bytes, weights: dict, config, info: str) -> SoVITSCheckpoint:
+    kind = _kind_of(weights)
+    if kind == "t2s":
+        raise CheckpointError(
+            f"'{path.name}' is a GPT (T2S) model, not a SoVITS model. Choose it in the GPT model list, "
+            "and pick a SoVITS .pth file (from a SoVITS_weights folder) here."
+        )
+    if kind != "sovits":
+        raise _not_a_model(path, "its tensors are not those of a GPT-SoVITS model")
+    if any(name.startswith(SOVITS_V3_V4_PREFIXES) for name in weights):
+        raise _unsupported(path, "v3/v4")
+    if not (isinstance(config, dict) and isinstance(config.get("model"), dict) and isinstance(config.get("data"), dict)):
+        raise CheckpointError(
+            f"'{path.name}' has no usable training config (its 'config' needs 'model' and 'data' sections). "
+            "Use a SoVITS file written by GPT-SoVITS training."
+        )
+    _require(path, weights, ["enc_p.text_embedding.weight", "dec.conv_pre.weight"])
+
+    text_symbols = weights["enc_p.text_embedding.weight"].shape[0]
+    symbol_version = "v1" if text_symbols == V1_SYMBOL_COUNT else "v2"
+    model_version = symbol_version
+    if header in (b"05", b"06") or "sv_emb.weight" in weights:
+        # The Pro models add a speaker-verification branch; upstream knows them only by the header tag. A
+        # plain zip with that branch (re-saved by another tool) is told apart by the wider ProPlus decoder.
+        _require(path, weights, ["sv_emb.weight", "ge_to512.weight", "prelu.weight"])
+        if header in (b"05", b"06"):
+            model_version = HEADER_TAGS[header]
+        elif weights["dec.conv_pre.weight"].shape[0] == PRO_PLUS_DECODER_CHANNELS:
+            model_version = "v2ProPlus"
+        else:
+            model_version = "v2Pro"
+        symbol_version = "v2"
+    config["model"]["version"] = model_version  # upstream overwrites the stored value the same way
+    return SoVITSCheckpoint(path, model_version, symbol_version, config, weights, info)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading the container
+
+
+def _require(path: Path, state_dict: dict, expected: Mapping[str, tuple[int, ...] | None] | Iterable[str]) -> None:
+    shapes = expected if isinstance(expected, Mapping) else dict.fromkeys(expected)
+    missing = [name for name in shapes if name not in state_dict]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise CheckpointError(
+            f"'{path.name}' is incomplete: {len(missing)} tensor(s) the model needs are missing ({shown}). "
+            "The file may be damaged or come from an incompatible program; use the file as GPT-SoVITS saved it."
+        )
+    for name, shape in shapes.items():
+        if shape is not None and tuple(state_dict[name].shape) != tuple(shape):
+            raise CheckpointError(
+                f"'{path.name}' does not match its own config: tensor '{name}' has shape "
+                f"{tuple(state_dict[name].shape)}, expected {tuple(shape)}. The file may be damaged."
+            )
+
+
+def _read_header(path: Path) -> bytes:
+    if not path.is_file():
+        raise CheckpointError(f"Model file '{path}' does not exist or is not a file.")
+    with path.open("rb") as file:
+        return file.read(2)
+
+
+def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object, str]:
+    """Load a model file safely and return (header bytes, weights, config as plain data, info)."""
+    header = _read_header(path)
+    if header in UNSUPPORTED_TAGS:
+        raise _unsupported(path, HEADER_TAGS[header])  # refused before reading: no need to load 100s of MB
+    if header == b"PK":
+        source = path  # plain zip: memory-mapped below, so tensors are only read when used
+    elif header in HEADER_TAGS:
+        data = bytearray(path.read_bytes())
+        data[:2] = b"PK"
+        source = io.BytesIO(bytes(data))
+    elif header == PICKLE_PROTOCOL_2_START:
+        source = path  # torch's legacy (pre-zip) format; the same safe unpickler reads it
+    else:
+        raise _not_a_model(path, "it is not a PyTorch archive")
+
+    try:
+        with torch.serialization.safe_globals([(_HParamsStandIn, "utils.HParams")]):
+            top = torch.load(source, map_location="cpu", weights_only=True, mmap=header == b"PK")
+    except pickle.UnpicklingError as error:
+        offending = _disallowed_global(str(error))
+        if offending:
+            raise CheckpointError(
+                f"'{path.name}' was refused: besides model weights it contains Python code or objects ({offending}) "
+                "that could run arbitrary commands when opened. Use an official GPT-SoVITS model file."
+            ) from None
+        raise _damaged(path, header) from error
+    except Exception as error:  # the zip reader and unpickler raise many types for damaged data
+        raise _damaged(path, header) from error
+
+    if not isinstance(top, dict) or "weight" not in top:
+        raise _not_a_model(
+            path,
+            "it holds no 'weight' entry (other PyTorch files, and training checkpoints from logs/ folders, are not "
+            "model files; GPT-SoVITS saves those in its GPT_weights* and SoVITS_weights* folders)",
+        )
+    weights = top["weight"]
+    if not isinstance(weights, dict) or not weights or not all(isinstance(t, torch.Tensor) for t in weights.values()):
+        raise _not_a_model(path, "its 'weight' entry is not a set of tensors")
+    if "lora_rank" in top:
+        raise _unsupported(path, "LoRA")
+    return header, dict(weights), _as_plain_data(top.get("config")), str(top.get("info", ""))
+
+
+def _as_plain_data(value):
+    """Turn unpickled `utils.HParams` stand-ins (nested) into plain dicts."""
+    if isinstance(value, _HParamsStandIn):
+        value = vars(value)
+    if isinstance(value, dict):
+        return {key: _as_plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_plain_data(item) for item in value)
+    return value
+
+
+def _disallowed_global(message: str) -> str | None:
+    """Name of the global torch's safe unpickler refused, or None if the error was about something else."""
+    match = re.search(r"GLOBAL (\S+) was not an allowed global", message)
+    if match:
+        return match.group(1)
+    match = re.search(r"(unrecognized function \S+|Can only (?:create|build) .*? but got \S+)", message)
+    return match.group(1) if match else None
+
+
+def _kind_of(weights: dict[str, torch.Tensor]) -> str:
+    if all(name.startswith(T2S_KEY_PREFIX) for name in weights):
+        return "t2s"
+    if any(name.startswith(SOVITS_PREFIXES) for name in weights):
+        return "sovits"
+    return "unknown"
+
+
+def _t2s_config(path: Path, config) -> T2SConfig:
+    try:
+        model, data = config["model"], config["data"]
+        t2s_config = T2SConfig(
+            embedding_dim=int(model["embedding_dim"]),
+            hidden_dim=int(model["hidden_dim"]),
+            num_heads=int(model["head"]),
+            num_layers=int(model["n_layer"]),
+            vocab_size=int(model["vocab_size"]),
+            phoneme_vocab_size=int(model["phoneme_vocab_size"]),
+            eos_id=int(model["EOS"]),
+            early_stop_num=SEMANTIC_FRAMES_PER_SECOND * int(data["max_sec"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(
+            f"'{path.name}' has no usable GPT config (missing or invalid field {error}). "
+            "Use a GPT .ckpt file written by GPT-SoVITS training."
+        ) from None
+    if (
+        t2s_config.embedding_dim != t2s_config.hidden_dim
+        or t2s_config.eos_id != t2s_config.vocab_size - 1
+        or t2s_config.hidden_dim % t2s_config.num_heads
+    ):
+        raise CheckpointError(
+            f"'{path.name}' has a GPT config this app cannot run (embedding_dim must equal hidden_dim, EOS must be "
+            "the last vocabulary entry, and hidden_dim must divide into the heads)."
+        )
+    return t2s_config
+
+
+def _not_a_model(path: Path, reason: str) -> CheckpointError:
+    return CheckpointError(
+        f"'{path.name}' is not a GPT-SoVITS model file: {reason}. "
+        "Choose a GPT .ckpt file or a SoVITS .pth file saved by GPT-SoVITS."
+    )
+
+
+def _damaged(path: Path, header: bytes) -> CheckpointError:
+    if header == b"PK" or header in HEADER_TAGS:
+        return CheckpointError(
+            f"'{path.name}' looks like a model file but cannot be read: it is probably truncated or damaged "
+            "(an interrupted download or copy). Download or copy it again."
+        )
+    return _not_a_model(path, "it could not be read as a PyTorch checkpoint")
+
+
+def _unsupported(path: Path, kind: str) -> UnsupportedModelError:
+    return UnsupportedModelError(
+        f"'{path.name}' is a GPT-SoVITS {kind} model, which is not supported yet. "
+        "Use a v1, v2, v2Pro or v2ProPlus SoVITS model."
+    )
