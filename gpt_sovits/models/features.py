@@ -1,0 +1,145 @@
+"""The two pretrained feature models GPT-SoVITS borrows from Hugging Face, run from local directories.
+
+* `HubertEncoder`: chinese-hubert-base. Reference audio at 16 kHz -> content features, 768 per 20 ms frame.
+  The SoVITS quantizer turns them into the prompt's semantic tokens.
+* `BertEncoder`: chinese-roberta-wwm-ext-large. Normalised Chinese text -> one 1024-d feature per phone,
+  which the text-to-semantic model reads next to the phone ids.
+
+Both run in float32 with PyTorch's SDPA attention: at one thread that reproduces the official outputs bit for
+bit (eager attention differs in the last bits). Nothing is ever downloaded: `local_files_only=True`.
+"""
+
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, HubertModel
+
+from gpt_sovits.errors import AudioError, CheckpointError, TextError
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+HUBERT_RECEPTIVE_FIELD = 400  # samples the convolutional front end needs for its first frame
+
+
+def _check_model_dir(model_dir, what: str, expected_model_type: str, other_files: tuple[tuple[str, ...], ...]) -> Path:
+    """Fail early, naming the directory and the files it must hold, instead of deep inside `transformers`.
+
+    `other_files` is a list of alternatives: at least one file of each tuple must exist.
+    """
+    model_dir = Path(model_dir)
+    required = (("config.json",), WEIGHT_FILES, *other_files)
+    expected = ", ".join(" or ".join(choice) for choice in required)
+    if not model_dir.is_dir():
+        raise CheckpointError(f"The {what} model directory {model_dir} does not exist; it must contain {expected}.")
+    missing = [" or ".join(choice) for choice in required if not any((model_dir / name).is_file() for name in choice)]
+    if missing:
+        raise CheckpointError(
+            f"The {what} model directory {model_dir} is incomplete: missing {', '.join(missing)} "
+            f"(expected {expected})."
+        )
+    try:
+        model_type = AutoConfig.from_pretrained(model_dir, local_files_only=True).model_type
+    except Exception as error:  # any unreadable config is the user's file, not our bug
+        raise CheckpointError(f"Cannot read {model_dir / 'config.json'} for the {what} model: {error}") from error
+    if model_type != expected_model_type:
+        raise CheckpointError(
+            f"{model_dir} holds a '{model_type}' model, but the {what} model must be '{expected_model_type}'."
+        )
+    return model_dir
+
+
+def _load_pretrained(model_class, model_dir: Path, what: str):
+    """`from_pretrained` that refuses a weight file with missing tensors (transformers would fill them randomly)."""
+    try:
+        model, loading_info = model_class.from_pretrained(
+            model_dir,
+            local_files_only=True,
+            dtype=torch.float32,  # the published HuBERT file is float16; upstream runs it in float32 on CPU
+            attn_implementation="sdpa",
+            output_loading_info=True,
+        )
+    except Exception as error:  # truncated / foreign weight files raise many different types
+        raise CheckpointError(f"Cannot load the {what} model from {model_dir}: {error}") from error
+    if loading_info["missing_keys"]:
+        missing = sorted(loading_info["missing_keys"])
+        raise CheckpointError(
+            f"The {what} weights in {model_dir} are missing {len(missing)} tensors "
+            f"(for example {', '.join(missing[:3])}); this is not a {what} checkpoint."
+        )
+    return model.eval()
+
+
+class HubertEncoder:
+    """chinese-hubert-base: 16 kHz waveform -> last hidden state, one 768-d row per 320 samples."""
+
+    def __init__(self, model_dir):
+        model_dir = _check_model_dir(model_dir, "HuBERT", "hubert", other_files=())
+        self.model: HubertModel = _load_pretrained(HubertModel, model_dir, "HuBERT")
+
+    @torch.inference_mode()
+    def __call__(self, wav16k: Tensor) -> Tensor:
+        """wav16k: float [N] in [-1, 1], already padded by the caller -> [F, 768], F = (N - 80) // 320.
+
+        The model is called on the raw waveform, without the feature extractor's zero-mean/unit-variance
+        normalisation, exactly as the official inference code does.
+        """
+        if wav16k.dim() != 1 or wav16k.numel() < HUBERT_RECEPTIVE_FIELD:
+            raise AudioError(
+                f"HuBERT needs a mono 16 kHz waveform of at least {HUBERT_RECEPTIVE_FIELD} samples, "
+                f"got shape {tuple(wav16k.shape)}."
+            )
+        waveform = wav16k.to(torch.float32)[None]  # [1, N]
+        return self.model(waveform).last_hidden_state[0]
+
+
+class BertEncoder:
+    """chinese-roberta-wwm-ext-large: normalised Chinese text -> [1024, phones] features.
+
+    The official code asks for every hidden state and keeps `hidden_states[-3]`, the output of the third-last
+    layer. The last two layers (and the masked-LM head) therefore never influence the result, so they are
+    dropped at load: 22 of 24 layers run, with identical numbers.
+    """
+
+    def __init__(self, model_dir):
+        model_dir = _check_model_dir(
+            model_dir, "BERT", "bert", other_files=(("tokenizer.json", "vocab.txt"),)
+        )
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        except Exception as error:
+            raise CheckpointError(f"Cannot load the BERT tokenizer from {model_dir}: {error}") from error
+        masked_lm = _load_pretrained(AutoModelForMaskedLM, model_dir, "BERT")
+        self.bert = masked_lm.bert  # the encoder without the masked-LM head
+        num_layers = len(self.bert.encoder.layer)
+        if num_layers < 3:
+            raise CheckpointError(f"The BERT model in {model_dir} has {num_layers} layers; at least 3 are needed.")
+        del self.bert.encoder.layer[num_layers - 2 :]  # its last_hidden_state is now hidden_states[-3]
+        self.max_characters = self.bert.config.max_position_embeddings - 2  # room for [CLS] and [SEP]
+
+    def token_ids(self, text: str) -> Tensor:
+        """LongTensor [tokens]: [CLS] + one id per character (for Chinese text) + [SEP]."""
+        return self.tokenizer(text, return_tensors="pt")["input_ids"][0]
+
+    @torch.inference_mode()
+    def encode(self, normalized_text: str, word2ph: list[int]) -> Tensor:
+        """[1024, sum(word2ph)]: the feature of character i, repeated once for each of its word2ph[i] phones."""
+        if len(word2ph) != len(normalized_text):
+            raise TextError(
+                f"Internal text mismatch: {len(normalized_text)} characters in {normalized_text!r} "
+                f"but {len(word2ph)} phone counts."
+            )
+        if len(normalized_text) > self.max_characters:
+            raise TextError(
+                f"A Chinese sentence of {len(normalized_text)} characters is too long for BERT "
+                f"(at most {self.max_characters}); cut the text into shorter sentences."
+            )
+        token_ids = self.token_ids(normalized_text)
+        if len(token_ids) != len(normalized_text) + 2:
+            raise TextError(
+                f"The BERT tokenizer split {normalized_text!r} into {len(token_ids) - 2} tokens instead of one "
+                f"per character, so its features cannot be matched to the phones."
+            )
+        hidden = self.bert(input_ids=token_ids[None]).last_hidden_state[0]  # [tokens, 1024]
+        per_character = hidden[1:-1]  # drop [CLS] and [SEP]
+        per_phone = per_character.repeat_interleave(torch.tensor(word2ph), dim=0)  # [phones, 1024]
+        return per_phone.T
