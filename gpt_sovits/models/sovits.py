@@ -1,0 +1,330 @@
+"""SoVITS synthesizer, inference only (official v1, v2, v2Pro and v2ProPlus models).
+
+Semantic codes (25 Hz, from the T2S model) + the target's phone ids + a timbre vector -> 32 kHz waveform:
+
+    ge        = MelStyleEncoder(reference spectrogram)                       timbre, [1, gin, 1]
+                (v2Pro: PReLU(ge + Linear(speaker embedding)))
+    content   = codebook[codes], repeated x2 in time                         [1, 768, 2T]   (50 Hz)
+    m, logs   = TextEncoder(content, phones, ge)                             prior of the latent
+    z_p       = m + noise * exp(logs) * noise_scale
+    z         = Flow^-1(z_p, ge)
+    waveform  = HiFiGAN(z, ge)                                               [2T * 640] samples at 32 kHz
+
+The same model also turns the reference's HuBERT features into prompt codes for the T2S model
+(`extract_prompt_codes`). Module attribute names follow the official checkpoint (enc_p, ref_enc, flow, dec, ...)
+so weights load by name; `prepare_state_dict` folds the weight norms and does the few renames.
+"""
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gpt_sovits.errors import CheckpointError, UnsupportedModelError
+from gpt_sovits.models.sovits_layers import (
+    MRTE,
+    HiFiGANGenerator,
+    MelStyleEncoder,
+    ResidualCouplingFlow,
+    TransformerEncoder,
+)
+
+SSL_DIM = 768  # HuBERT feature width; hard-wired in the official design
+CODEBOOK_SIZE = 1024
+SPEAKER_EMBEDDING_DIM = 20480  # ERes2NetV2 output consumed by v2Pro / v2ProPlus
+MRTE_CONDITION_DIM = 512  # width of the timbre vector the text encoder's MRTE adds
+REFERENCE_BINS_V2 = 704  # v2+ timbre encoder reads only the lowest 704 of the 1025 spectrogram bins
+PRO_VERSIONS = ("v2Pro", "v2ProPlus")
+SUPPORTED_VERSIONS = ("v1", "v2") + PRO_VERSIONS
+
+
+@dataclass(frozen=True)
+class SoVITSConfig:
+    model_version: str  # "v1" | "v2" | "v2Pro" | "v2ProPlus"
+    symbol_version: str  # "v1" | "v2": the phone table of enc_p.text_embedding
+    num_symbols: int  # 322 (v1) or 732 (v2)
+    sample_rate: int  # output rate, 32000 for every supported version
+    spectrogram_bins: int  # filter_length // 2 + 1 = 1025
+    inter_channels: int  # latent width (192 in official models)
+    hidden_channels: int  # text encoder width; must be 192 (MRTE is fixed at 192)
+    filter_channels: int
+    n_heads: int
+    n_layers: int
+    kernel_size: int
+    gin_channels: int  # timbre vector width: 512 (v1/v2), 1024 (Pro)
+    upsample_rates: tuple[int, ...]
+    upsample_kernel_sizes: tuple[int, ...]
+    upsample_initial_channel: int
+    resblock_kernel_sizes: tuple[int, ...]
+    resblock_dilation_sizes: tuple[tuple[int, ...], ...]
+
+    @property
+    def is_pro(self) -> bool:
+        return self.model_version in PRO_VERSIONS
+
+    @classmethod
+    def from_checkpoint(cls, ckpt) -> "SoVITSConfig":
+        """Read the config from a SoVITSCheckpoint (duck-typed: path, model_version, symbol_version, hparams, state_dict)."""
+        name = getattr(ckpt.path, "name", str(ckpt.path))
+        if ckpt.model_version not in SUPPORTED_VERSIONS:
+            raise UnsupportedModelError(
+                f"SoVITS model '{name}' is version {ckpt.model_version}; supported: {', '.join(SUPPORTED_VERSIONS)}."
+            )
+        try:
+            model, data = ckpt.hparams["model"], ckpt.hparams["data"]
+            if str(model.get("resblock", "1")) != "1":
+                raise UnsupportedModelError(f"SoVITS model '{name}' uses resblock type {model['resblock']!r}; only '1' is supported.")
+            config = cls(
+                model_version=ckpt.model_version,
+                symbol_version=ckpt.symbol_version,
+                num_symbols=int(ckpt.state_dict["enc_p.text_embedding.weight"].shape[0]),
+                sample_rate=int(data["sampling_rate"]),
+                spectrogram_bins=int(data["filter_length"]) // 2 + 1,
+                inter_channels=int(model["inter_channels"]),
+                hidden_channels=int(model["hidden_channels"]),
+                filter_channels=int(model["filter_channels"]),
+                n_heads=int(model["n_heads"]),
+                n_layers=int(model["n_layers"]),
+                kernel_size=int(model["kernel_size"]),
+                gin_channels=int(model["gin_channels"]),
+                upsample_rates=tuple(int(r) for r in model["upsample_rates"]),
+                upsample_kernel_sizes=tuple(int(k) for k in model["upsample_kernel_sizes"]),
+                upsample_initial_channel=int(model["upsample_initial_channel"]),
+                resblock_kernel_sizes=tuple(int(k) for k in model["resblock_kernel_sizes"]),
+                resblock_dilation_sizes=tuple(tuple(int(d) for d in ds) for ds in model["resblock_dilation_sizes"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"SoVITS model '{name}' has an incomplete or invalid config ({error!r}).") from None
+        if config.kernel_size % 2 != 1 or config.hidden_channels % config.n_heads != 0:
+            raise CheckpointError(f"SoVITS model '{name}' has an invalid config (kernel_size must be odd, heads divide width).")
+        return config
+
+
+class TextEncoder(nn.Module):
+    """Content (quantized HuBERT codes at 50 Hz) + target phones + timbre -> prior mean and log-std per frame."""
+
+    def __init__(self, config: SoVITSConfig):
+        super().__init__()
+        c = config.hidden_channels
+        layers = (config.filter_channels, config.n_heads)
+        self.ssl_proj = nn.Conv1d(SSL_DIM, c, 1)
+        self.encoder_ssl = TransformerEncoder(c, *layers, config.n_layers // 2, config.kernel_size)
+        self.text_embedding = nn.Embedding(config.num_symbols, c)
+        self.encoder_text = TransformerEncoder(c, *layers, config.n_layers, config.kernel_size)
+        self.mrte = MRTE(c)
+        self.encoder2 = TransformerEncoder(c, *layers, config.n_layers // 2, config.kernel_size)
+        self.proj = nn.Conv1d(c, 2 * config.inter_channels, 1)
+
+    def forward(self, content, phone_ids, ge, speed: float):
+        """content [1, 768, frames], phone_ids [1, Lt], ge [1, 512, 1] -> (m, logs) each [1, inter, frames']"""
+        y = self.encoder_ssl(self.ssl_proj(content))
+        phones = self.encoder_text(self.text_embedding(phone_ids).transpose(1, 2))
+        y = self.encoder2(self.mrte(y, phones, ge))
+        if speed != 1:
+            # Speed changes the number of frames; upstream's int(n / speed) + 1 always adds one frame.
+            y = F.interpolate(y, size=int(y.shape[-1] / speed) + 1, mode="linear")
+        m, logs = self.proj(y).chunk(2, dim=1)
+        return m, logs
+
+
+class SoVITS(nn.Module):
+    def __init__(self, config: SoVITSConfig):
+        super().__init__()
+        self.config = config
+        gin = config.gin_channels
+        # Reference tokenizer: HuBERT features (50 Hz) -> 25 Hz -> nearest codebook entry.
+        self.ssl_proj = nn.Conv1d(SSL_DIM, SSL_DIM, 2, stride=2)
+        self.register_buffer("codebook", torch.zeros(CODEBOOK_SIZE, SSL_DIM))
+        # Timbre: spectrogram -> ge; v1 reads all 1025 bins, later versions the lowest 704.
+        reference_bins = config.spectrogram_bins if config.model_version == "v1" else REFERENCE_BINS_V2
+        self.ref_enc = MelStyleEncoder(reference_bins, gin)
+        if config.is_pro:
+            self.sv_emb = nn.Linear(SPEAKER_EMBEDDING_DIM, gin)
+            self.prelu = nn.PReLU(gin)
+            self.ge_to512 = nn.Linear(gin, MRTE_CONDITION_DIM)
+        self.enc_p = TextEncoder(config)
+        self.flow = ResidualCouplingFlow(config.inter_channels, config.hidden_channels, gin)
+        self.dec = HiFiGANGenerator(
+            config.inter_channels,
+            config.upsample_initial_channel,
+            list(config.upsample_rates),
+            list(config.upsample_kernel_sizes),
+            list(config.resblock_kernel_sizes),
+            [list(d) for d in config.resblock_dilation_sizes],
+            gin,
+        )
+
+    @property
+    def model_version(self) -> str:
+        return self.config.model_version
+
+    @property
+    def symbol_version(self) -> str:
+        return self.config.symbol_version
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    @property
+    def samples_per_code(self) -> int:
+        """Output samples per semantic code: 2 frames of prod(upsample_rates) = 1280."""
+        samples = 2
+        for rate in self.config.upsample_rates:
+            samples *= rate
+        return samples
+
+    @classmethod
+    def from_checkpoint(cls, ckpt) -> "SoVITS":
+        """Build from a `checkpoints.SoVITSCheckpoint`; float32, eval mode, weight norms folded."""
+        config = SoVITSConfig.from_checkpoint(ckpt)
+        model = cls(config)
+        state_dict = prepare_state_dict(ckpt.state_dict)
+        _check_state_dict(model, state_dict, getattr(ckpt.path, "name", str(ckpt.path)))
+        model.load_state_dict(state_dict, strict=True)
+        return model.eval().requires_grad_(False)
+
+    @torch.inference_mode()
+    def extract_prompt_codes(self, hubert_features: torch.Tensor, trace: dict | None = None) -> torch.Tensor:
+        """HuBERT last hidden state [1, 768, F] (50 Hz) -> reference semantic codes LongTensor[F // 2] (25 Hz)."""
+        x = self.ssl_proj(hubert_features.float())[0].T  # [P, 768]
+        e = self.codebook
+        # Negative squared distance, written out as upstream does so near-ties break the same way.
+        score = -(x.pow(2).sum(1, keepdim=True) - 2 * x @ e.T + e.T.pow(2).sum(0, keepdim=True))
+        codes = score.max(dim=-1).indices
+        _record(trace, "extract_latent_codes", codes[None, None])
+        return codes
+
+    @torch.inference_mode()
+    def reference_embedding(
+        self, spectrogram: torch.Tensor, speaker_embedding: torch.Tensor | None = None, trace: dict | None = None
+    ) -> torch.Tensor:
+        """Timbre vector ge [1, gin, 1] of one reference: spectrogram [1, 1025, S] (+ v2Pro speaker embedding [20480])."""
+        bins = self.ref_enc.spectral_in.in_features
+        ge = self.ref_enc(spectrogram[:, :bins].float())
+        _record(trace, "ge_ref_enc", ge[0])
+        if not self.config.is_pro:
+            return ge
+        if speaker_embedding is None:
+            raise ValueError(f"{self.model_version} models need the reference's speaker embedding.")
+        speaker = self.sv_emb(speaker_embedding.float().reshape(1, SPEAKER_EMBEDDING_DIM))  # [1, gin]
+        _record(trace, "sv_emb_proj", speaker[0])
+        ge = self.prelu(ge + speaker[:, :, None])
+        _record(trace, "ge_after_prelu", ge[0])
+        return ge
+
+    @torch.inference_mode()
+    def decode(
+        self,
+        codes: torch.Tensor,
+        target_phone_ids: torch.Tensor,
+        reference_embeddings: list[torch.Tensor],
+        speed: float = 1.0,
+        noise_scale: float = 0.5,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
+        trace: dict | None = None,
+    ) -> torch.Tensor:
+        """Semantic codes LongTensor[T] + target phones LongTensor[Lt] -> waveform Tensor[samples] at 32 kHz.
+
+        Several references are averaged into one timbre. `noise` (shape of the prior, [1, inter, frames]) replaces
+        the random draw, for parity tests; otherwise it is drawn with `generator` (or torch's global RNG).
+        """
+        ge = torch.stack(reference_embeddings, dim=0).mean(dim=0)  # [1, gin, 1]
+        mrte_ge = ge
+        if self.config.is_pro:
+            mrte_ge = self.ge_to512(ge.transpose(1, 2)).transpose(1, 2)  # [1, 512, 1]
+            _record(trace, "ge_512", mrte_ge[0].T)
+        _record(trace, "enc_p_ge_in", mrte_ge[0])
+
+        content = self.codebook[codes.long()].T[None]  # [1, 768, T]
+        content = content.repeat_interleave(2, dim=2)  # 25 Hz -> 50 Hz
+        m, logs = self.enc_p(content, target_phone_ids.long()[None], mrte_ge, speed)
+        _record(trace, "enc_p_m_p", m[0])
+        _record(trace, "enc_p_logs_p", logs[0])
+        _record(trace, "enc_p_y_mask", torch.ones(1, m.shape[-1]))
+
+        if noise is None:
+            noise = torch.randn(m.shape, generator=generator, dtype=m.dtype)
+        elif noise.shape != m.shape:
+            raise ValueError(f"noise must have shape {tuple(m.shape)}, got {tuple(noise.shape)}")
+        _record(trace, "decode_noise", noise[0])
+        z_p = m + noise * torch.exp(logs) * noise_scale
+
+        _record(trace, "flow_g", ge[0])
+        z = self.flow.reverse(z_p, ge)
+        _record(trace, "flow_z", z[0])
+        waveform = self.dec(z, ge)[0, 0]
+        _record(trace, "decode_out_max_abs", waveform.abs().max())
+        return waveform
+
+
+def _record(trace: dict | None, name: str, value: torch.Tensor) -> None:
+    if trace is not None:
+        trace[name] = value.detach().clone()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Official state dict -> ours
+
+# Official name -> ours, for the parts whose official names are pure plumbing (nn.Sequential indices, wrappers).
+_RENAMES = {
+    "quantizer.vq.layers.0._codebook.embed": "codebook",
+    "ref_enc.spectral.0.fc.": "ref_enc.spectral_in.",
+    "ref_enc.spectral.3.fc.": "ref_enc.spectral_out.",
+    "ref_enc.temporal.0.conv1.conv.": "ref_enc.temporal.0.",
+    "ref_enc.temporal.1.conv1.conv.": "ref_enc.temporal.1.",
+    "ref_enc.fc.fc.": "ref_enc.out.",
+}
+# Present in official files but unused at inference: the posterior encoder (training only) and the
+# quantizer's k-means statistics.
+_UNUSED_PREFIXES = ("enc_q.", "quantizer.vq.layers.0._codebook.embed_avg", "quantizer.vq.layers.0._codebook.cluster_size",
+                    "quantizer.vq.layers.0._codebook.inited")
+
+
+def prepare_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """fp16 official tensors -> float32 tensors named as our modules, weight norms folded.
+
+    Weight norm stores a direction v and a magnitude g; the effective weight is g * v / ||v||, the norm taken
+    over every axis but the first. Upstream recomputes it each forward; folding once in float32 gives the
+    same numbers.
+    """
+    state = {}
+    for name, tensor in official.items():
+        if name.startswith(_UNUSED_PREFIXES):
+            continue
+        if name.endswith(".weight_g"):
+            continue  # folded together with its weight_v below
+        tensor = tensor.float()
+        if name.endswith(".weight_v"):
+            stem = name[: -len(".weight_v")]
+            magnitude = official[stem + ".weight_g"].float()
+            norm = tensor.reshape(tensor.shape[0], -1).norm(dim=1).reshape(-1, *([1] * (tensor.dim() - 1)))
+            tensor, name = tensor * (magnitude / norm), stem + ".weight"
+        for old, new in _RENAMES.items():
+            if name.startswith(old):
+                name = new + name[len(old):]
+                break
+        state[name] = tensor
+    return state
+
+
+def _check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], file_name: str) -> None:
+    expected = model.state_dict()
+    missing = [name for name in expected if name not in state]
+    unexpected = [name for name in state if name not in expected]
+    wrong_shape = [n for n in expected if n in state and state[n].shape != expected[n].shape]
+    if missing or unexpected or wrong_shape:
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} missing tensor(s) (e.g. {missing[0]})")
+        if unexpected:
+            problems.append(f"{len(unexpected)} unknown tensor(s) (e.g. {unexpected[0]})")
+        if wrong_shape:
+            n = wrong_shape[0]
+            problems.append(f"tensor {n} has shape {tuple(state[n].shape)}, expected {tuple(expected[n].shape)}")
+        raise CheckpointError(
+            f"SoVITS model '{file_name}' does not match its own config: {'; '.join(problems)}. "
+            "The file may be damaged or come from an incompatible program."
+        )
