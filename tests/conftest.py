@@ -97,3 +97,43 @@ def tiny_checkpoints() -> Path:
     """Directory of the full tiny set: v1|v2|v2ProPlus/{t2s.ckpt,sovits.pth}, hubert/, bert/,
     sv/pretrained_eres2netv2w24s4ep4.ckpt (random weights; built from tests/data/tiny_ckpt on first use)."""
     return tiny_checkpoints_dir(DEFAULT_RECIPE_DIR)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Parity report: test_parity.py records per case and stage what it compared; at the end of the session it is
+# printed as a table and, when GPT_SOVITS_PARITY_REPORT names a file, written there as JSON.
+
+PARITY_REPORT_ENV = "GPT_SOVITS_PARITY_REPORT"
+_parity_results_key = pytest.StashKey[dict]()
+
+
+@pytest.fixture(scope="session")
+def parity_results(request) -> dict:
+    """{case: {stage: {"status": ..., "arrays": {name: {...}}}}}, filled by the parity tests."""
+    return request.config.stash.setdefault(_parity_results_key, {})
+
+
+def _worst_float_error(stage_result: dict):
+    errors = [a["max_abs_error"] for a in stage_result["arrays"].values() if a.get("max_abs_error") is not None]
+    return max(errors) if errors else None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    results = config.stash.get(_parity_results_key, None)
+    if not results:
+        return
+    terminalreporter.section("parity with the official implementation (max abs error per stage)")
+    for case, stages in results.items():
+        cells = []
+        for stage, result in stages.items():
+            worst = _worst_float_error(result)
+            worst_text = "exact" if worst == 0 else (f"{worst:.1e}" if worst is not None else "-")
+            cells.append(f"{stage}={result['status']}({worst_text})")
+        terminalreporter.write_line(f"{case}: " + "  ".join(cells))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    report_path = os.environ.get(PARITY_REPORT_ENV)
+    results = session.config.stash.get(_parity_results_key, None)
+    if report_path and results is not None:
+        Path(report_path).write_text(json.dumps(results, indent=1, sort_keys=False), encoding="utf-8")
