@@ -1,18 +1,39 @@
 """Command line: `python -m gpt_sovits <command>`.
 
+    python -m gpt_sovits synthesize --reference-audio ref.wav --reference-text "..." --reference-language all_zh \\
+        --target-text "..." --target-language all_zh --output out.wav
+    python -m gpt_sovits download --version v2ProPlus
+    python -m gpt_sovits phonemize ...
+
 Every command turns a `GptSovitsError` into a one-line message on stderr and exit status 2; it never shows a
-traceback for bad input.
+traceback for bad input. The model options (`--weights-dir`, `--gpt`, `--sovits`, `--device`) default to the
+environment variables GPT_SOVITS_WEIGHTS_DIR, GPT_SOVITS_GPT, GPT_SOVITS_SOVITS and GPT_SOVITS_DEVICE, and are
+shared with the web UI (`app.py`).
 """
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.settings import CUT_METHODS, InferenceSettings
+from gpt_sovits.validation import LANGUAGE_NAMES
+
+DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gpt_sovits", description="GPT-SoVITS-compatible voice cloning.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    synthesize = commands.add_parser("synthesize", help="speak a text in the voice of a reference clip (WAV out)")
+    add_synthesize_arguments(synthesize)
+    synthesize.set_defaults(run=run_synthesize)
+
+    download = commands.add_parser("download", help="download the official pretrained models into the weights folder")
+    add_download_arguments(download)
+    download.set_defaults(run=run_download)
 
     from gpt_sovits.text import command as phonemize_command
 
@@ -29,3 +50,141 @@ def main(argv: list[str] | None = None) -> int:
     except GptSovitsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+# ----- options shared with the web UI -----------------------------------------------------------------------
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    environment = os.environ.get
+    group = parser.add_argument_group("models")
+    group.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=Path(environment("GPT_SOVITS_WEIGHTS_DIR", DEFAULT_WEIGHTS_DIR)),
+        help="folder with the model files, laid out as in weights/README.md (env GPT_SOVITS_WEIGHTS_DIR)",
+    )
+    group.add_argument(
+        "--gpt", type=Path, default=environment("GPT_SOVITS_GPT"),
+        help="GPT (T2S) .ckpt to load; default: the newest official one found (env GPT_SOVITS_GPT)",
+    )  # fmt: skip
+    group.add_argument(
+        "--sovits", type=Path, default=environment("GPT_SOVITS_SOVITS"),
+        help="SoVITS .pth to load; default: the newest official one found (env GPT_SOVITS_SOVITS)",
+    )  # fmt: skip
+    group.add_argument(
+        "--device", default=environment("GPT_SOVITS_DEVICE"),
+        help="torch device, e.g. cpu or cuda; default: cuda when available (env GPT_SOVITS_DEVICE)",
+    )  # fmt: skip
+
+
+def default_device(requested: str | None) -> str:
+    import torch
+
+    return requested or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def create_engine(weights_dir: Path, gpt: Path | None, sovits: Path | None, device: str | None):
+    """An Engine over the chosen files; a WeightsError says what is missing and where it goes."""
+    from gpt_sovits.engine import Engine, ModelPaths
+    from gpt_sovits.weights import resolve_weights
+
+    resolved = resolve_weights(weights_dir, gpt, sovits)
+    return Engine(ModelPaths(**resolved._asdict()), device=default_device(device))
+
+
+# ----- synthesize -----------------------------------------------------------------------------------------
+
+
+def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
+    languages = ", ".join(f"{mode} ({name})" for mode, name in LANGUAGE_NAMES.items())
+    parser.add_argument("--reference-audio", required=True, type=Path, help="3-10 s clip of the voice to clone")
+    parser.add_argument("--reference-text", default="", help="what the clip says; empty = reference-free mode")
+    parser.add_argument("--reference-language", default="all_zh", help=f"language of the clip: {languages}")
+    parser.add_argument(
+        "--extra-reference-audio", type=Path, nargs="*", default=[], help="more clips of the same voice (timbre)"
+    )
+    parser.add_argument("--target-text", required=True, help="the text to speak")
+    parser.add_argument("--target-language", default="all_zh", help=f"language of the text: {languages}")
+    parser.add_argument("--output", "-o", type=Path, default=Path("out.wav"), help="WAV file to write (32 kHz)")
+
+    defaults = InferenceSettings()
+    knobs = parser.add_argument_group("settings (defaults as in the official web UI)")
+    knobs.add_argument("--top-k", type=int, default=defaults.top_k)
+    knobs.add_argument("--top-p", type=float, default=defaults.top_p)
+    knobs.add_argument("--temperature", type=float, default=defaults.temperature)
+    knobs.add_argument("--repetition-penalty", type=float, default=defaults.repetition_penalty)
+    knobs.add_argument("--speed", type=float, default=defaults.speed)
+    knobs.add_argument("--pause", type=float, default=defaults.pause_seconds, help="seconds of silence per sentence")
+    knobs.add_argument("--seed", type=int, default=None, help="fixed seed for a repeatable result; default random")
+    knobs.add_argument("--cut-method", choices=CUT_METHODS, default=defaults.cut_method, help="how to cut the text")
+    add_model_arguments(parser)
+
+
+def run_synthesize(args: argparse.Namespace) -> int:
+    import soundfile
+
+    from gpt_sovits.engine import SynthesisRequest
+
+    settings = InferenceSettings(
+        top_k=args.top_k,
+        top_p=args.top_p,
+        temperature=args.temperature,
+        repetition_penalty=args.repetition_penalty,
+        speed=args.speed,
+        pause_seconds=args.pause,
+        seed=None if args.seed is None or args.seed < 0 else args.seed,
+        cut_method=args.cut_method,
+    )
+    request = SynthesisRequest(
+        reference_audio=args.reference_audio,
+        reference_text=args.reference_text,
+        reference_language=args.reference_language,
+        target_text=args.target_text,
+        target_language=args.target_language,
+        extra_reference_audio=tuple(args.extra_reference_audio),
+        settings=settings,
+    )
+    engine = create_engine(args.weights_dir, args.gpt, args.sovits, args.device)
+    result = engine.synthesize(request)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+    try:
+        soundfile.write(args.output, result.audio_int16(), result.sample_rate, subtype="PCM_16")
+    except (OSError, soundfile.LibsndfileError) as error:
+        raise OutputError(f"Cannot write {args.output}: {error}") from None
+    stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items())
+    print(
+        f"Wrote {args.output} ({result.duration_seconds:.1f} s at {result.sample_rate} Hz, "
+        f"{len(result.segments)} segment(s), seed {result.seed}; {stages})"
+    )
+    return 0
+
+
+class OutputError(GptSovitsError):
+    """The result could not be written where the user asked."""
+
+
+# ----- download -------------------------------------------------------------------------------------------
+
+
+def add_download_arguments(parser: argparse.ArgumentParser) -> None:
+    from gpt_sovits.weights import DEFAULT_VERSION, DOWNLOADABLE_VERSIONS
+
+    parser.add_argument("--version", choices=DOWNLOADABLE_VERSIONS, default=DEFAULT_VERSION)
+    parser.add_argument(
+        "--weights-dir",
+        type=Path,
+        default=Path(os.environ.get("GPT_SOVITS_WEIGHTS_DIR", DEFAULT_WEIGHTS_DIR)),
+        help="where to put the files (env GPT_SOVITS_WEIGHTS_DIR)",
+    )
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from gpt_sovits.weights import download
+
+    # huggingface_hub draws a byte-level progress bar per file; we name each step above it.
+    download(args.version, args.weights_dir, progress=lambda fraction, message: print(f"[{fraction:4.0%}] {message}"))
+    print(f"Ready: python -m gpt_sovits synthesize ... --weights-dir {args.weights_dir}")
+    return 0
