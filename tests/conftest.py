@@ -127,7 +127,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         cells = []
         for stage, result in stages.items():
             worst = _worst_float_error(result)
-            worst_text = "exact" if worst == 0 else (f"{worst:.1e}" if worst is not None else "-")
+            if worst:
+                worst_text = f"{worst:.1e}"
+            else:  # no float error: all compared arrays equal, or nothing got compared
+                worst_text = "exact" if result["status"] == "passed" else "-"
             cells.append(f"{stage}={result['status']}({worst_text})")
         terminalreporter.write_line(f"{case}: " + "  ".join(cells))
 

@@ -263,6 +263,14 @@ def _text_runs(segments, symbol_version: str):
     ]
 
 
+def _expected_steps(sidecar, arrays) -> np.ndarray:
+    """Upstream's `idx`, the loop index at which generation stopped. Reference-free, upstream returns 0 instead
+    (a sentinel its caller relies on); the true last step is then the number of traced steps minus one."""
+    if sidecar["ref_free"]:
+        return np.array(len(arrays["t2s_step_eos_logit"]) - 1)
+    return arrays["t2s_idx"]
+
+
 def _bert_segments(sidecar) -> list[dict]:
     """Segments in the order upstream calls BERT: prompt first (unless reference-free), then target."""
     prompt = [] if sidecar["ref_free"] else sidecar["prompt_segments"]
@@ -317,7 +325,7 @@ def stage_t2s(case, sidecar, arrays, check: StageCheck, tmp_path):
         trace=trace,
     )
     check.compare("t2s_y", torch.cat([prompt, output.tokens]), arrays["t2s_y"])
-    check.compare("t2s_idx", torch.tensor(output.steps), arrays["t2s_idx"])
+    check.compare("t2s_idx", torch.tensor(output.steps), _expected_steps(sidecar, arrays))
     expected_stop = {"EOS": "eos", "early_stop_num": "early_stop"}[sidecar["t2s"]["stopped_by"]]
     check.compare_value("stop_reason", output.stop_reason, expected_stop)
 
@@ -395,7 +403,9 @@ def stage_end_to_end(case, sidecar, arrays, check: StageCheck, tmp_path):
     # Every intermediate the engine traced is compared too; the stage tests above require them, this one reports.
     traced = sorted(name for name in arrays if name in trace and name not in CASE_INPUT_ARRAYS | {"output_wav_float"})
     for name in traced:
-        if name == "t2s_step_top8_ids":
+        if name == "t2s_idx":
+            check.compare(name, trace[name], _expected_steps(sidecar, arrays))
+        elif name == "t2s_step_top8_ids":
             check.compare_top_ids(name, trace[name], arrays[name], arrays["t2s_step_top8_values"])
         else:
             check.compare(name, trace[name], arrays[name])
