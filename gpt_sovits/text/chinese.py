@@ -36,6 +36,7 @@ from .zh_normalization import normalize_sentences
 SymbolVersion = Literal["v1", "v2"]
 
 PUNCTUATION = "!?…,.-"  # the only marks that survive normalization; each is its own phone
+_MARKS = frozenset(PUNCTUATION)
 _FULL_WIDTH_MARKS = {"：": ",", "；": ",", "，": ",", "。": ".", "！": "!", "？": "?", "\n": ".", "·": ",", "、": ",",
                      "...": "…", "$": ".", "/": ",", "—": "-", "~": "…", "～": "…"}  # fmt: skip
 _MARKS_PATTERN = re.compile("|".join(re.escape(mark) for mark in _FULL_WIDTH_MARKS))
@@ -198,7 +199,7 @@ def _sentence_phones(
             finals = _erhua(word, pos, finals)
         for initial, final in zip(initials, finals):
             if initial == final:  # a punctuation mark
-                if initial not in PUNCTUATION:
+                if initial not in _MARKS:
                     raise TextError(
                         f"Cannot read '{initial}' in the Chinese text '{sentence}'. Normalize the text first "
                         "(gpt_sovits.text.chinese.normalize)."
