@@ -32,6 +32,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -250,6 +251,7 @@ def tiny_checkpoints_dir(recipe_dir: Path = DEFAULT_RECIPE_DIR, cache_root: Path
     if final_dir.is_dir():
         return final_dir
     cache_root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_builds(cache_root)
     temp_dir = Path(tempfile.mkdtemp(prefix=f"{final_dir.name}.partial-", dir=cache_root))
     try:
         hashes = build_into(temp_dir, recipe_dir)
@@ -264,6 +266,17 @@ def tiny_checkpoints_dir(recipe_dir: Path = DEFAULT_RECIPE_DIR, cache_root: Path
         if temp_dir.exists():
             shutil.rmtree(temp_dir, ignore_errors=True)
     return final_dir
+
+
+def _remove_abandoned_builds(cache_root: Path, older_than_seconds: float = 3600) -> None:
+    """Partial directories left by an interrupted build (a killed test run) would otherwise pile up."""
+    now = time.time()
+    for partial in cache_root.glob("tiny-*.partial-*"):
+        try:
+            if now - partial.stat().st_mtime > older_than_seconds:
+                shutil.rmtree(partial, ignore_errors=True)
+        except FileNotFoundError:  # another process removed it first
+            pass
 
 
 if __name__ == "__main__":
