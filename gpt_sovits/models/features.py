@@ -48,8 +48,11 @@ def _check_model_dir(model_dir, what: str, expected_model_type: str, other_files
     return model_dir
 
 
-def _load_pretrained(model_class, model_dir: Path, what: str):
-    """`from_pretrained` that refuses a weight file with missing tensors (transformers would fill them randomly)."""
+def _load_pretrained(model_class, model_dir: Path, what: str, is_used):
+    """`from_pretrained` that refuses a weight file missing tensors we use (transformers would fill them randomly).
+
+    `is_used(name)` says whether a parameter matters at inference; missing training-only ones are fine.
+    """
     try:
         model, loading_info = model_class.from_pretrained(
             model_dir,
@@ -60,8 +63,8 @@ def _load_pretrained(model_class, model_dir: Path, what: str):
         )
     except Exception as error:  # truncated / foreign weight files raise many different types
         raise CheckpointError(f"Cannot load the {what} model from {model_dir}: {error}") from error
-    if loading_info["missing_keys"]:
-        missing = sorted(loading_info["missing_keys"])
+    missing = sorted(name for name in loading_info["missing_keys"] if is_used(name))
+    if missing:
         raise CheckpointError(
             f"The {what} weights in {model_dir} are missing {len(missing)} tensors "
             f"(for example {', '.join(missing[:3])}); this is not a {what} checkpoint."
@@ -74,7 +77,10 @@ class HubertEncoder:
 
     def __init__(self, model_dir):
         model_dir = _check_model_dir(model_dir, "HuBERT", "hubert", other_files=())
-        self.model: HubertModel = _load_pretrained(HubertModel, model_dir, "HuBERT")
+        # masked_spec_embed is the learned mask vector of pre-training, never used at inference.
+        self.model: HubertModel = _load_pretrained(
+            HubertModel, model_dir, "HuBERT", is_used=lambda name: name != "masked_spec_embed"
+        )
 
     @torch.inference_mode()
     def __call__(self, wav16k: Tensor) -> Tensor:
@@ -108,7 +114,9 @@ class BertEncoder:
             self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
         except Exception as error:
             raise CheckpointError(f"Cannot load the BERT tokenizer from {model_dir}: {error}") from error
-        masked_lm = _load_pretrained(AutoModelForMaskedLM, model_dir, "BERT")
+        masked_lm = _load_pretrained(
+            AutoModelForMaskedLM, model_dir, "BERT", is_used=lambda name: name.startswith("bert.")
+        )
         self.bert = masked_lm.bert  # the encoder without the masked-LM head
         num_layers = len(self.bert.encoder.layer)
         if num_layers < 3:

@@ -202,9 +202,10 @@ class SpeakerEncoder:
         if not isinstance(state_dict, dict) or not all(isinstance(v, Tensor) for v in state_dict.values()):
             raise CheckpointError(f"{path} is not a speaker model: expected a dictionary of tensors.")
         used = {k: v for k, v in state_dict.items() if not k.startswith(UNUSED_WEIGHT_PREFIXES)}
-        model = ERes2NetV2()
+        with torch.device("meta"):  # no random initialisation of 53 M parameters that are overwritten anyway
+            model = ERes2NetV2()
         try:
-            model.load_state_dict(used, strict=True)
+            model.load_state_dict(used, strict=True, assign=True)
         except RuntimeError as error:
             raise CheckpointError(
                 f"{path} is not an ERes2NetV2 (w24 s4 ep4) speaker model: its tensors do not match ({error})."[:1000]

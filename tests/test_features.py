@@ -1,0 +1,222 @@
+"""HuBERT and BERT feature models: parity with the official outputs, loading of both weight-norm layouts,
+the BERT layer truncation, and the errors a user sees for a bad model directory or unusable text."""
+
+import shutil
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForMaskedLM
+
+from conftest import load_case, tiny_checkpoints_for, vector_cases
+from gpt_sovits.errors import AudioError, CheckpointError, TextError
+from gpt_sovits.models.features import BertEncoder, HubertEncoder
+
+HUBERT_PADDING = 9600  # zeros upstream appends to the 16 kHz HuBERT input (int(32000 * 0.3))
+TOLERANCE = 1e-4
+
+
+@pytest.fixture
+def single_thread():
+    """The vectors were recorded with one thread; with one thread the features are bit-identical."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def hubert(tiny_checkpoints):
+    return _hubert_for(tiny_checkpoints / "hubert")
+
+
+@pytest.fixture
+def bert(tiny_checkpoints):
+    return _bert_for(tiny_checkpoints / "bert")
+
+
+@lru_cache(maxsize=None)
+def _hubert_for(model_dir):
+    return HubertEncoder(model_dir)
+
+
+@lru_cache(maxsize=None)
+def _bert_for(model_dir):
+    return BertEncoder(model_dir)
+
+
+def _cases_with(array_name):
+    return [
+        pytest.param(case, id=case.name)
+        for case in vector_cases()
+        if array_name in load_case(case)[0]["arrays"]
+    ]
+
+
+def _hubert_input(arrays) -> torch.Tensor:
+    if "hubert_input_wav16k_padded" in arrays:
+        return torch.from_numpy(arrays["hubert_input_wav16k_padded"])
+    # Not stored when the reference already was 16 kHz mono: then it is the file's samples plus the padding.
+    assert int(arrays["ref_sr"]) == 16000 and arrays["ref_wav_int16"].shape[1] == 1
+    reference = arrays["ref_wav_int16"][:, 0].astype(np.float32) / 32768.0
+    return torch.from_numpy(np.concatenate([reference, np.zeros(HUBERT_PADDING, dtype=np.float32)]))
+
+
+def _max_error(ours: torch.Tensor, reference: np.ndarray) -> float:
+    assert tuple(ours.shape) == reference.shape
+    return (ours - torch.from_numpy(reference)).abs().max().item()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Parity with the official implementation
+
+
+@pytest.mark.parametrize("case", _cases_with("hubert_last_hidden_state"))
+def test_hubert_matches_official(case, single_thread):
+    _, arrays = load_case(case)
+    hubert = _hubert_for(tiny_checkpoints_for(case) / "hubert")
+    features = hubert(_hubert_input(arrays))
+    assert _max_error(features, arrays["hubert_last_hidden_state"]) <= TOLERANCE
+
+
+@pytest.mark.parametrize("case", _cases_with("t2s_bert"))
+def test_bert_matches_official(case, single_thread):
+    sidecar, arrays = load_case(case)
+    bert = _bert_for(tiny_checkpoints_for(case) / "bert")
+    segments = ([] if sidecar["ref_free"] else sidecar["prompt_segments"]) + sidecar["target_segments"]
+    column = 0
+    bert_call = 0  # upstream calls BERT for zh segments only, in this order
+    for segment in segments:
+        phones = len(segment["phones"])
+        if segment["lang"] == "zh":
+            token_ids = bert.token_ids(segment["norm_text"])
+            assert token_ids.tolist() == arrays[f"bert_input_ids_{bert_call}"].tolist()
+            features = bert.encode(segment["norm_text"], segment["word2ph"])
+            assert _max_error(features, arrays["t2s_bert"][:, column : column + phones]) <= TOLERANCE
+            bert_call += 1
+        column += phones
+    assert column == arrays["t2s_bert"].shape[1]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Loading
+
+
+def test_bert_truncation_gives_hidden_states_minus_3(bert, tiny_checkpoints):
+    """Dropping the last two layers must not change what upstream reads from the full model."""
+    full = AutoModelForMaskedLM.from_pretrained(
+        tiny_checkpoints / "bert", local_files_only=True, attn_implementation="sdpa"
+    ).eval()
+    text = "今天天气很好."
+    with torch.no_grad():
+        hidden_states = full(input_ids=bert.token_ids(text)[None], output_hidden_states=True).hidden_states
+    expected = hidden_states[-3][0][1:-1].T  # [1024, characters]
+    ours = bert.encode(text, [1] * len(text))
+    assert torch.equal(ours, expected)
+    assert len(bert.bert.encoder.layer) == full.config.num_hidden_layers - 2
+
+
+def test_bert_repeats_each_character_per_phone(bert):
+    text = "你好."
+    features = bert.encode(text, [2, 3, 1])
+    assert features.shape == (1024, 6)
+    assert torch.equal(features[:, 0], features[:, 1])
+    assert torch.equal(features[:, 2], features[:, 4])
+    assert not torch.equal(features[:, 1], features[:, 2])
+
+
+def _copy_hubert_dir(tiny_checkpoints, destination, convert):
+    shutil.copytree(tiny_checkpoints / "hubert", destination)
+    weights = torch.load(destination / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    torch.save(convert(weights), destination / "pytorch_model.bin")
+    return destination
+
+
+def test_hubert_loads_weight_g_weight_v_naming(hubert, tiny_checkpoints, tmp_path):
+    """The published chinese-hubert-base stores the positional conv's weight norm as weight_g / weight_v
+    (the tiny file, written by a newer transformers, uses parametrizations.weight.original0/1)."""
+    old_names = {
+        "parametrizations.weight.original0": "weight_g",
+        "parametrizations.weight.original1": "weight_v",
+    }
+
+    def rename(weights):
+        renamed = {}
+        for name, tensor in weights.items():
+            for new, old in old_names.items():
+                name = name.replace(new, old)
+            renamed[name] = tensor
+        assert any(name.endswith("weight_g") for name in renamed)
+        return renamed
+
+    converted = HubertEncoder(_copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", rename))
+    wav = torch.linspace(-1, 1, 8000).sin()
+    assert torch.equal(converted(wav), hubert(wav))
+
+
+def test_hubert_float16_file_runs_in_float32(tiny_checkpoints, tmp_path):
+    """The published chinese-hubert-base file is float16; upstream runs it in float32 on CPU."""
+    half = HubertEncoder(
+        _copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", lambda w: {k: v.half() for k, v in w.items()})
+    )
+    assert {p.dtype for p in half.model.parameters()} == {torch.float32}
+    assert half(torch.zeros(4000)).dtype == torch.float32
+
+
+def test_hubert_output_shape(hubert):
+    assert hubert(torch.zeros(16000 + HUBERT_PADDING)).shape == ((16000 + HUBERT_PADDING - 80) // 320, 768)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Errors
+
+
+def test_missing_model_directory_names_directory_and_files(tmp_path):
+    with pytest.raises(CheckpointError) as error:
+        HubertEncoder(tmp_path / "chinese-hubert-base")
+    message = str(error.value)
+    assert str(tmp_path / "chinese-hubert-base") in message
+    assert "config.json" in message and "pytorch_model.bin" in message
+
+
+def test_incomplete_bert_directory_lists_missing_files(tiny_checkpoints, tmp_path):
+    (tmp_path / "bert").mkdir()
+    shutil.copy(tiny_checkpoints / "bert" / "config.json", tmp_path / "bert")
+    with pytest.raises(CheckpointError, match="missing.*pytorch_model.bin.*vocab.txt"):
+        BertEncoder(tmp_path / "bert")
+
+
+def test_wrong_model_kind_is_refused(tiny_checkpoints):
+    with pytest.raises(CheckpointError, match="'bert' model"):
+        HubertEncoder(tiny_checkpoints / "bert")
+
+
+def test_corrupt_weight_file_is_refused(tiny_checkpoints, tmp_path):
+    shutil.copytree(tiny_checkpoints / "hubert", tmp_path / "hubert")
+    (tmp_path / "hubert" / "pytorch_model.bin").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="Cannot load the HuBERT model"):
+        HubertEncoder(tmp_path / "hubert")
+
+
+def test_weight_file_with_missing_tensors_is_refused(tiny_checkpoints, tmp_path):
+    def drop_one(weights):
+        return {k: v for k, v in weights.items() if not k.startswith("encoder.layers.0.attention.q_proj")}
+
+    with pytest.raises(CheckpointError, match="missing"):
+        HubertEncoder(_copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", drop_one))
+
+
+def test_hubert_rejects_too_short_audio(hubert):
+    with pytest.raises(AudioError):
+        hubert(torch.zeros(100))
+
+
+def test_bert_rejects_text_not_one_token_per_character(bert):
+    with pytest.raises(TextError, match="one per character"):
+        bert.encode("我 们", [2, 0, 2])  # the tokenizer drops the space
+
+
+def test_bert_rejects_word2ph_length_mismatch(bert):
+    with pytest.raises(TextError):
+        bert.encode("我们", [2])
