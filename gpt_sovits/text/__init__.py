@@ -1,0 +1,30 @@
+"""Text front end: text -> language runs -> phones, phone ids and word2ph; cutting long text into segments.
+
+    phonemize(text, language_mode, symbol_version) -> PhonemizedText   (frontend.py)
+    cut_text(text, method) -> list[str]                                 (cutting.py, the six official methods)
+    prepare_target_segments(text, method, language_mode) -> list[str]   (cut + official clean-up rules)
+    prepare_reference_text(text, language_mode) -> str                  (official final-mark rule)
+
+Modules: symbols.py (phone tables v1/v2), language.py (mixed text -> zh/en runs), chinese.py and english.py
+(normalization and G2P per language), cutting.py, frontend.py, command.py (`python -m gpt_sovits phonemize`).
+"""
+
+from gpt_sovits.text.cutting import cut_text
+from gpt_sovits.text.frontend import (
+    SUPPORTED_LANGUAGE_MODES,
+    PhonemizedText,
+    phonemize,
+    prepare_reference_text,
+    prepare_target_segments,
+)
+from gpt_sovits.text.types import TextRun
+
+__all__ = [
+    "SUPPORTED_LANGUAGE_MODES",
+    "PhonemizedText",
+    "TextRun",
+    "cut_text",
+    "phonemize",
+    "prepare_reference_text",
+    "prepare_target_segments",
+]
