@@ -1,0 +1,96 @@
+"""Speaker encoder (v2Pro / v2ProPlus): Kaldi fbank and ERes2NetV2 embedding against the official outputs, and
+the errors for unusable files or audio."""
+
+from functools import lru_cache
+
+import pytest
+import torch
+
+from conftest import load_case, tiny_checkpoints_for, vector_cases
+from gpt_sovits.errors import AudioError, CheckpointError
+from gpt_sovits.models.speaker import SpeakerEncoder, kaldi_fbank
+
+SPEAKER_FILE = "sv/pretrained_eres2netv2w24s4ep4.ckpt"
+FBANK_TOLERANCE = 1e-5
+# One thread reproduces the recorded embedding bit for bit; two threads alone move it by up to 9e-4 (values ~75).
+EMBEDDING_TOLERANCE = 1e-3
+
+
+@pytest.fixture
+def single_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@lru_cache(maxsize=None)
+def _speaker_encoder(path):
+    return SpeakerEncoder.from_file(path)
+
+
+def _speaker_cases():
+    return [pytest.param(case, id=case.name) for case in vector_cases() if "sv_emb" in load_case(case)[0]["arrays"]]
+
+
+def _speaker_audio(arrays) -> torch.Tensor:
+    return torch.from_numpy(arrays["spepc_audio"])  # the 16 kHz audio upstream gives the speaker model
+
+
+@pytest.mark.parametrize("case", _speaker_cases())
+def test_fbank_matches_official(case):
+    _, arrays = load_case(case)
+    fbank = kaldi_fbank(_speaker_audio(arrays))
+    reference = torch.from_numpy(arrays["sv_fbank"])
+    assert fbank.shape == reference.shape
+    assert (fbank - reference).abs().max().item() <= FBANK_TOLERANCE
+
+
+@pytest.mark.parametrize("case", _speaker_cases())
+def test_embedding_matches_official(case, single_thread):
+    _, arrays = load_case(case)
+    encoder = _speaker_encoder(tiny_checkpoints_for(case) / SPEAKER_FILE)
+    embedding = encoder(_speaker_audio(arrays))
+    reference = torch.from_numpy(arrays["sv_emb"])
+    assert embedding.shape == (20480,)
+    assert (embedding - reference).abs().max().item() <= EMBEDDING_TOLERANCE
+
+
+def test_fbank_frames_are_whole_25ms_windows_every_10ms():
+    wav = torch.sin(torch.arange(16000) * 0.05)
+    assert kaldi_fbank(wav).shape == (1 + (16000 - 400) // 160, 80)
+    assert kaldi_fbank(wav[:400]).shape == (1, 80)
+
+
+def test_fbank_of_silence_is_the_log_floor():
+    assert torch.all(kaldi_fbank(torch.zeros(800)) == torch.log(torch.tensor(torch.finfo(torch.float32).eps)))
+
+
+def test_fbank_rejects_audio_shorter_than_one_frame():
+    with pytest.raises(AudioError):
+        kaldi_fbank(torch.zeros(399))
+
+
+def test_missing_file_is_a_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        SpeakerEncoder.from_file(tmp_path / "pretrained_eres2netv2w24s4ep4.ckpt")
+
+
+def test_garbage_file_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "sv.ckpt"
+    path.write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError, match="Cannot read"):
+        SpeakerEncoder.from_file(path)
+
+
+def test_other_model_file_is_refused(tiny_checkpoints):
+    """Strict loading: a state dict of some other model (here HuBERT's) is not taken for the speaker model."""
+    with pytest.raises(CheckpointError, match="not an ERes2NetV2"):
+        SpeakerEncoder.from_file(tiny_checkpoints / "hubert" / "pytorch_model.bin")
+
+
+def test_incomplete_state_dict_is_refused(tmp_path):
+    path = tmp_path / "sv.ckpt"
+    torch.save({"conv1.weight": torch.zeros(64, 1, 3, 3)}, path)
+    with pytest.raises(CheckpointError, match="not an ERes2NetV2"):
+        SpeakerEncoder.from_file(path)
