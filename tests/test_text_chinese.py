@@ -66,6 +66,7 @@ def phones(text: str, version: str = "v2") -> str:
         ("5kg", "五千克"),
         ("3cm²", "三平方厘米"),
         ("今天-10°C", "今天零下十度"),
+        ("25摄氏度", "二十五度"),  # every temperature unit is said 度, as trained
         ("20~30℃", "二十…三十度"),
         ("10m/s", "十米每秒"),
         # characters: traditional, full width, circled numbers, Greek letters

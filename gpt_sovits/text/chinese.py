@@ -189,8 +189,13 @@ def _sentence_phones(
     sentence: str, symbol_version: SymbolVersion, resolver: PinyinResolver
 ) -> tuple[list[str], list[int]]:
     words = tone_sandhi.merge_words(_cut_with_pos(sentence))
-    words = [(word, pos) for word, pos in words if pos != "eng"]  # cannot happen once letters are gone
     readings = resolver.initials_and_finals(sentence, words)
+    for (word, _), (_, finals) in zip(words, readings):
+        if not all(finals):  # syllabic nasals such as 噷 'hm' have no vowel; the phone set cannot say them
+            raise TextError(
+                f"Cannot read '{word}' in the Chinese text '{sentence}': its reading has no vowel the model's "
+                "phone set can say. Replace or remove it."
+            )
     phones: list[str] = []
     word2ph: list[int] = []
     for (word, pos), (initials, finals) in zip(words, readings):

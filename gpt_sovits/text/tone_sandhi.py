@@ -155,8 +155,13 @@ def merge_words(words: list[Word]) -> list[Word]:
     words = _merge_bu(words)
     words = _merge_yi(words)
     words = _merge_reduplication(words)
-    words = _merge_third_tones(words, _both_all_third_tone)
-    words = _merge_third_tones(words, _third_tone_at_boundary)
+    for meets in (_both_all_third_tone, _third_tone_at_boundary):
+        try:
+            words = _merge_third_tones(words, meets)
+        except IndexError:
+            # A syllabic nasal (噷 'hm') has an empty final; the official code skips the step then. Such text
+            # has no phones anyway, and g2p reports it.
+            pass
     return _merge_er(words)
 
 

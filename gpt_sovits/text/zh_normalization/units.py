@@ -4,14 +4,13 @@ import re
 
 from .numbers import read_number
 
-# -3℃ -> 零下三度
+# -3℃ -> 零下三度. Every unit, 摄氏度 included, is said 度, as trained.
 TEMPERATURE = re.compile(r"(-?)(\d+(\.\d+)?)(°C|℃|度|摄氏度)")
 
 
 def replace_temperature(match: re.Match) -> str:
     below_zero = "零下" if match.group(1) else ""
-    unit = "摄氏度" if match.group(4) == "摄氏度" else "度"
-    return f"{below_zero}{read_number(match.group(2))}{unit}"
+    return f"{below_zero}{read_number(match.group(2))}度"
 
 
 # Replaced as plain substrings, in this order, wherever they occur -- so any lone 'm' or 's' left in the text
