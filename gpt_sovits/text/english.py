@@ -20,7 +20,6 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import inflect
 import numpy as np
 import wordsegment
 from nltk.tokenize import TweetTokenizer
@@ -33,7 +32,14 @@ _DATA = Path(__file__).parent / "data"
 # Normalization: written text -> words that can be looked up ("$5" -> "five dollars").
 # ---------------------------------------------------------------------------------------------------------------
 
-_inflect = inflect.engine()
+
+@lru_cache(maxsize=1)
+def _number_words():
+    """The inflect engine (spells numbers), loaded on first use: importing inflect takes seconds."""
+    import inflect
+
+    return inflect.engine()
+
 
 # Full-width sentence marks become ASCII ones. (The official map also lists ";:，；" and quote characters, but
 # as escaped literal strings, so they never match; those characters are deleted further down instead.)
@@ -79,7 +85,7 @@ _REPEATED_MARKS = re.compile(f"([{_PHONE_MARKS}\\s])([{_PHONE_MARKS}])+")
 
 
 def _say_list_number(match) -> str:
-    return _inflect.ordinal(match.group(1)) + ", "  # "1. " -> "1st, " (spelled out later)
+    return _number_words().ordinal(match.group(1)) + ", "  # "1. " -> "1st, " (spelled out later)
 
 
 def _say_arithmetic(match) -> str:
@@ -97,8 +103,8 @@ def _say_clock_time(match) -> str:
     if hours > 12:
         hours -= 12
     if minutes == 0:
-        return f"{_inflect.number_to_words(hours)} o'clock {period}"
-    return f"{_inflect.number_to_words(hours)} {_inflect.number_to_words(minutes)} {period}"
+        return f"{_number_words().number_to_words(hours)} o'clock {period}"
+    return f"{_number_words().number_to_words(hours)} {_number_words().number_to_words(minutes)} {period}"
 
 
 def _say_measurement(match) -> str:
@@ -142,17 +148,17 @@ def _say_decimal(match) -> str:
 
 def _say_fraction(match) -> str:
     numerator, denominator = (int(part) for part in match.group(0).split("/"))
-    numerator_words = _inflect.number_to_words(numerator)
+    numerator_words = _number_words().number_to_words(numerator)
     if denominator == 1:
         return numerator_words
     if denominator == 2:
         return f"{numerator_words} {'half' if numerator == 1 else 'halves'}"
-    denominator_words = _inflect.ordinal(_inflect.number_to_words(denominator))
+    denominator_words = _number_words().ordinal(_number_words().number_to_words(denominator))
     return f"{numerator_words} {denominator_words}{'s' if numerator > 1 else ''}"
 
 
 def _say_ordinal(match) -> str:
-    return _inflect.number_to_words(match.group(0))
+    return _number_words().number_to_words(match.group(0))
 
 
 def _say_integer(match) -> str:
@@ -161,11 +167,11 @@ def _say_integer(match) -> str:
         if number == 2000:
             return "two thousand"
         if 2000 < number < 2010:
-            return "two thousand " + _inflect.number_to_words(number % 100)
+            return "two thousand " + _number_words().number_to_words(number % 100)
         if number % 100 == 0:
-            return _inflect.number_to_words(number // 100) + " hundred"
-        return _inflect.number_to_words(number, andword="", zero="oh", group=2).replace(", ", " ")
-    return _inflect.number_to_words(number, andword="")
+            return _number_words().number_to_words(number // 100) + " hundred"
+        return _number_words().number_to_words(number, andword="", zero="oh", group=2).replace(", ", " ")
+    return _number_words().number_to_words(number, andword="")
 
 
 def _expand(text: str) -> str:
