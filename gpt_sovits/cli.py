@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gpt_sovits.errors import GptSovitsError
 from gpt_sovits.settings import CUT_METHODS, InferenceSettings
+from gpt_sovits import validation
 from gpt_sovits.validation import LANGUAGE_NAMES
 
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -96,6 +97,11 @@ def create_engine(weights_dir: Path, gpt: Path | None, sovits: Path | None, devi
 # ----- synthesize -----------------------------------------------------------------------------------------
 
 
+class OutputError(GptSovitsError):
+    """The result could not be written where the user asked."""
+
+
+
 def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
     languages = ", ".join(f"{mode} ({name})" for mode, name in LANGUAGE_NAMES.items())
     parser.add_argument("--reference-audio", required=True, type=Path, help="3-10 s clip of the voice to clone")
@@ -145,6 +151,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         extra_reference_audio=tuple(args.extra_reference_audio),
         settings=settings,
     )
+    check_before_loading(request)
     engine = create_engine(args.weights_dir, args.gpt, args.sovits, args.device)
     result = engine.synthesize(request)
     for warning in result.warnings:
@@ -162,8 +169,21 @@ def run_synthesize(args: argparse.Namespace) -> int:
     return 0
 
 
-class OutputError(GptSovitsError):
-    """The result could not be written where the user asked."""
+def check_before_loading(request) -> None:
+    """The checks that need no model, so a typo fails in a second instead of after loading the models.
+
+    The engine runs them again (with the model's language table); they are cheap.
+    """
+    from gpt_sovits.audio import load_audio
+
+    validation.check_target_text(request.target_text)
+    validation.check_language_mode(request.target_language)
+    if request.reference_text.strip() and not request.reference_free:
+        validation.check_language_mode(request.reference_language)
+    clip = load_audio(request.reference_audio)
+    validation.check_reference_audio(clip.mono(), clip.sample_rate)
+    for extra in request.extra_reference_audio:
+        load_audio(extra)
 
 
 # ----- download -------------------------------------------------------------------------------------------

@@ -139,6 +139,17 @@ def check_reference_text(text: str, duration_seconds: float) -> list[str]:
 
 def check_language(mode: str, symbol_version: str) -> None:
     """Raise TextError when the loaded model (by its phone-symbol table) cannot speak `mode`."""
+    check_language_mode(mode)
+    supported = LANGUAGES_BY_SYMBOL_VERSION.get(symbol_version, ())
+    if mode not in supported:
+        raise TextError(
+            f"The loaded model ({symbol_version} symbols) cannot speak {LANGUAGE_NAMES[mode]} ({mode!r}). "
+            f"Choose one of: {_language_list({m: LANGUAGE_NAMES[m] for m in supported})}, or load another model."
+        )
+
+
+def check_language_mode(mode: str) -> None:
+    """Raise TextError when `mode` is not a language this app speaks with any model (no model needed to check)."""
     if mode in UNSUPPORTED_LANGUAGE_NAMES:
         raise TextError(
             f"{UNSUPPORTED_LANGUAGE_NAMES[mode]} ({mode!r}) is not supported by this app yet. "
@@ -146,12 +157,6 @@ def check_language(mode: str, symbol_version: str) -> None:
         )
     if mode not in LANGUAGE_NAMES:
         raise TextError(f"Unknown language {mode!r}. Choose one of: {_language_list(LANGUAGE_NAMES)}.")
-    supported = LANGUAGES_BY_SYMBOL_VERSION.get(symbol_version, ())
-    if mode not in supported:
-        raise TextError(
-            f"The loaded model ({symbol_version} symbols) cannot speak {LANGUAGE_NAMES[mode]} ({mode!r}). "
-            f"Choose one of: {_language_list({m: LANGUAGE_NAMES[m] for m in supported})}, or load another model."
-        )
 
 
 def estimate_syllables(text: str) -> int:

@@ -1,0 +1,220 @@
+"""The web app end to end: a real server on 127.0.0.1, driven through gradio_client like any API user.
+
+The engine runs the tiny random checkpoints (official file formats, laid out as in weights/README.md), so the
+audio is noise, but every path a user takes is real: upload, validation messages, the reference cache, model
+switching and the no-models start.
+"""
+
+import re
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from gradio_client import Client, handle_file
+
+import app as app_module
+from gpt_sovits import weights
+
+RATE = 32000
+REFERENCE_TEXT = "今天天气很好，我们一起去公园散步吧。"
+
+
+def arrange_weights(tiny_checkpoints: Path, root: Path) -> Path:
+    """Link the tiny set into the official layout (v2ProPlus and v2), as a download would leave it."""
+    links = {
+        "s1v3.ckpt": "v2ProPlus/t2s.ckpt",
+        "v2Pro/s2Gv2ProPlus.pth": "v2ProPlus/sovits.pth",
+        weights.OFFICIAL_MODELS[2].t2s: "v2/t2s.ckpt",
+        weights.OFFICIAL_MODELS[2].sovits: "v2/sovits.pth",
+        weights.HUBERT_DIR: "hubert",
+        weights.BERT_DIR: "bert",
+        weights.SPEAKER_ENCODER: "sv/pretrained_eres2netv2w24s4ep4.ckpt",
+    }
+    for name, source in links.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).symlink_to(tiny_checkpoints / source)
+    return root
+
+
+def speech_like(seconds: float, seed: int, rate: int = RATE) -> np.ndarray:
+    """Noise shaped into syllable-like bursts (4 per second): enough for the checks and the tiny models."""
+    rng = np.random.default_rng(seed)
+    time_axis = np.arange(int(seconds * rate)) / rate
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * time_axis)
+    return (0.2 * envelope * rng.standard_normal(len(time_axis))).astype(np.float32)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
+    soundfile.write(path, samples, rate)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(weights_dir: Path, examples_cache: Path):
+    """Create the app and serve it in this process (Gradio runs the server in a thread)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADIO_EXAMPLES_CACHE", str(examples_cache))
+        patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+        args = app_module.parse_args(["--weights-dir", str(weights_dir), "--device", "cpu", "--concurrency", "2"])
+        app, demo = app_module.create(args)
+        port = free_port()
+        demo.launch(
+            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False,
+            i18n=app_module.i18n,
+        )  # fmt: skip
+    return app, demo, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tiny_checkpoints, tmp_path_factory) -> Path:
+    return arrange_weights(tiny_checkpoints, tmp_path_factory.mktemp("weights"))
+
+
+@pytest.fixture(scope="module")
+def server(weights_dir, tmp_path_factory):
+    app, demo, url = start(weights_dir, tmp_path_factory.mktemp("examples"))
+    yield app, url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server) -> Client:
+    return Client(server[1], verbose=False)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    unreadable = folder / "not_audio.wav"
+    unreadable.write_text("this is not a wav file")
+    return {
+        "reference": write_wav(folder / "reference.wav", speech_like(4.0, seed=1)),
+        "other_reference": write_wav(folder / "other.wav", speech_like(4.5, seed=2)),
+        "short": write_wav(folder / "short.wav", speech_like(2.0, seed=3)),
+        "silent": write_wav(folder / "silent.wav", np.zeros(4 * RATE, dtype=np.float32)),
+        "unreadable": unreadable,
+    }
+
+
+def request(reference: Path, **changes) -> dict:
+    arguments = dict(
+        reference_audio=handle_file(str(reference)),
+        reference_text=REFERENCE_TEXT,
+        reference_language="all_zh",
+        reference_free=False,
+        extra_reference_audio=[],
+        target_text="你好，世界。",
+        target_language="all_zh",
+        cut_method="cut1",
+        top_k=15,
+        top_p=1.0,
+        temperature=1.0,
+        repetition_penalty=1.35,
+        speed=1.0,
+        pause_seconds=0.3,
+        seed=7,
+    )
+    arguments.update(changes)
+    return arguments
+
+
+def synthesize(client: Client, reference: Path, **changes) -> tuple[np.ndarray, int, str, float]:
+    started = time.perf_counter()
+    audio_path, status = client.predict(**request(reference, **changes), api_name="/synthesize")
+    elapsed = time.perf_counter() - started
+    samples, sample_rate = soundfile.read(audio_path, dtype="int16")
+    return samples, sample_rate, status, elapsed
+
+
+def stage_seconds(status: str, stage: str) -> float:
+    return float(re.search(rf"{stage} ([0-9.]+) s", status).group(1))
+
+
+def test_speaks_and_reuses_the_reference(client, clips):
+    first, rate, first_status, first_seconds = synthesize(client, clips["reference"])
+    second, _, second_status, second_seconds = synthesize(client, clips["reference"])
+    print(f"\nfirst request {first_seconds:.2f} s, cached request {second_seconds:.2f} s")
+    print(f"first status: {first_status}\nsecond status: {second_status}")
+
+    assert rate == 32000
+    assert 0.3 < len(first) / rate < 65  # at least the 0.3 s pause, at most the 1500-token cap
+    assert "seed 7" in first_status and "reference computed" in first_status
+    assert "reference reused from cache" in second_status
+    assert stage_seconds(second_status, "reference") < stage_seconds(first_status, "reference")
+    np.testing.assert_array_equal(first, second)  # fixed seed: the same audio
+
+
+def test_different_references_never_share_cached_work(client, clips):
+    synthesize(client, clips["reference"])
+    _, _, other_status, _ = synthesize(client, clips["other_reference"])
+    assert "reference computed" in other_status
+    _, _, new_text_status, _ = synthesize(client, clips["reference"], reference_text="今天天气很好。我们去散步吧。")
+    assert "reference computed" in new_text_status  # same clip, other text: other prompt phones
+
+
+@pytest.mark.parametrize(
+    "clip, changes, message",
+    [
+        ("short", {}, "at least 3 s"),
+        ("silent", {}, "silent"),
+        ("unreadable", {}, "Cannot read audio file"),
+        ("reference", {"target_text": "   "}, "text to synthesize is empty"),
+        ("reference", {"target_text": "好" * 1001}, "limit is 1000"),
+        ("reference", {"top_k": 0}, "'top_k' must be between 1 and 100"),
+    ],
+)
+def test_each_mistake_gets_its_message(client, clips, clip, changes, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(**request(clips[clip], **changes), api_name="/synthesize")
+
+
+def test_language_the_app_does_not_speak(server, clips):
+    # The dropdowns only offer supported languages; a direct call still gets a clear message.
+    app, _ = server
+    with pytest.raises(Exception, match="Japanese"):
+        app.synthesize(*request(clips["reference"], target_language="all_ja", reference_audio=str(clips["reference"])).values())
+
+
+def test_implausible_reference_text_is_a_warning_not_an_error(client, clips):
+    _, _, status, _ = synthesize(client, clips["reference"], reference_text="你好")
+    assert "too short" in status
+
+
+def test_empty_reference_text_means_reference_free(client, clips):
+    samples, rate, status, _ = synthesize(client, clips["reference"], reference_text="")
+    assert len(samples) / rate > 0.3
+    assert "reference-free" in status
+
+
+def test_switching_models_without_restart(client, server):
+    v2_t2s, v2_sovits = weights.OFFICIAL_MODELS[2].t2s, weights.OFFICIAL_MODELS[2].sovits
+    t2s_name, sovits_name, summary = client.predict(v2_t2s, v2_sovits, api_name="/switch_models")
+    assert (t2s_name, sovits_name) == (v2_t2s, v2_sovits)
+    assert "Loaded **v2**" in summary
+    *_, summary = client.predict("s1v3.ckpt", "v2Pro/s2Gv2ProPlus.pth", api_name="/switch_models")
+    assert "Loaded **v2ProPlus**" in summary
+
+
+def test_only_listed_model_files_can_be_loaded(server):
+    app, _ = server
+    with pytest.warns(UserWarning, match="not a model file"):
+        app.switch_models("/etc/passwd", None)
+    assert app.engine.model_info.model_version == "v2ProPlus"
+
+
+def test_starts_without_models_and_says_what_to_put_where(tmp_path):
+    app, demo, url = start(tmp_path / "empty", tmp_path / "examples")
+    try:
+        assert app.engine is None
+        with pytest.raises(Exception, match=r"Model files are missing.*s2Gv2ProPlus\.pth"):
+            Client(url, verbose=False).predict(**request(Path(app_module.ASSETS_DIR / "reference_zh.wav")), api_name="/synthesize")
+    finally:
+        demo.close()

@@ -1,0 +1,88 @@
+"""The page in a real browser (Debian chromium through Playwright): upload, type, synthesize, hear the result.
+
+Needs /usr/bin/chromium (`apt-get install -y chromium`; add `fonts-wqy-zenhei` for readable Chinese in the
+screenshot). The screenshot is saved under the test's tmp dir and its path printed (`pytest -s` shows it).
+"""
+
+from pathlib import Path
+
+import pytest
+
+from test_app import arrange_weights, speech_like, start, write_wav
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium is not installed (apt-get install -y chromium)"
+)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--metrics-recording-only",
+]
+
+
+@pytest.fixture(scope="module")
+def page_url(tiny_checkpoints, tmp_path_factory):
+    weights_dir = arrange_weights(tiny_checkpoints, tmp_path_factory.mktemp("weights"))
+    _, demo, url = start(weights_dir, tmp_path_factory.mktemp("examples"))
+    yield url
+    demo.close()
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200}, locale="en-US")
+        console_errors = []
+        page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        yield page, console_errors
+        browser.close()
+
+
+def test_upload_type_synthesize_and_play(page_url, browser_page, tmp_path):
+    page, console_errors = browser_page
+    reference = write_wav(tmp_path / "reference.wav", speech_like(4.0, seed=5))
+
+    page.goto(page_url)
+    page.get_by_text("GPT-SoVITS voice cloning").wait_for()
+    page.get_by_text("Loaded v2ProPlus").wait_for()
+
+    page.locator("input[type=file]").first.set_input_files(str(reference))
+    page.get_by_label("Reference text: exactly what the clip says").fill("今天天气很好，我们一起去公园散步吧。")
+    page.get_by_label("Text to synthesize").fill("你好，世界。")
+    page.get_by_role("button", name="Synthesize").click()
+
+    status = page.locator("#status")
+    status.get_by_text("Spoke 1 segment").wait_for(timeout=60_000)
+    result = page.locator("audio").last  # the result player (the reference player comes first)
+    result.wait_for(state="attached")
+    assert result.get_attribute("src")
+    assert "seed" in status.inner_text()
+
+    screenshot = tmp_path / "app.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    print(f"\nscreenshot: {screenshot}")
+    assert console_errors == []
+
+
+def test_page_in_chinese(page_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="zh-CN")
+        page.goto(page_url)
+        page.get_by_text("GPT-SoVITS 声音克隆").wait_for()
+        assert page.get_by_role("button", name="合成语音").is_visible()
+        browser.close()

@@ -1,0 +1,101 @@
+"""`python -m gpt_sovits synthesize | download`: a WAV out, or one line on stderr and exit status 2."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from gpt_sovits import cli, weights
+from test_app import arrange_weights, speech_like, write_wav
+
+REFERENCE_TEXT = "今天天气很好，我们一起去公园散步吧。"
+
+
+@pytest.fixture(scope="module")
+def weights_dir(tiny_checkpoints, tmp_path_factory) -> Path:
+    return arrange_weights(tiny_checkpoints, tmp_path_factory.mktemp("weights"))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    return write_wav(tmp_path_factory.mktemp("clips") / "reference.wav", speech_like(4.0, seed=1))
+
+
+def synthesize_args(weights_dir: Path, reference: Path, output: Path, *extra: str) -> list[str]:
+    return [
+        "synthesize",
+        "--weights-dir", str(weights_dir),
+        "--reference-audio", str(reference),
+        "--reference-text", REFERENCE_TEXT,
+        "--reference-language", "all_zh",
+        "--target-text", "你好，世界。",
+        "--target-language", "all_zh",
+        "--output", str(output),
+        "--device", "cpu",
+        *extra,
+    ]  # fmt: skip
+
+
+def test_synthesize_writes_a_32k_wav(weights_dir, reference, tmp_path, capsys):
+    output = tmp_path / "out.wav"
+    assert cli.main(synthesize_args(weights_dir, reference, output, "--seed", "3", "--speed", "1.2")) == 0
+    samples, rate = soundfile.read(output, dtype="int16")
+    info = soundfile.info(output)
+    assert rate == 32000 and info.subtype == "PCM_16" and info.channels == 1
+    assert len(samples) / rate > 0.3 and np.abs(samples).max() > 0
+    printed = capsys.readouterr().out
+    assert f"Wrote {output}" in printed and "seed 3" in printed
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--target-text", ""], "text to synthesize is empty"),
+        (["--target-language", "all_ja"], "Japanese ('all_ja') is not supported"),
+        (["--top-k", "0"], "'top_k' must be between 1 and 100"),
+        (["--cut-method", "cut5", "--temperature", "5"], "'temperature' must be between"),
+    ],
+)
+def test_user_mistakes_are_one_line_and_exit_2(weights_dir, reference, tmp_path, capsys, extra, message):
+    assert cli.main(synthesize_args(weights_dir, reference, tmp_path / "out.wav", *extra)) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and message in error
+    assert "Traceback" not in error and not (tmp_path / "out.wav").exists()
+
+
+def test_unreadable_reference(weights_dir, tmp_path, capsys):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....not really")
+    assert cli.main(synthesize_args(weights_dir, broken, tmp_path / "out.wav")) == 2
+    assert "Cannot read audio file" in capsys.readouterr().err
+
+
+def test_missing_models_say_what_to_put_where(reference, tmp_path, capsys):
+    assert cli.main(synthesize_args(tmp_path / "empty", reference, tmp_path / "out.wav")) == 2
+    error = capsys.readouterr().err
+    assert "Model files are missing" in error and "python -m gpt_sovits download" in error
+
+
+def test_download_reports_progress(tmp_path, monkeypatch, capsys):
+    def fake_snapshot_download(repo_id, allow_patterns, local_dir):
+        name = allow_patterns[0].rstrip("*")
+        path = Path(local_dir) / (name + "config.json" if name.endswith("/") else name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+
+    monkeypatch.setattr("huggingface_hub.snapshot_download", fake_snapshot_download)
+    assert cli.main(["download", "--version", "v2", "--weights-dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "[  0%] Downloading gsv-v2final-pretrained/" in printed and "[100%]" in printed
+    assert (tmp_path / weights.OFFICIAL_MODELS[2].sovits).is_file()
+
+
+def test_download_offline(tmp_path, monkeypatch, capsys):
+    def offline(*args, **kwargs):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr("huggingface_hub.snapshot_download", offline)
+    assert cli.main(["download", "--weights-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "Could not download s1v3.ckpt" in error and "network" in error
