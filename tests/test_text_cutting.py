@@ -62,10 +62,11 @@ def test_target_rules():
     # Short first clause gets a leading mark; a missing final mark is added; repeated marks collapse.
     assert prepare_target_segments("你好", "cut0", "all_zh") == ["。你好。"]
     assert prepare_target_segments("hi, there", "cut0", "en") == [".hi, there."]
-    assert prepare_target_segments("今天天气真不错。。。", "cut0", "zh") == ["今天天气真不错。"]
+    assert prepare_target_segments("今天天气真不错...", "cut0", "zh") == ["今天天气真不错."]
+    assert prepare_target_segments("今天天气真不错。。。", "cut0", "zh") == ["今天天气真不错。。。"]  # ASCII marks only
     assert prepare_target_segments("今天天气真不错!!!", "cut0", "zh") == ["今天天气真不错!"]
     # A line break starts a new segment; a punctuation-only line is dropped.
-    assert prepare_target_segments("今天天气真不错\n。。。\n我们出去走走吧", "cut0", "zh") == ["今天天气真不错。", "我们出去走走吧。"]
+    assert prepare_target_segments("今天天气真不错\n。。。。。。\n我们出去走走吧", "cut0", "zh") == ["今天天气真不错。", "我们出去走走吧。"]
     # Over 510 characters: split at sentence marks.
     long_text = "这是一个很长的句子，" * 80
     segments = prepare_target_segments(long_text, "cut0", "zh")

@@ -22,6 +22,8 @@ from gpt_sovits.settings import CUT_METHODS
 # A sentence ends after any of these (official `splits`, 13 characters).
 SENTENCE_ENDS = frozenset("，。？！,.?!~:：—…")
 
+_SENTENCE_END_CLASS = re.escape("".join(sorted(SENTENCE_ENDS)))
+
 # Pieces made only of these characters (ASCII marks and space) are dropped by cut0..cut4.
 _SPOKEN_NOTHING = frozenset("!?…,.- ")
 
@@ -128,18 +130,19 @@ def cut_text(text: str, method: str) -> list[str]:
 
 
 def split_long_segment(text: str, max_length: int = 510) -> list[str]:
-    """Pack the sentences and marks of `text` into chunks of at most `max_length` characters (BERT's limit).
+    """Pack the sentences of `text` into chunks of at most `max_length` characters (BERT's limit).
 
-    A single sentence longer than `max_length` stays whole, as in the official `split_big_text`.
+    Like the official `split_big_text`, but each mark stays with its sentence, and a single sentence longer
+    than `max_length` is cut every `max_length` characters (the official code keeps it whole, which overflows
+    BERT's 512 positions, and can emit an empty chunk).
     """
-    parts = re.split("([" + re.escape("".join(sorted(SENTENCE_ENDS))) + "])", text)
-    chunks, current = [], ""
-    for part in parts:
-        if len(current + part) > max_length:
-            chunks.append(current)
-            current = part
-        else:
-            current += part
-    if current:
-        chunks.append(current)
-    return chunks
+    sentences = re.findall("[^" + _SENTENCE_END_CLASS + "]*(?:[" + _SENTENCE_END_CLASS + "]|$)", text)
+    pieces = []
+    for sentence in filter(None, sentences):
+        pieces.extend(sentence[start : start + max_length] for start in range(0, len(sentence), max_length))
+    chunks = [""]
+    for piece in pieces:
+        if len(chunks[-1]) + len(piece) > max_length:
+            chunks.append("")
+        chunks[-1] += piece
+    return [chunk for chunk in chunks if chunk]
