@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
-from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, HubertModel
+from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM, BertModel, HubertModel
 
 from gpt_sovits.errors import AudioError, CheckpointError, TextError
 
@@ -98,6 +98,14 @@ class HubertEncoder:
         return self.model(waveform).last_hidden_state[0]
 
 
+def bert_up_to_third_last_layer(masked_lm: BertForMaskedLM) -> BertModel:
+    """The encoder of a masked-LM BERT without its head and last two layers: its last_hidden_state is the full
+    model's hidden_states[-3]. Modifies and returns `masked_lm.bert`."""
+    bert = masked_lm.bert
+    del bert.encoder.layer[len(bert.encoder.layer) - 2 :]
+    return bert
+
+
 class BertEncoder:
     """chinese-roberta-wwm-ext-large: normalised Chinese text -> [1024, phones] features.
 
@@ -117,11 +125,9 @@ class BertEncoder:
         masked_lm = _load_pretrained(
             AutoModelForMaskedLM, model_dir, "BERT", is_used=lambda name: name.startswith("bert.")
         )
-        self.bert = masked_lm.bert  # the encoder without the masked-LM head
-        num_layers = len(self.bert.encoder.layer)
-        if num_layers < 3:
-            raise CheckpointError(f"The BERT model in {model_dir} has {num_layers} layers; at least 3 are needed.")
-        del self.bert.encoder.layer[num_layers - 2 :]  # its last_hidden_state is now hidden_states[-3]
+        if masked_lm.config.num_hidden_layers < 3:
+            raise CheckpointError(f"The BERT model in {model_dir} has fewer than the 3 layers GPT-SoVITS needs.")
+        self.bert = bert_up_to_third_last_layer(masked_lm)
         self.max_characters = self.bert.config.max_position_embeddings - 2  # room for [CLS] and [SEP]
 
     def token_ids(self, text: str) -> Tensor:

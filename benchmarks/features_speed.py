@@ -1,0 +1,129 @@
+"""How fast the three feature models run at their official sizes, on CPU, in fp32.
+
+Builds each model with RANDOM weights in this process from its published configuration (nothing is downloaded
+or stored) and times one typical call:
+
+    HuBERT   chinese-hubert-base (768, 12 layers) on 6 s of 16 kHz audio + 0.6 s of padding
+    BERT     chinese-roberta-wwm-ext-large (1024, 24 layers, 16 heads, 4096 FFN, vocab 21128) on 30 characters
+             (32 token ids with [CLS]/[SEP]; the tokenizer itself takes well under a millisecond)
+    speaker  ERes2NetV2 (w24 s4 ep4) on 6 s of 16 kHz audio, Kaldi fbank included
+
+For BERT the upstream way of calling it (whole masked-LM model, every hidden state, `hidden_states[-3]` kept) is
+timed too, next to ours (last two layers and the head dropped). Upstream figures measured on the development
+machine: HuBERT 0.49 s, BERT 0.23 s. Each number is the best of several runs after a warm-up.
+
+    python benchmarks/features_speed.py [--threads 2] [--repeats 5] [--json]
+"""
+
+import argparse
+import json
+import time
+
+import torch
+from transformers import BertConfig, BertForMaskedLM, HubertConfig, HubertModel
+
+from gpt_sovits.models.features import bert_up_to_third_last_layer
+from gpt_sovits.models.speaker import ERes2NetV2, kaldi_fbank
+
+SAMPLE_RATE = 16000
+AUDIO_SECONDS = 6.0
+HUBERT_PADDING = 9600  # the 0.6 s of zeros upstream appends to the reference before HuBERT
+NUM_CHARACTERS = 30
+
+# chinese-hubert-base: the base HuBERT layout (7 conv layers of 512 channels, 12 transformer layers of 768).
+HUBERT_BASE = HubertConfig(
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    conv_dim=(512,) * 7,
+    conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+    conv_stride=(5, 2, 2, 2, 2, 2, 2),
+    conv_bias=False,
+    feat_extract_norm="group",
+    num_conv_pos_embeddings=128,
+    num_conv_pos_embedding_groups=16,
+    do_stable_layer_norm=False,
+    attn_implementation="sdpa",  # as HubertEncoder pins it
+)
+
+# chinese-roberta-wwm-ext-large
+BERT_LARGE = BertConfig(
+    hidden_size=1024,
+    num_hidden_layers=24,
+    num_attention_heads=16,
+    intermediate_size=4096,
+    vocab_size=21128,
+    max_position_embeddings=512,
+    type_vocab_size=2,
+    attn_implementation="sdpa",  # as BertEncoder pins it
+)
+
+
+def _best_seconds(call, repeats: int) -> float:
+    call()  # warm-up: first calls allocate buffers and pick kernels
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _random_audio(seconds: float, generator: torch.Generator) -> torch.Tensor:
+    return 0.1 * torch.randn(int(seconds * SAMPLE_RATE), generator=generator)
+
+
+def measure(threads: int = 2, repeats: int = 5) -> dict:
+    """Seconds per call for each model (best of `repeats`), with `threads` CPU threads."""
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    generator = torch.Generator().manual_seed(0)
+    results = {"threads": threads, "repeats": repeats}
+    try:
+        with torch.inference_mode():
+            hubert = HubertModel(HUBERT_BASE).eval()
+            reference_wav = torch.cat([_random_audio(AUDIO_SECONDS, generator), torch.zeros(HUBERT_PADDING)])
+            results["hubert_s"] = _best_seconds(lambda: hubert(reference_wav[None]).last_hidden_state, repeats)
+            del hubert
+
+            masked_lm = BertForMaskedLM(BERT_LARGE).eval()
+            token_ids = torch.randint(100, BERT_LARGE.vocab_size, (1, NUM_CHARACTERS + 2), generator=generator)
+            attention_mask = torch.ones_like(token_ids)
+            results["bert_upstream_style_s"] = _best_seconds(
+                lambda: masked_lm(input_ids=token_ids, attention_mask=attention_mask, output_hidden_states=True)
+                .hidden_states[-3],
+                repeats,
+            )
+            bert = bert_up_to_third_last_layer(masked_lm)
+            results["bert_s"] = _best_seconds(lambda: bert(input_ids=token_ids).last_hidden_state, repeats)
+            del masked_lm, bert
+
+            speaker = ERes2NetV2().eval()
+            speaker_wav = _random_audio(AUDIO_SECONDS, generator)
+            results["speaker_fbank_s"] = _best_seconds(lambda: kaldi_fbank(speaker_wav), repeats)
+            results["speaker_s"] = _best_seconds(lambda: speaker(kaldi_fbank(speaker_wav)[None]), repeats)
+    finally:
+        torch.set_num_threads(previous_threads)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    args = parser.parse_args()
+    results = measure(args.threads, args.repeats)
+    if args.json:
+        print(json.dumps(results))
+        return
+    print(f"{args.threads} threads, fp32, best of {args.repeats}")
+    print(f"HuBERT base, 6.6 s audio:           {results['hubert_s']:.3f} s   (upstream 0.49 s)")
+    print(f"BERT large, 30 chars (ours, 22 L):  {results['bert_s']:.3f} s   (upstream 0.23 s)")
+    print(f"BERT large, upstream call (24 L):   {results['bert_upstream_style_s']:.3f} s")
+    print(f"ERes2NetV2, 6 s audio (with fbank): {results['speaker_s']:.3f} s   (fbank alone {results['speaker_fbank_s']:.4f} s)")
+
+
+if __name__ == "__main__":
+    main()
