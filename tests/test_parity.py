@@ -4,13 +4,15 @@ Each vector case (tests/data/vectors, plus $GPT_SOVITS_EXTRA_VECTORS) is a recor
 tiny random checkpoints, with every intermediate array kept. Every stage is run in isolation from the recorded
 inputs of that stage, so a failure names the first module that disagrees:
 
-    hubert         reference audio at 16 kHz (padded)   -> HuBERT last hidden state
-    prompt_codes   HuBERT features                      -> SoVITS quantizer codes (the prompt tokens)
-    bert           segment texts + word2ph              -> BERT token ids and the [1024, phones] features for T2S
-    t2s            phone ids, BERT features, prompt     -> greedy tokens, stop step, logits
-    speaker        16 kHz reference audio               -> Kaldi fbank and ERes2NetV2 embedding (v2Pro*)
-    sovits_decode  spectrogram, speaker emb, codes      -> timbre embedding, encoder, flow, waveform (recorded noise)
-    end_to_end     a WAV file + phones                  -> the engine's final waveform (its own noise from the seed)
+    reference_audio  the reference WAV file              -> HuBERT input (soxr, 16 kHz, padded), spectrogram,
+                                                            16 kHz speaker-encoder audio (v2Pro*)
+    hubert           reference audio at 16 kHz (padded)  -> HuBERT last hidden state
+    prompt_codes     HuBERT features                     -> SoVITS quantizer codes (the prompt tokens)
+    bert             segment texts + word2ph             -> BERT token ids and the [1024, phones] features for T2S
+    t2s              phone ids, BERT features, prompt    -> greedy tokens, stop step, logits
+    speaker          16 kHz reference audio              -> Kaldi fbank and ERes2NetV2 embedding (v2Pro*)
+    sovits_decode    spectrogram, speaker emb, codes     -> timbre embedding, encoder, flow, waveform (recorded noise)
+    end_to_end       a WAV file + phones                 -> the engine's final waveform (its own noise from the seed)
 
 Tolerances: integer arrays (codes, tokens, ids, steps) must be identical; float arrays within 1e-3 max abs.
 The run is single-threaded, as the vectors were recorded. Results are collected in the `parity_results` fixture
@@ -39,6 +41,7 @@ NOISE_SCALE = 0.5
 
 # stage -> the vector array whose presence says the stage applies to a case (e.g. no HuBERT when reference-free)
 STAGE_MARKER_ARRAY = {
+    "reference_audio": "refer_spec",
     "hubert": "hubert_last_hidden_state",
     "prompt_codes": "extract_latent_codes",
     "bert": "t2s_bert",
@@ -281,6 +284,27 @@ def _bert_segments(sidecar) -> list[dict]:
 # Stages
 
 
+def _write_reference_wav(arrays, tmp_path) -> Path:
+    """The case's reference clip as the PCM16 WAV file the official run read."""
+    path = tmp_path / "reference.wav"
+    soundfile.write(path, arrays["ref_wav_int16"], int(arrays["ref_sr"]), subtype="PCM_16")
+    return path
+
+
+def stage_reference_audio(case, sidecar, arrays, check: StageCheck, tmp_path):
+    from gpt_sovits import audio
+
+    clip = audio.load_audio(_write_reference_wav(arrays, tmp_path))
+    if not sidecar["ref_free"]:  # reference-free runs never hear the clip through HuBERT
+        padded = np.concatenate([audio.hubert_input(clip), np.zeros(HUBERT_PADDING, dtype=np.float32)])
+        check.compare("hubert_input_wav16k_padded", padded, _hubert_input(arrays))
+    is_pro = sidecar["model_version"].startswith("v2Pro")
+    inputs = audio.reference_spectrogram_inputs(clip, with_speaker_audio=is_pro)
+    check.compare("refer_spec", inputs.spectrogram, arrays["refer_spec"])
+    if is_pro:
+        check.compare("spepc_audio", inputs.audio_16k, arrays["spepc_audio"])
+
+
 def stage_hubert(case, sidecar, arrays, check: StageCheck, tmp_path):
     tiny = tiny_checkpoints_for(case)
     features = _hubert(tiny / "hubert")(torch.from_numpy(_hubert_input(arrays)))
@@ -378,8 +402,7 @@ def stage_end_to_end(case, sidecar, arrays, check: StageCheck, tmp_path):
 
     tiny = tiny_checkpoints_for(case)
     engine = _engine(_version_dir(case, sidecar), tiny)
-    reference_path = tmp_path / "reference.wav"
-    soundfile.write(reference_path, arrays["ref_wav_int16"], int(arrays["ref_sr"]), subtype="PCM_16")
+    reference_path = _write_reference_wav(arrays, tmp_path)
     symbol_version = sidecar["symbol_version"]
     settings = InferenceSettings(
         top_k=1,
@@ -413,6 +436,7 @@ def stage_end_to_end(case, sidecar, arrays, check: StageCheck, tmp_path):
 
 
 STAGES = {
+    "reference_audio": stage_reference_audio,
     "hubert": stage_hubert,
     "prompt_codes": stage_prompt_codes,
     "bert": stage_bert,
