@@ -161,6 +161,10 @@ class StageCheck:
             self.problems.append(f"not recorded in trace: {', '.join(missing)}")
 
     def finish(self) -> None:
+        compared = self.record["arrays"].values()
+        float_errors = [a["max_abs_error"] for a in compared if a.get("max_abs_error") is not None]
+        self.record["max_abs_error"] = max(float_errors) if float_errors else None  # worst float array of the stage
+        self.record["integers_equal"] = all(a["ok"] for a in compared if a.get("integer"))
         self.record["status"] = "failed" if self.problems else "passed"
         self.record["problems"] = self.problems
         assert not self.problems, "\n".join(self.problems)
