@@ -1,0 +1,170 @@
+"""SoVITS synthesizer against the official implementation's recorded intermediates, stage by stage.
+
+Each vector case stores what upstream fed the synthesizer (codes, target phones, reference spectrogram,
+speaker embedding, the decode noise) and what came out of every stage; we feed the same and compare.
+"""
+
+import types
+from functools import lru_cache
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import load_case, tiny_checkpoints_for, vector_cases
+from gpt_sovits.checkpoints import load_sovits_checkpoint
+from gpt_sovits.errors import CheckpointError, UnsupportedModelError
+from gpt_sovits.models.sovits import SoVITS
+
+CASES = [pytest.param(case, id=case.name) for case in vector_cases()]
+
+# Stage -> max abs error allowed. Upstream's own float32 runs differ by up to ~1e-4 between thread counts.
+TOLERANCES = {
+    "ge_ref_enc": 1e-4,
+    "sv_emb_proj": 1e-4,
+    "ge_after_prelu": 1e-4,
+    "ge_512": 1e-4,
+    "enc_p_ge_in": 1e-4,
+    "enc_p_m_p": 1e-4,
+    "enc_p_logs_p": 1e-4,
+    "enc_p_y_mask": 0,
+    "decode_noise": 0,
+    "flow_g": 1e-4,
+    "flow_z": 1e-3,
+    "decode_out_max_abs": 1e-4,
+}
+
+
+@lru_cache(maxsize=None)
+def _model(path) -> SoVITS:
+    return SoVITS.from_checkpoint(load_sovits_checkpoint(path))
+
+
+def _model_for(case) -> tuple[SoVITS, dict, dict]:
+    sidecar, arrays = load_case(case)
+    return _model(tiny_checkpoints_for(case) / sidecar["model_version"] / "sovits.pth"), sidecar, arrays
+
+
+def _reference_embedding(model, arrays, trace=None):
+    spectrogram = torch.from_numpy(arrays["refer_spec"])[None]
+    speaker = torch.from_numpy(arrays["sv_emb"]) if "sv_emb" in arrays else None
+    return model.reference_embedding(spectrogram, speaker, trace=trace)
+
+
+def _decode(model, sidecar, arrays, trace=None, **overrides):
+    kwargs = dict(
+        speed=sidecar["get_tts_wav_args"]["speed"],
+        noise_scale=sidecar["sovits_decode"]["noise_scale"],
+        noise=torch.from_numpy(arrays["decode_noise"])[None],
+    )
+    kwargs.update(overrides)
+    codes = torch.from_numpy(arrays["decode_codes"][0, 0])
+    phones = torch.from_numpy(arrays["decode_text"])
+    return model.decode(codes, phones, [_reference_embedding(model, arrays, trace)], trace=trace, **kwargs)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_prompt_codes_match_exactly(case):
+    model, sidecar, arrays = _model_for(case)
+    if "hubert_last_hidden_state" not in arrays:
+        pytest.skip("reference-free case: no prompt codes")
+    features = torch.from_numpy(arrays["hubert_last_hidden_state"]).T[None]  # [1, 768, F]
+    codes = model.extract_prompt_codes(features)
+    assert codes.dtype == torch.long
+    np.testing.assert_array_equal(codes.numpy(), arrays["extract_latent_codes"][0, 0])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_decode_matches_every_recorded_stage(case):
+    model, sidecar, arrays = _model_for(case)
+    trace = {}
+    waveform = _decode(model, sidecar, arrays, trace=trace)
+
+    compared = []
+    for name, tolerance in TOLERANCES.items():
+        if name not in arrays:
+            continue
+        assert name in trace, f"stage {name} was not traced"
+        got, expected = trace[name].numpy(), arrays[name]
+        assert got.shape == expected.shape, name
+        np.testing.assert_allclose(got, expected, atol=tolerance, rtol=0, err_msg=name)
+        compared.append(name)
+    assert {"enc_p_m_p", "enc_p_logs_p", "flow_z"} <= set(compared)
+
+    expected_wave = arrays["output_wav_float"][:-9600]  # the web UI appends 0.3 s of silence
+    assert waveform.shape == expected_wave.shape
+    np.testing.assert_allclose(waveform.numpy(), expected_wave, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_seeded_noise_is_upstreams_draw(case):
+    """torch.manual_seed(s) then randn_like(m_p), as upstream: a generator seeded with s draws the same noise."""
+    model, sidecar, arrays = _model_for(case)
+    trace = {}
+    generator = torch.Generator().manual_seed(sidecar["sovits_decode"]["noise_seed"])
+    _decode(model, sidecar, arrays, trace=trace, noise=None, generator=generator)
+    np.testing.assert_array_equal(trace["decode_noise"].numpy(), arrays["decode_noise"])
+
+
+def test_output_length_and_speed():
+    case = vector_cases()[0]
+    model, sidecar, arrays = _model_for(case)
+    ge = _reference_embedding(model, arrays)
+    codes = torch.zeros(20, dtype=torch.long)
+    phones = torch.tensor([3, 5, 7])
+    assert model.sample_rate == 32000 and model.samples_per_code == 1280
+    assert model.decode(codes, phones, [ge], noise_scale=0).shape == (20 * 1280,)
+    # speed != 1 resamples the 40 frames to int(40 / speed) + 1 (upstream adds that one frame)
+    assert model.decode(codes, phones, [ge], speed=1.1, noise_scale=0).shape == ((int(40 / 1.1) + 1) * 640,)
+    assert model.decode(codes, phones, [ge], speed=0.8, noise_scale=0).shape == ((int(40 / 0.8) + 1) * 640,)
+
+
+def test_several_references_average_their_embeddings():
+    case = vector_cases()[0]
+    model, sidecar, arrays = _model_for(case)
+    ge = _reference_embedding(model, arrays)
+    other = ge.flip(1)
+    codes, phones = torch.arange(12), torch.tensor([3, 5, 7, 9])
+    averaged = model.decode(codes, phones, [ge, other], noise_scale=0)
+    by_hand = model.decode(codes, phones, [(ge + other) / 2], noise_scale=0)
+    torch.testing.assert_close(averaged, by_hand, atol=1e-5, rtol=0)
+    assert torch.equal(model.decode(codes, phones, [ge, ge], noise_scale=0), model.decode(codes, phones, [ge], noise_scale=0))
+
+
+def test_versions_are_reported(tiny_checkpoints):
+    for version, symbols in [("v1", "v1"), ("v2", "v2"), ("v2ProPlus", "v2")]:
+        model = _model(tiny_checkpoints / version / "sovits.pth")
+        assert (model.model_version, model.symbol_version) == (version, symbols)
+
+
+def test_pro_model_needs_speaker_embedding(tiny_checkpoints):
+    model = _model(tiny_checkpoints / "v2ProPlus" / "sovits.pth")
+    with pytest.raises(ValueError, match="speaker embedding"):
+        model.reference_embedding(torch.ones(1, 1025, 30), None)
+
+
+def _fake_checkpoint(tiny_checkpoints, **changes):
+    real = load_sovits_checkpoint(tiny_checkpoints / "v2" / "sovits.pth")
+    fields = dict(path=real.path, model_version=real.model_version, symbol_version=real.symbol_version,
+                  hparams=real.hparams, state_dict=dict(real.state_dict), info=real.info)
+    fields.update(changes)
+    return types.SimpleNamespace(**fields)
+
+
+def test_missing_tensor_is_a_checkpoint_error(tiny_checkpoints):
+    ckpt = _fake_checkpoint(tiny_checkpoints)
+    del ckpt.state_dict["flow.flows.2.post.weight"]
+    with pytest.raises(CheckpointError, match="sovits.pth.*missing"):
+        SoVITS.from_checkpoint(ckpt)
+
+
+def test_config_that_disagrees_with_weights_is_a_checkpoint_error(tiny_checkpoints):
+    ckpt = _fake_checkpoint(tiny_checkpoints)
+    ckpt.hparams = {**ckpt.hparams, "model": {**ckpt.hparams["model"], "upsample_initial_channel": 64}}
+    with pytest.raises(CheckpointError, match="shape"):
+        SoVITS.from_checkpoint(ckpt)
+
+
+def test_v3_is_unsupported(tiny_checkpoints):
+    with pytest.raises(UnsupportedModelError, match="v3"):
+        SoVITS.from_checkpoint(_fake_checkpoint(tiny_checkpoints, model_version="v3"))
