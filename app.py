@@ -253,15 +253,12 @@ def build_ui(app: VoiceCloningApp) -> gr.Blocks:
         gr.Markdown(i18n("intro"))
 
         with gr.Accordion(i18n("model"), open=True):
+            with gr.Row():
+                t2s_model = gr.Dropdown(t2s_choices, value=t2s_name, label=i18n("gpt_model"))
+                sovits_model = gr.Dropdown(sovits_choices, value=sovits_name, label=i18n("sovits_model"))
             with gr.Row(equal_height=True):
-                t2s_model = gr.Dropdown(
-                    t2s_choices, value=t2s_name, label=i18n("gpt_model"), scale=3
-                )
-                sovits_model = gr.Dropdown(
-                    sovits_choices, value=sovits_name, label=i18n("sovits_model"), scale=3
-                )
-                refresh = gr.Button(i18n("refresh"), scale=1)
-            model_summary = gr.Markdown(app.model_summary())
+                model_summary = gr.Markdown(app.model_summary())
+                refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
             with gr.Column(visible=app.engine is None) as setup_panel:
                 gr.Markdown(f"### {weights.layout_help(app.weights_dir)}".replace("\n", "\n\n"))
                 with gr.Row(equal_height=True):

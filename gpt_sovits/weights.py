@@ -141,7 +141,7 @@ def resolve_weights(root: Path, t2s: Path | None = None, sovits: Path | None = N
 
 def layout_help(root: Path, version: str = DEFAULT_VERSION) -> str:
     """One paragraph: how to get the files, and where each one goes."""
-    files = "\n".join(f"  {root / name}" for name in files_for_version(version))
+    files = "\n".join(f"  {root / name}{'/' if name.endswith('/') else ''}" for name in files_for_version(version))
     return (
         f"Download them with `python -m gpt_sovits download --version {version}` (or the Download button), "
         f"or copy them from https://huggingface.co/{REPO_ID} so that these exist:\n{files}"

@@ -84,5 +84,6 @@ def test_page_in_chinese(page_url, tmp_path):
         page = browser.new_page(locale="zh-CN")
         page.goto(page_url)
         page.get_by_text("GPT-SoVITS 声音克隆").wait_for()
-        assert page.get_by_role("button", name="合成语音").is_visible()
+        page.get_by_role("button", name="合成语音").wait_for()
+        assert page.get_by_label("怎么切").input_value() == "凑四句一切"  # a translated dropdown choice
         browser.close()
