@@ -115,3 +115,92 @@ def test_upstream_errors_become_text_errors_or_results(outcomes):
     for record, outcome, detail in outcomes:
         if outcome == "upstream error" and not record["text"].strip():
             assert detail.startswith("we: TextError"), record["id"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The contract of `phonemize` itself (what the engine relies on).
+
+
+def test_mixed_text_gives_ordered_language_runs():
+    result = phonemize("我喜欢用ChatGPT写代码，very good!", "zh", "v2")
+    assert [run.language for run in result.runs] == ["zh", "en", "zh", "en"]
+    assert [run.normalized_text for run in result.runs] == ["我喜欢用", "Chat G P T", "写代码,", "very good!"]
+    assert result.phones == tuple(phone for run in result.runs for phone in run.phones)
+    assert result.phone_ids == tuple(i for run in result.runs for i in run.phone_ids)
+    assert result.normalized_text == "我喜欢用Chat G P T写代码,very good!"
+    assert result.word2ph is None  # only all-Chinese text has a joint word2ph
+    assert all((run.word2ph is not None) == (run.language == "zh") for run in result.runs)
+
+
+def test_chinese_mode_keeps_english_words_english():
+    result = phonemize("打开GPU加速", "all_zh", "v1")
+    assert [run.language for run in result.runs] == ["zh", "en", "zh"]
+
+
+def test_short_text_is_retried_with_a_leading_period():
+    result = phonemize("好", "all_zh", "v2")
+    assert result.normalized_text == ".好" and result.phones == (".", "h", "ao3")
+    assert result.word2ph == (1, 2)
+
+
+def test_caret_and_yen_become_silences():
+    assert "SP3" in phonemize("你好^我是小明", "all_zh", "v2").phones
+    assert "SP2" in phonemize("你好￥我是小明", "all_zh", "v2").phones
+
+
+@pytest.mark.parametrize(
+    "text, mode, message",
+    [
+        ("", "zh", "empty"),
+        (" \n\t ", "all_zh", "empty"),
+        ("😀👍", "zh", "Nothing to pronounce"),
+        ("。。。！！", "all_zh", "Nothing to pronounce"),
+        ("你好", "en", "Nothing to pronounce"),
+        ("こんにちは", "all_zh", "Japanese"),
+        ("你好かな", "auto", "Japanese"),
+        ("안녕하세요", "zh", "Korean"),
+        ("你好", "ja", "language mode"),
+    ],
+)
+def test_rejected_text(text, mode, message):
+    with pytest.raises(TextError, match=message):
+        phonemize(text, mode, "v2")
+
+
+def test_unknown_symbol_version():
+    with pytest.raises(TextError, match="v1, v2"):
+        phonemize("你好世界", "zh", "v4")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The same through the command line: `python -m gpt_sovits phonemize`.
+
+
+def test_cli_jsonl_gives_one_line_per_input_line(tmp_path, capsys):
+    from gpt_sovits.cli import main
+
+    records = [record for record in _records() if record["reliable"] and not record["error"]][:40:4]
+    lines = [json.dumps({key: record[key] for key in ("text", "language_mode", "version")}) for record in records]
+    lines += ["", "not json", json.dumps({"text": "😀", "language_mode": "zh", "version": "v2"}), "[1, 2]"]
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    assert main(["phonemize", "--jsonl", str(cases)]) == 0
+    output = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(output) == len(lines)
+    for record, result in zip(records, output):
+        assert result["phones"] == record["phones"] and result["phone_ids"] == record["phone_ids"]
+        assert result["normalized_text"] == record["norm_text"]
+    assert all(set(result) <= {"text", "language_mode", "version", "error"} for result in output[len(records) :])
+    assert all(result["error"] for result in output[len(records) :])
+
+
+def test_cli_single_text(capsys):
+    from gpt_sovits.cli import main
+
+    assert main(["phonemize", "--lang", "zh", "--version", "v1", "你好, world"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [run["language"] for run in result["runs"]] == ["zh", "en"]
+    assert result["runs"][0]["word2ph"] == [2, 2, 1]
+    assert main(["phonemize", "--lang", "zh", "😀"]) == 2  # a one-line error message, no traceback
+    assert capsys.readouterr().err.startswith("error: Nothing to pronounce")

@@ -122,18 +122,19 @@ def phonemize(text: str, language_mode: str, symbol_version: str) -> PhonemizedT
     _check_mode(language_mode)
     symbols.check_symbol_version(symbol_version)
     text = re.sub(" {2,}", " ", _clean_input(text))
-    if language_mode == "auto":
-        unsupported = language.find_unsupported_script(text)
-        if unsupported:
-            raise TextError(
-                f"{unsupported} text cannot be spoken: only Chinese and English are supported. "
-                "Choose the Chinese (all_zh) or Chinese-English (zh) language mode to skip it."
-            )
+    unsupported = language.find_unsupported_script(text)
+    if unsupported and language_mode == "auto":
+        raise TextError(
+            f"{unsupported} text cannot be spoken: only Chinese and English are supported. "
+            "Choose the Chinese (all_zh) or Chinese-English (zh) language mode to skip it."
+        )
     runs = _phonemize_runs(text, language_mode, symbol_version)
     if sum(len(run.phones) for run in runs) < MIN_PHONES:
         runs = _phonemize_runs("." + text, language_mode, symbol_version)
     runs = [run for run in runs if run.phones]
     if all(phone in _NOT_SPEECH for run in runs for phone in run.phones):
+        if unsupported:
+            raise TextError(f"{unsupported} text cannot be spoken: only Chinese and English are supported.")
         raise TextError(f"Nothing to pronounce in {_preview(text)}: it has no Chinese or English words.")
     return PhonemizedText(tuple(runs), language_mode, symbol_version)
 
