@@ -168,3 +168,13 @@ def test_config_that_disagrees_with_weights_is_a_checkpoint_error(tiny_checkpoin
 def test_v3_is_unsupported(tiny_checkpoints):
     with pytest.raises(UnsupportedModelError, match="v3"):
         SoVITS.from_checkpoint(_fake_checkpoint(tiny_checkpoints, model_version="v3"))
+
+
+def test_decode_refuses_empty_inputs():
+    case = vector_cases()[0]
+    model, sidecar, arrays = _model_for(case)
+    ge = _reference_embedding(model, arrays)
+    with pytest.raises(ValueError, match="at least one"):
+        model.decode(torch.zeros(0, dtype=torch.long), torch.tensor([3]), [ge])
+    with pytest.raises(ValueError, match="at least one"):
+        model.decode(torch.zeros(4, dtype=torch.long), torch.tensor([3]), [])

@@ -231,6 +231,8 @@ class SoVITS(nn.Module):
         Several references are averaged into one timbre. `noise` (shape of the prior, [1, inter, frames]) replaces
         the random draw, for parity tests; otherwise it is drawn with `generator` (or torch's global RNG).
         """
+        if codes.numel() == 0 or target_phone_ids.numel() == 0 or not reference_embeddings:
+            raise ValueError("decode needs at least one semantic code, one target phone and one reference embedding")
         ge = torch.stack(reference_embeddings, dim=0).mean(dim=0)  # [1, gin, 1]
         mrte_ge = ge
         if self.config.is_pro:
@@ -279,8 +281,12 @@ _RENAMES = {
 }
 # Present in official files but unused at inference: the posterior encoder (training only) and the
 # quantizer's k-means statistics.
-_UNUSED_PREFIXES = ("enc_q.", "quantizer.vq.layers.0._codebook.embed_avg", "quantizer.vq.layers.0._codebook.cluster_size",
-                    "quantizer.vq.layers.0._codebook.inited")
+_UNUSED_PREFIXES = (
+    "enc_q.",
+    "quantizer.vq.layers.0._codebook.embed_avg",
+    "quantizer.vq.layers.0._codebook.cluster_size",
+    "quantizer.vq.layers.0._codebook.inited",
+)
 
 
 def prepare_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
