@@ -210,11 +210,28 @@ def test_only_listed_model_files_can_be_loaded(server):
     assert app.engine.model_info.model_version == "v2ProPlus"
 
 
-def test_starts_without_models_and_says_what_to_put_where(tmp_path):
+def test_starts_without_models_then_downloads_them(tmp_path, tiny_checkpoints, monkeypatch):
+    """No models: the app still serves, says which files go where; the Download button fills the folder."""
+    tiny_layout = arrange_weights(tiny_checkpoints, tmp_path / "hub")
+
+    def fake_snapshot_download(repo_id, allow_patterns, local_dir):  # the Hub, offline: copy links from tiny_layout
+        name = allow_patterns[0].rstrip("*").rstrip("/")
+        (Path(local_dir) / name).parent.mkdir(parents=True, exist_ok=True)
+        (Path(local_dir) / name).symlink_to((tiny_layout / name).resolve())
+
+    monkeypatch.setattr("huggingface_hub.snapshot_download", fake_snapshot_download)
     app, demo, url = start(tmp_path / "empty", tmp_path / "examples")
     try:
         assert app.engine is None
+        client = Client(url, verbose=False)
+        reference = Path(app_module.ASSETS_DIR / "reference_zh.wav")
         with pytest.raises(Exception, match=r"(?s)Model files are missing.*v2Pro/s2Gv2ProPlus\.pth.*chinese-hubert-base/"):
-            Client(url, verbose=False).predict(**request(Path(app_module.ASSETS_DIR / "reference_zh.wav")), api_name="/synthesize")
+            client.predict(**request(reference), api_name="/synthesize")
+
+        t2s_update, sovits_update, summary = client.predict("v2ProPlus", api_name="/download_models")
+        assert "Loaded **v2ProPlus**" in summary
+        assert (t2s_update["value"], sovits_update["value"]) == ("s1v3.ckpt", "v2Pro/s2Gv2ProPlus.pth")
+        _, status = client.predict(**request(reference), api_name="/synthesize")
+        assert "Spoke 1 segment" in status
     finally:
         demo.close()
