@@ -151,6 +151,12 @@ def test_tone_sandhi(text, expected):
     assert phones(text) == expected
 
 
+def test_word_split_follows_jieba_fast():
+    # Third-tone sandhi splits 蚂蚂錅 with jieba's search cut. jieba_fast (official) keeps the unknown word whole,
+    # so no syllable changes; jieba's Python HMM would split it and turn the first ma3 into ma2.
+    assert phones("蚂蚂錅") == "m a3 m a3 l i2"
+
+
 def test_erhua_only_in_v2():
     # v2 gives a final 儿 the tone of the syllable before it; v1 keeps pypinyin's er2.
     assert phones("那儿", "v2") == "n a4 EE er4"

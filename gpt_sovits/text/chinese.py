@@ -20,12 +20,14 @@ plugged in through `PinyinResolver`.
 """
 
 import logging
+import math
 import re
 from functools import cache
 from importlib import resources
 from typing import Literal, Protocol
 
 import jieba
+import jieba.finalseg
 import jieba.posseg
 from pypinyin import Style, lazy_pinyin
 
@@ -181,8 +183,140 @@ def _cut_with_pos(sentence: str) -> list[Word]:
     return [(pair.word, pair.flag) for pair in jieba.posseg.lcut(sentence)]
 
 
+# jieba's search-mode cut (a word and its dictionary sub-words), used by tone sandhi to split a word in two.
+# The official front end runs jieba_fast, whose C code breaks ties differently from jieba's Python code:
+# between equally likely dictionary paths it keeps the shorter word, and in the HMM that guesses unknown words
+# a score that falls below the floor stays at the floor. Both matter for rare characters, so the cut is
+# rebuilt here on jieba's dictionary (the same file jieba_fast ships) with jieba_fast's rules.
+_HAN_OR_WORD = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%]+)")
+_WHITESPACE = re.compile(r"(\r\n|\s)")
+_HAN = re.compile(r"([\u4E00-\u9FD5]+)")
+_LATIN_OR_NUMBER = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+_SCORE_FLOOR = -3.14e100
+_PREVIOUS_STATES = {"B": "ES", "M": "MB", "S": "SE", "E": "BM"}  # B/M/E: begin/middle/end of a word, S: single
+
+
+def _best_dictionary_ends(sentence: str, frequencies: dict[str, int], log_total: float) -> list[int]:
+    """For each position, where the first word of the most likely dictionary segmentation from there ends."""
+    n = len(sentence)
+    candidates = []
+    for start in range(n):
+        ends = []
+        end = start
+        while end < n and sentence[start : end + 1] in frequencies and len(ends) < 12:
+            if frequencies[sentence[start : end + 1]]:
+                ends.append(end)
+            end += 1
+        candidates.append(ends or [start])
+    score_after = [0.0] * (n + 1)
+    best_end = [0] * n
+    for start in range(n - 1, -1, -1):
+        best = float(-(2**31))
+        for end in candidates[start]:
+            score = math.log(frequencies.get(sentence[start : end + 1]) or 1) - log_total + score_after[end + 1]
+            if score > best:  # strict: on a tie the shorter word stays
+                best, best_end[start] = score, end
+        score_after[start] = best
+    return best_end
+
+
+def _hmm_states(text: str) -> list[str]:
+    """Most likely B/M/E/S tag per character under jieba's HMM, with jieba_fast's arithmetic and tie rules."""
+    start_p, trans_p, emit_p = jieba.finalseg.start_P, jieba.finalseg.trans_P, jieba.finalseg.emit_P
+    scores = {state: emit_p[state].get(text[0], _SCORE_FLOOR) + start_p[state] for state in "BMES"}
+    back_pointers = [{state: state for state in "BMES"}]
+    for char in text[1:]:
+        new_scores, pointers = {}, {}
+        for state in "BMES":
+            emission = emit_p[state].get(char, _SCORE_FLOOR)
+            best, best_previous = _SCORE_FLOOR, None
+            for previous in _PREVIOUS_STATES[state]:
+                score = emission + scores[previous] + trans_p[previous].get(state, _SCORE_FLOOR)
+                if score > best:
+                    best, best_previous = score, previous
+            new_scores[state] = best
+            pointers[state] = best_previous or max(_PREVIOUS_STATES[state])
+        scores = new_scores
+        back_pointers.append(pointers)
+    state = "S" if scores["S"] > scores["E"] else "E"
+    states = []
+    for pointers in reversed(back_pointers):
+        states.append(state)
+        state = pointers[state]
+    return states[::-1]
+
+
+def _hmm_words(text: str):
+    """Unknown words guessed by the HMM, Chinese stretches only."""
+    for block in _HAN.split(text):
+        if not _HAN.match(block):
+            yield from (piece for piece in _LATIN_OR_NUMBER.split(block) if piece)
+            continue
+        begin = next_start = 0
+        for i, state in enumerate(_hmm_states(block)):
+            if state == "B":
+                begin = i
+            elif state == "E":
+                yield block[begin : i + 1]
+                next_start = i + 1
+            elif state == "S":
+                yield block[i]
+                next_start = i + 1
+        if next_start < len(block):
+            yield block[next_start:]
+
+
+def _single_characters(run: str, frequencies: dict[str, int]) -> list[str]:
+    """A run of characters the dictionary cut left single: one unknown word for the HMM to split, unless the
+    run itself is a dictionary word (then it stays as single characters)."""
+    if len(run) == 1:
+        return [run]
+    if not frequencies.get(run):
+        return list(_hmm_words(run))
+    return list(run)
+
+
+def _cut_block(block: str, frequencies: dict[str, int], log_total: float) -> list[str]:
+    best_end = _best_dictionary_ends(block, frequencies, log_total)
+    words, singles = [], ""
+    i = 0
+    while i < len(block):
+        word = block[i : best_end[i] + 1]
+        if len(word) == 1:
+            singles += word
+        else:
+            if singles:
+                words += _single_characters(singles, frequencies)
+                singles = ""
+            words.append(word)
+        i = best_end[i] + 1
+    if singles:
+        words += _single_characters(singles, frequencies)
+    return words
+
+
 def _search_cut(word: str) -> list[str]:
-    return list(jieba.cut_for_search(word))
+    """jieba_fast's `cut_for_search`: each word of the cut, preceded by its 2- and 3-character dictionary parts."""
+    _jieba_quiet()
+    jieba.dt.check_initialized()
+    frequencies, log_total = jieba.dt.FREQ, math.log(jieba.dt.total)
+    words = []
+    for block in _HAN_OR_WORD.split(word):
+        if not block:
+            continue
+        if _HAN_OR_WORD.match(block):
+            words += _cut_block(block, frequencies, log_total)
+        else:
+            for piece in _WHITESPACE.split(block):
+                words += [piece] if _WHITESPACE.match(piece) else list(piece)
+    result = []
+    for w in words:
+        if len(w) > 2:
+            result += [w[i : i + 2] for i in range(len(w) - 1) if frequencies.get(w[i : i + 2])]
+        if len(w) > 3:
+            result += [w[i : i + 3] for i in range(len(w) - 2) if frequencies.get(w[i : i + 3])]
+        result.append(w)
+    return result
 
 
 def _sentence_phones(
