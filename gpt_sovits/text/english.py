@@ -41,6 +41,19 @@ def _number_words():
     return inflect.engine()
 
 
+_DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
+
+
+def _spell_number(number, **options) -> str:
+    """inflect's words for `number`; a number too large for it (over 10**33) is read digit by digit."""
+    import inflect
+
+    try:
+        return _number_words().number_to_words(number, **options)
+    except inflect.NumOutOfRangeError:
+        return " ".join(_DIGIT_NAMES[int(digit)] if digit.isdigit() else digit for digit in str(number))
+
+
 # Full-width sentence marks become ASCII ones. (The official map also lists ";:，；" and quote characters, but
 # as escaped literal strings, so they never match; those characters are deleted further down instead.)
 _FULL_WIDTH_MARKS = {"。": ".", "！": "!", "？": "?"}
@@ -103,8 +116,8 @@ def _say_clock_time(match) -> str:
     if hours > 12:
         hours -= 12
     if minutes == 0:
-        return f"{_number_words().number_to_words(hours)} o'clock {period}"
-    return f"{_number_words().number_to_words(hours)} {_number_words().number_to_words(minutes)} {period}"
+        return f"{_spell_number(hours)} o'clock {period}"
+    return f"{_spell_number(hours)} {_spell_number(minutes)} {period}"
 
 
 def _say_measurement(match) -> str:
@@ -148,17 +161,17 @@ def _say_decimal(match) -> str:
 
 def _say_fraction(match) -> str:
     numerator, denominator = (int(part) for part in match.group(0).split("/"))
-    numerator_words = _number_words().number_to_words(numerator)
+    numerator_words = _spell_number(numerator)
     if denominator == 1:
         return numerator_words
     if denominator == 2:
         return f"{numerator_words} {'half' if numerator == 1 else 'halves'}"
-    denominator_words = _number_words().ordinal(_number_words().number_to_words(denominator))
+    denominator_words = _number_words().ordinal(_spell_number(denominator))
     return f"{numerator_words} {denominator_words}{'s' if numerator > 1 else ''}"
 
 
 def _say_ordinal(match) -> str:
-    return _number_words().number_to_words(match.group(0))
+    return _spell_number(match.group(0))
 
 
 def _say_integer(match) -> str:
@@ -167,11 +180,11 @@ def _say_integer(match) -> str:
         if number == 2000:
             return "two thousand"
         if 2000 < number < 2010:
-            return "two thousand " + _number_words().number_to_words(number % 100)
+            return "two thousand " + _spell_number(number % 100)
         if number % 100 == 0:
-            return _number_words().number_to_words(number // 100) + " hundred"
-        return _number_words().number_to_words(number, andword="", zero="oh", group=2).replace(", ", " ")
-    return _number_words().number_to_words(number, andword="")
+            return _spell_number(number // 100) + " hundred"
+        return _spell_number(number, andword="", zero="oh", group=2).replace(", ", " ")
+    return _spell_number(number, andword="")
 
 
 def _expand(text: str) -> str:
