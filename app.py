@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 from gpt_sovits import weights
-from gpt_sovits.cli import add_model_arguments, create_engine, default_device
+from gpt_sovits.cli import add_model_arguments, create_engine
 from gpt_sovits.errors import GptSovitsError
 from gpt_sovits.i18n import translations
 from gpt_sovits.settings import CUT_METHODS, InferenceSettings
@@ -42,14 +42,13 @@ i18n = gr.I18n(**translations())
 class VoiceCloningApp:
     """Owns the engine (or, before models exist, knows how to make one) and answers the UI's events."""
 
-    def __init__(self, weights_dir: Path, gpt: Path | None = None, sovits: Path | None = None, device: str = "cpu"):
+    def __init__(self, weights_dir: Path, gpt: Path | None = None, sovits: Path | None = None):
         self.weights_dir = Path(weights_dir).resolve()
-        self.device = device
         self._engine_lock = threading.Lock()  # guards creating the engine, never a request
         self.engine = None
         self.startup_problem = None  # why there is no engine yet, shown on the page
         try:
-            self.engine = create_engine(self.weights_dir, gpt, sovits, device)
+            self.engine = create_engine(self.weights_dir, gpt, sovits)
         except GptSovitsError as error:
             self.startup_problem = str(error)
         # On ZeroGPU the request work runs in a GPU worker process; elsewhere this is the plain method.
@@ -217,7 +216,7 @@ class VoiceCloningApp:
     def _create_engine(self, t2s, sovits):
         with self._engine_lock:
             if self.engine is None:
-                self.engine = create_engine(self.weights_dir, t2s or None, sovits or None, self.device)
+                self.engine = create_engine(self.weights_dir, t2s or None, sovits or None)
                 self.startup_problem = None
 
     def _require_engine(self):
@@ -367,7 +366,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def create(args: argparse.Namespace) -> tuple[VoiceCloningApp, gr.Blocks]:
     """Build the engine and the page (queue configured, not yet serving)."""
-    app = VoiceCloningApp(args.weights_dir, args.gpt, args.sovits, default_device(args.device))
+    app = VoiceCloningApp(args.weights_dir, args.gpt, args.sovits)
     if app.startup_problem:
         print(f"Starting without models: {app.startup_problem}")
     demo = build_ui(app)

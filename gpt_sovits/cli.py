@@ -6,9 +6,8 @@
     python -m gpt_sovits phonemize ...
 
 Every command turns a `GptSovitsError` into a one-line message on stderr and exit status 2; it never shows a
-traceback for bad input. The model options (`--weights-dir`, `--gpt`, `--sovits`, `--device`) default to the
-environment variables GPT_SOVITS_WEIGHTS_DIR, GPT_SOVITS_GPT, GPT_SOVITS_SOVITS and GPT_SOVITS_DEVICE, and are
-shared with the web UI (`app.py`).
+traceback for bad input. The model options (`--weights-dir`, `--gpt`, `--sovits`) default to the environment
+variables GPT_SOVITS_WEIGHTS_DIR, GPT_SOVITS_GPT and GPT_SOVITS_SOVITS, and are shared with the web UI (`app.py`).
 """
 
 import argparse
@@ -73,25 +72,15 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--sovits", type=Path, default=environment("GPT_SOVITS_SOVITS"),
         help="SoVITS .pth to load; default: the newest official one found (env GPT_SOVITS_SOVITS)",
     )  # fmt: skip
-    group.add_argument(
-        "--device", default=environment("GPT_SOVITS_DEVICE"),
-        help="torch device, e.g. cpu or cuda; default: cuda when available (env GPT_SOVITS_DEVICE)",
-    )  # fmt: skip
 
 
-def default_device(requested: str | None) -> str:
-    import torch
-
-    return requested or ("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def create_engine(weights_dir: Path, gpt: Path | None, sovits: Path | None, device: str | None):
+def create_engine(weights_dir: Path, gpt: Path | None, sovits: Path | None):
     """An Engine over the chosen files; a WeightsError says what is missing and where it goes."""
     from gpt_sovits.engine import Engine, ModelPaths
     from gpt_sovits.weights import resolve_weights
 
     resolved = resolve_weights(weights_dir, gpt, sovits)
-    return Engine(ModelPaths(**resolved._asdict()), device=default_device(device))
+    return Engine(ModelPaths(**resolved._asdict()))
 
 
 # ----- synthesize -----------------------------------------------------------------------------------------
@@ -152,7 +141,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         settings=settings,
     )
     check_before_loading(request)
-    engine = create_engine(args.weights_dir, args.gpt, args.sovits, args.device)
+    engine = create_engine(args.weights_dir, args.gpt, args.sovits)
     result = engine.synthesize(request)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -22,17 +22,20 @@ RATE = 32000
 REFERENCE_TEXT = "今天天气很好，我们一起去公园散步吧。"
 
 
-def arrange_weights(tiny_checkpoints: Path, root: Path) -> Path:
-    """Link the tiny set into the official layout (v2ProPlus and v2), as a download would leave it."""
+def arrange_weights(tiny_checkpoints: Path, root: Path, versions=("v2", "v1")) -> Path:
+    """Link the tiny set into the official layout, as a download would leave it.
+
+    v2 and v1 by default: they need no speaker encoder, whose full-size network takes seconds per clip on a CPU.
+    """
+    official = {model.version: model for model in weights.OFFICIAL_MODELS}
     links = {
-        "s1v3.ckpt": "v2ProPlus/t2s.ckpt",
-        "v2Pro/s2Gv2ProPlus.pth": "v2ProPlus/sovits.pth",
-        weights.OFFICIAL_MODELS[2].t2s: "v2/t2s.ckpt",
-        weights.OFFICIAL_MODELS[2].sovits: "v2/sovits.pth",
         weights.HUBERT_DIR: "hubert",
         weights.BERT_DIR: "bert",
         weights.SPEAKER_ENCODER: "sv/pretrained_eres2netv2w24s4ep4.ckpt",
     }
+    for version in versions:
+        links[official[version].t2s] = f"{version}/t2s.ckpt"
+        links[official[version].sovits] = f"{version}/sovits.pth"
     for name, source in links.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).symlink_to(tiny_checkpoints / source)
@@ -63,7 +66,7 @@ def start(weights_dir: Path, examples_cache: Path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GRADIO_EXAMPLES_CACHE", str(examples_cache))
         patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        args = app_module.parse_args(["--weights-dir", str(weights_dir), "--device", "cpu", "--concurrency", "2"])
+        args = app_module.parse_args(["--weights-dir", str(weights_dir), "--concurrency", "2"])
         app, demo = app_module.create(args)
         port = free_port()
         demo.launch(
@@ -195,24 +198,24 @@ def test_empty_reference_text_means_reference_free(client, clips):
 
 
 def test_switching_models_without_restart(client, server):
-    v2_t2s, v2_sovits = weights.OFFICIAL_MODELS[2].t2s, weights.OFFICIAL_MODELS[2].sovits
-    t2s_update, sovits_update, summary = client.predict(v2_t2s, v2_sovits, api_name="/switch_models")
-    assert (t2s_update["value"], sovits_update["value"]) == (v2_t2s, v2_sovits)
+    v1, v2 = weights.OFFICIAL_MODELS[3], weights.OFFICIAL_MODELS[2]
+    t2s_update, sovits_update, summary = client.predict(v1.t2s, v1.sovits, api_name="/switch_models")
+    assert (t2s_update["value"], sovits_update["value"]) == (v1.t2s, v1.sovits)
+    assert "Loaded **v1**" in summary
+    *_, summary = client.predict(v2.t2s, v2.sovits, api_name="/switch_models")
     assert "Loaded **v2**" in summary
-    *_, summary = client.predict("s1v3.ckpt", "v2Pro/s2Gv2ProPlus.pth", api_name="/switch_models")
-    assert "Loaded **v2ProPlus**" in summary
 
 
 def test_only_listed_model_files_can_be_loaded(server):
     app, _ = server
     with pytest.warns(UserWarning, match="not a model file"):
         app.switch_models("/etc/passwd", None)
-    assert app.engine.model_info.model_version == "v2ProPlus"
+    assert app.engine.model_info.model_version == "v2"
 
 
 def test_starts_without_models_then_downloads_them(tmp_path, tiny_checkpoints, monkeypatch):
     """No models: the app still serves, says which files go where; the Download button fills the folder."""
-    tiny_layout = arrange_weights(tiny_checkpoints, tmp_path / "hub")
+    tiny_layout = arrange_weights(tiny_checkpoints, tmp_path / "hub", versions=("v2",))
 
     def fake_snapshot_download(repo_id, allow_patterns, local_dir):  # the Hub, offline: copy links from tiny_layout
         name = allow_patterns[0].rstrip("*").rstrip("/")
@@ -228,9 +231,10 @@ def test_starts_without_models_then_downloads_them(tmp_path, tiny_checkpoints, m
         with pytest.raises(Exception, match=r"(?s)Model files are missing.*v2Pro/s2Gv2ProPlus\.pth.*chinese-hubert-base/"):
             client.predict(**request(reference), api_name="/synthesize")
 
-        t2s_update, sovits_update, summary = client.predict("v2ProPlus", api_name="/download_models")
-        assert "Loaded **v2ProPlus**" in summary
-        assert (t2s_update["value"], sovits_update["value"]) == ("s1v3.ckpt", "v2Pro/s2Gv2ProPlus.pth")
+        t2s_update, sovits_update, summary = client.predict("v2", api_name="/download_models")
+        assert "Loaded **v2**" in summary
+        v2 = weights.OFFICIAL_MODELS[2]
+        assert (t2s_update["value"], sovits_update["value"]) == (v2.t2s, v2.sovits)
         _, status = client.predict(**request(reference), api_name="/synthesize")
         assert "Spoke 1 segment" in status
     finally:

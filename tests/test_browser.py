@@ -56,7 +56,7 @@ def test_upload_type_synthesize_and_play(page_url, browser_page, tmp_path):
 
     page.goto(page_url)
     page.get_by_text("GPT-SoVITS voice cloning").wait_for()
-    page.get_by_text("Loaded v2ProPlus").wait_for()
+    page.get_by_text("Loaded v2").wait_for()
 
     page.locator("input[type=file]").first.set_input_files(str(reference))
     page.get_by_label("Reference text: exactly what the clip says").fill("今天天气很好，我们一起去公园散步吧。")

@@ -32,7 +32,6 @@ def synthesize_args(weights_dir: Path, reference: Path, output: Path, *extra: st
         "--target-text", "你好，世界。",
         "--target-language", "all_zh",
         "--output", str(output),
-        "--device", "cpu",
         *extra,
     ]  # fmt: skip
 
