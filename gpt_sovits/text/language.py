@@ -9,7 +9,8 @@ with plain character classes:
    the piece before them (or, at the very start, the piece after them).
 2. An "other" piece is English when it holds a Latin letter and nothing outside ASCII and the general/CJK/
    full-width punctuation blocks (the official `full_en` rule: "Hello，" is English, "café" and "🔥 GPU" are
-   not). A piece of ASCII symbols without letters ("/" in "3/4") also counts as English, as the detector says.
+   not). A piece of printable ASCII symbols without letters ("/" in "3/4") also counts as English, as the
+   detector says.
 3. Per language mode:
    - all_zh: English pieces are English, everything else (digits included) is Chinese.
    - zh / auto: as above, but a digit piece takes the language of its neighbours (official rules in
@@ -119,8 +120,8 @@ def _labelled(pieces: list[list[str]]) -> list[list[str]]:
         elif kind == "digit":
             language = "digit"
         elif kind == "other":
-            # Letterless ASCII symbols ("/" in "3/4") are what the detector calls English.
-            language = "en" if is_english(text) or text.isascii() else "x"
+            # Printable ASCII without letters ("/" in "3/4") is what the detector calls English.
+            language = "en" if is_english(text) or (text.isascii() and text.isprintable()) else "x"
         else:
             language = "zh"
         if runs and runs[-1][0] == language:
