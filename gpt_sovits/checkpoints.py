@@ -325,7 +325,7 @@ def _as_plain_data(value):
 
 def _disallowed_global(message: str) -> str | None:
     """Name of the global torch's safe unpickler refused, or None if the error was about something else."""
-    match = re.search(r"GLOBAL (\S+) was not an allowed global", message)
+    match = re.search(r"GLOBAL (\S+)", message)
     if match:
         return match.group(1)
     match = re.search(r"(unrecognized function \S+|Can only (?:create|build) .*? but got \S+)", message)
