@@ -151,7 +151,7 @@ class VoiceCloningApp:
         t2s_name, sovits_name = self.loaded_names()
         return (
             f"Loaded **{info.model_version}** (phone symbols {info.symbol_version}, {info.sample_rate} Hz) · "
-            f"GPT `{t2s_name}` · SoVITS `{sovits_name}`"
+            f"GPT `{Path(t2s_name).name}` · SoVITS `{Path(sovits_name).name}`"
         )
 
     def switch_models(self, t2s_name, sovits_name):

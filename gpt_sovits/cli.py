@@ -112,7 +112,11 @@ def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
     knobs.add_argument("--speed", type=float, default=defaults.speed)
     knobs.add_argument("--pause", type=float, default=defaults.pause_seconds, help="seconds of silence per sentence")
     knobs.add_argument("--seed", type=int, default=None, help="fixed seed for a repeatable result; default random")
-    knobs.add_argument("--cut-method", choices=CUT_METHODS, default=defaults.cut_method, help="how to cut the text")
+    knobs.add_argument(
+        "--cut-method", choices=CUT_METHODS, default=defaults.cut_method,
+        help="how to cut the text: cut0 not at all, cut1 every 4 sentences, cut2 every 50 characters, "
+        "cut3 at Chinese full stops, cut4 at English full stops, cut5 at every punctuation mark",
+    )  # fmt: skip
     add_model_arguments(parser)
 
 

@@ -39,7 +39,7 @@ LANGUAGE_NAMES = {
     "all_zh": "Chinese",
     "zh": "Chinese-English mix",
     "en": "English",
-    "auto": "automatic (Chinese / English)",
+    "auto": "auto-detect Chinese / English",
 }
 LANGUAGES_BY_SYMBOL_VERSION = {
     "v1": ("all_zh", "zh", "en", "auto"),
