@@ -1,0 +1,158 @@
+"""The T2S model against the official implementation's recorded runs, and its sampler's rules.
+
+The parity cases (tests/data/vectors) ran upstream's greedy decoding (top_k=1, repetition penalty 1.35) on the
+tiny T2S checkpoints shipped in tests/data/tiny_ckpt; ours must give the same tokens, stop and logits.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gpt_sovits.checkpoints import load_t2s_checkpoint
+from gpt_sovits.models.t2s import SamplingParams, Text2Semantic, sample_next_token, sine_positions
+
+DATA = Path(__file__).resolve().parent / "data"
+CASES = sorted(path.stem for path in (DATA / "vectors").glob("*.npz"))
+GREEDY = SamplingParams(top_k=1, top_p=1.0, temperature=1.0, repetition_penalty=1.35)
+UPSTREAM_STOP = {"EOS": "eos", "early_stop_num": "early_stop"}
+
+
+def tiny_model(version: str = "v2", eos_bias: float = 0.0) -> Text2Semantic:
+    """The shipped tiny model; eos_bias > 0 makes EOS the best token at every step, < 0 never."""
+    model = Text2Semantic.from_checkpoint(load_t2s_checkpoint(DATA / "tiny_ckpt" / version / "t2s.ckpt"))
+    if eos_bias:
+        biased = torch.nn.Linear(model.config.hidden_dim, model.config.vocab_size)
+        with torch.no_grad():
+            biased.weight.copy_(model.to_logits.weight)
+            biased.bias.zero_()
+            biased.bias[model.config.eos_id] = eos_bias
+        model.to_logits = biased
+    return model
+
+
+def case_inputs(case: str):
+    sidecar = json.loads((DATA / "vectors" / f"{case}.json").read_text(encoding="utf-8"))
+    arrays = dict(np.load(DATA / "vectors" / f"{case}.npz"))
+    prompt = torch.from_numpy(arrays["t2s_prompt"][0]).long()
+    return (
+        sidecar,
+        arrays,
+        torch.from_numpy(arrays["t2s_all_phoneme_ids"]).long(),
+        torch.from_numpy(arrays["t2s_bert"]),
+        prompt if len(prompt) else None,
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_greedy_generation_matches_upstream(case):
+    sidecar, arrays, phone_ids, bert_features, prompt_tokens = case_inputs(case)
+    model = tiny_model(sidecar["model_version"])
+    trace = {}
+    output = model.generate(phone_ids, bert_features, prompt_tokens, GREEDY, None, trace)
+
+    num_prompt = 0 if prompt_tokens is None else len(prompt_tokens)
+    np.testing.assert_array_equal(output.tokens.numpy(), arrays["t2s_y"][num_prompt:])
+    assert output.tokens.dtype == torch.long
+    assert output.stop_reason == UPSTREAM_STOP[sidecar["t2s"]["stopped_by"]]
+    assert output.reference_free == (prompt_tokens is None)
+    # Upstream returns idx 0 in reference-free mode; our `steps` is always the loop index at the stop.
+    assert output.steps == len(arrays["t2s_step_eos_logit"]) - 1
+    if prompt_tokens is not None:
+        assert output.steps == int(arrays["t2s_idx"])
+    # What upstream handed to SoVITS (its y[:, -idx:] drops the first token on an early stop).
+    np.testing.assert_array_equal(output.upstream_decoder_tokens.numpy(), arrays["decode_codes"][0, 0])
+
+    for step in [0, 1, 2, 3, output.steps]:
+        expected = arrays[f"t2s_logits_step{step}"]
+        np.testing.assert_allclose(trace[f"t2s_logits_step{step}"].numpy(), expected, rtol=0, atol=1e-4 * abs(expected).max())
+    np.testing.assert_array_equal(trace["t2s_logits_step_last"].numpy(), trace[f"t2s_logits_step{output.steps}"].numpy())
+    np.testing.assert_array_equal(trace["t2s_step_top8_ids"].numpy(), arrays["t2s_step_top8_ids"])
+    np.testing.assert_allclose(trace["t2s_step_top8_values"].numpy(), arrays["t2s_step_top8_values"], atol=1e-4)
+    np.testing.assert_allclose(trace["t2s_step_eos_logit"].numpy(), arrays["t2s_step_eos_logit"], atol=1e-4)
+
+
+def test_seeded_sampling_is_reproducible():
+    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref16k_3s4_s1")
+    model = tiny_model("v2")
+    sampling = SamplingParams(top_k=15, top_p=0.9, temperature=0.8, repetition_penalty=1.35, early_stop_num=-1)
+
+    def run(seed):
+        return model.generate(phone_ids, bert_features, prompt_tokens, sampling, torch.Generator().manual_seed(seed))
+
+    first, again, other = run(1234), run(1234), run(99)
+    assert torch.equal(first.tokens, again.tokens) and first.stop_reason == again.stop_reason
+    assert not torch.equal(first.tokens[:20], other.tokens[:20])
+
+
+def test_eos_is_impossible_before_step_11():
+    # An EOS logit that towers over everything: upstream still removes the EOS column for steps 0..10.
+    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref16k_3s4_s1")
+    model = tiny_model("v2", eos_bias=1000.0)
+    for seed in range(3):
+        output = model.generate(
+            phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=5), torch.Generator().manual_seed(seed)
+        )
+        assert (output.stop_reason, output.steps, len(output.tokens)) == ("eos", 11, 11)
+        assert int(output.tokens.max()) < model.config.eos_id
+    reference_free = model.generate(phone_ids, bert_features, None, GREEDY)
+    assert (reference_free.stop_reason, len(reference_free.tokens)) == ("eos", 11)
+
+
+def test_early_stop_and_step_cap():
+    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref16k_3s4_s1")
+    model = tiny_model("v2", eos_bias=-1000.0)
+    early = model.generate(phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=1, early_stop_num=5))
+    assert (early.stop_reason, early.steps, len(early.tokens)) == ("early_stop", 5, 6)
+    assert torch.equal(early.upstream_decoder_tokens, early.tokens[1:])
+
+    capped = model.generate(phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=1, max_steps=7))
+    assert (capped.stop_reason, capped.steps, len(capped.tokens)) == ("step_cap", 6, 7)
+    assert torch.equal(capped.tokens[:6], early.tokens)  # same greedy path, just stopped later
+
+
+def test_sine_positions():
+    table = sine_positions(5, 8)
+    assert table.shape == (5, 8) and table.dtype == torch.float32
+    assert torch.equal(table[0], torch.tensor([0.0, 1.0] * 4))
+    assert torch.allclose(table[3, 0], torch.sin(torch.tensor(3.0))) and torch.allclose(table[3, 1], torch.cos(torch.tensor(3.0)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The sampler on hand-made logits
+
+
+def draws(logits, params, previous=(), seeds=range(200)) -> set[int]:
+    previous = torch.tensor(previous, dtype=torch.long)
+    return {
+        sample_next_token(logits.clone(), previous, params, torch.Generator().manual_seed(seed)) for seed in seeds
+    }
+
+
+def test_top_k_keeps_ties():
+    logits = torch.tensor([2.0, 2.0, 1.0, 0.0])
+    assert draws(logits, SamplingParams(top_k=1, repetition_penalty=1.0)) == {0, 1}
+    assert draws(logits, SamplingParams(top_k=3, repetition_penalty=1.0)) == {0, 1, 2}
+
+
+def test_top_p_cut_is_inclusive():
+    logits = torch.log(torch.tensor([0.5, 0.3, 0.2]))
+    # cumulative 0.5, 0.8, 1.0: the token that crosses 0.7 is removed too (no shift), leaving only the first.
+    assert draws(logits, SamplingParams(top_k=3, top_p=0.7, repetition_penalty=1.0)) == {0}
+    assert draws(logits, SamplingParams(top_k=3, top_p=0.4, repetition_penalty=1.0)) == {0}  # best one always kept
+    assert draws(logits, SamplingParams(top_k=3, top_p=0.9, repetition_penalty=1.0)) == {0, 1}
+
+
+def test_repetition_penalty_changes_the_callers_logits_in_place():
+    logits = torch.tensor([2.0, -1.0, 1.5, 0.5])
+    token = sample_next_token(logits, torch.tensor([0, 1, 0]), SamplingParams(top_k=1, repetition_penalty=2.0), None)
+    assert torch.equal(logits, torch.tensor([1.0, -2.0, 1.5, 0.5]))  # positive / 2, negative * 2, repeats once
+    assert token == 2
+
+
+def test_temperature_sharpens():
+    logits = torch.tensor([1.0, 0.0])
+    assert draws(logits, SamplingParams(top_k=2, temperature=0.05, repetition_penalty=1.0)) == {0}
+    assert draws(logits, SamplingParams(top_k=2, temperature=2.0, repetition_penalty=1.0)) == {0, 1}
