@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gpt_sovits.errors import TextError
 from gpt_sovits.text.chinese import g2p, normalize
@@ -196,6 +198,24 @@ def test_bad_input_raises_text_error():
             g2p(syllabic_nasal, "v2")
     with pytest.raises(TextError):
         normalize(None)
+
+
+_PIECES = list("一不儿个了的你好我们是看長髮0123456789.-+×÷=/%:~～，。！？、；：“”《》（）…—·$￥^ abcmsxyzＡ１２αβ①²℃")
+_PIECES += ["cm", "kg", "年", "月", "日", "号", "元", "\n", "\u3000", "噷", "呣", "嗯", "٣"]
+_MIXED_TEXT = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_MIXED_TEXT)
+def test_any_text_gives_aligned_phones_or_text_error(text):
+    normalized = normalize(text)
+    assert all("\u4e00" <= char <= "\u9fa5" or char in "!?…,.-" for char in normalized)
+    try:
+        sequence, word2ph = g2p(normalized, "v2")
+    except TextError:
+        return  # only 噷 (hm) is unreadable here
+    assert len(word2ph) == len(normalized)
+    assert sum(word2ph) == len(sequence)
 
 
 # --------------------------------------------------------------------------------------------------------------
