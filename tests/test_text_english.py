@@ -72,6 +72,8 @@ def test_homographs_follow_the_word_before():
     assert english.g2p("to record") == ["T", "UW1"] + record_verb
     assert english.g2p("I read")[-3:] == ["R", "IY1", "D"]
     assert english.g2p("he read")[-3:] == ["R", "EH1", "D"]
+    assert english.g2p("we have read")[-3:] == ["R", "EH1", "D"]
+    assert english.g2p("they have used it")[-5:-2] == ["UW1", "Z", "D"]
 
 
 def test_short_results_get_a_leading_comma():

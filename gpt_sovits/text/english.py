@@ -323,17 +323,21 @@ _BEFORE_BASE_VERB = frozenset(
 )
 _SUBJECT_PRONOUNS = frozenset("i you we they".split())
 _THIRD_PERSON = frozenset("he she it".split())
+_PERFECT_AUXILIARIES = frozenset("has have had having 've 's".split())
 
 
 def _guess_part_of_speech(previous_word: str | None) -> str:
     """A Penn Treebank tag for a homograph, guessed from the word before it (NLTK's tagger needs a download).
 
     "to read" -> VB (base verb), "they read" -> VBP (present), "he read" -> VBD (past: present would be
-    "reads"); anything else -> NN, which is also what an untagged reading of the official code gives.
+    "reads"), "has read" -> VBN (participle); anything else -> NN, which is also what an untagged reading of
+    the official code gives.
     """
     previous = (previous_word or "").lower()
     if previous in _BEFORE_BASE_VERB:
         return "VB"
+    if previous in _PERFECT_AUXILIARIES:
+        return "VBN"
     if previous in _SUBJECT_PRONOUNS:
         return "VBP"
     if previous in _THIRD_PERSON:
