@@ -15,6 +15,7 @@ The same model also turns the reference's HuBERT features into prompt codes for 
 so weights load by name; `prepare_state_dict` folds the weight norms and does the few renames.
 """
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -170,10 +171,7 @@ class SoVITS(nn.Module):
     @property
     def samples_per_code(self) -> int:
         """Output samples per semantic code: 2 frames of prod(upsample_rates) = 1280."""
-        samples = 2
-        for rate in self.config.upsample_rates:
-            samples *= rate
-        return samples
+        return 2 * math.prod(self.config.upsample_rates)
 
     @classmethod
     def from_checkpoint(cls, ckpt) -> "SoVITS":
