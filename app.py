@@ -46,11 +46,11 @@ class VoiceCloningApp:
         self.weights_dir = Path(weights_dir).resolve()
         self._engine_lock = threading.Lock()  # guards creating the engine, never a request
         self.engine = None
-        self.startup_problem = None  # why there is no engine yet, shown on the page
+        self.startup_error = None  # why there is no engine yet, shown on the page
         try:
             self.engine = create_engine(self.weights_dir, gpt, sovits)
         except GptSovitsError as error:
-            self.startup_problem = str(error)
+            self.startup_error = error
         # On ZeroGPU the request work runs in a GPU worker process; elsewhere this is the plain method.
         self._synthesize_on_device = run_on_gpu(self._synthesize_request)
 
@@ -146,7 +146,9 @@ class VoiceCloningApp:
 
     def model_summary(self) -> str:
         if self.engine is None:
-            return f"**No model loaded.** {self.startup_problem or ''}"
+            if self.startup_error and not isinstance(self.startup_error, weights.MissingWeightsError):
+                return f"**No model loaded.** {_markdown_text(str(self.startup_error))}"
+            return "**No model loaded**: the model files are missing (see below)."
         info = self.engine.model_info
         t2s_name, sovits_name = self.loaded_names()
         return (
@@ -172,7 +174,7 @@ class VoiceCloningApp:
             try:
                 self._create_engine(None, None)
             except GptSovitsError as error:
-                self.startup_problem = str(error)
+                self.startup_error = error
         return self._model_panel_updates()
 
     def download(self, version, progress=gr.Progress()):
@@ -217,15 +219,30 @@ class VoiceCloningApp:
         with self._engine_lock:
             if self.engine is None:
                 self.engine = create_engine(self.weights_dir, t2s or None, sovits or None)
-                self.startup_problem = None
+                self.startup_error = None
 
     def _require_engine(self):
         if self.engine is None:
-            raise weights.WeightsError(
-                self.startup_problem or f"No models are loaded. {weights.layout_help(self.weights_dir)}"
-            )
+            raise weights.WeightsError(str(self.startup_error))  # set whenever there is no engine
         return self.engine
 
+
+
+def setup_help(weights_dir: Path) -> str:
+    """Markdown for a first start without models: what to download, or which files to put where."""
+    files = "\n".join(str(weights_dir / name) + ("/" if name.endswith("/") else "") for name in
+                      weights.files_for_version(weights.DEFAULT_VERSION))
+    return (
+        f"### No models in `{weights_dir}` yet\n\n"
+        f"Press **Download** (over 1 GB from https://huggingface.co/{weights.REPO_ID}), or run "
+        f"`python -m gpt_sovits download`. Without network, copy the files there by hand so that these exist "
+        f"(see weights/README.md for the other versions), then press **Refresh lists**:\n\n```\n{files}\n```"
+    )
+
+
+def _markdown_text(text: str) -> str:
+    """A plain message shown in Markdown: keep `*.ckpt` and the like from turning into emphasis."""
+    return text.replace("*", "\\*").replace("_", "\\_")
 
 
 def status_line(result) -> str:
@@ -259,14 +276,14 @@ def build_ui(app: VoiceCloningApp) -> gr.Blocks:
                 model_summary = gr.Markdown(app.model_summary())
                 refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
             with gr.Column(visible=app.engine is None) as setup_panel:
-                gr.Markdown(f"### {weights.layout_help(app.weights_dir)}".replace("\n", "\n\n"))
+                gr.Markdown(setup_help(app.weights_dir))
                 with gr.Row(equal_height=True):
                     download_version = gr.Dropdown(
                         list(weights.DOWNLOADABLE_VERSIONS),
                         value=weights.DEFAULT_VERSION,
                         label=i18n("download_version"),
                     )
-                    download = gr.Button(i18n("download"), variant="secondary")
+                    download = gr.Button(i18n("download"), variant="primary", scale=0, min_width=240)
 
         with gr.Row():
             with gr.Column():
@@ -367,8 +384,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def create(args: argparse.Namespace) -> tuple[VoiceCloningApp, gr.Blocks]:
     """Build the engine and the page (queue configured, not yet serving)."""
     app = VoiceCloningApp(args.weights_dir, args.gpt, args.sovits)
-    if app.startup_problem:
-        print(f"Starting without models: {app.startup_problem}")
+    if app.startup_error:
+        print(f"Starting without models: {app.startup_error}")
     demo = build_ui(app)
     demo.queue(max_size=64, default_concurrency_limit=args.concurrency)
     return app, demo

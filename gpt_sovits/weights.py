@@ -70,6 +70,10 @@ class WeightsError(GptSovitsError):
     """Model files are missing, or the official ones could not be downloaded."""
 
 
+class MissingWeightsError(WeightsError):
+    """The weights folder lacks files an engine needs (a first start, before any download)."""
+
+
 class ModelFile(NamedTuple):
     path: Path
     label: str  # what a person sees in a model list
@@ -127,7 +131,7 @@ def resolve_weights(root: Path, t2s: Path | None = None, sovits: Path | None = N
         if not (root / folder / "config.json").is_file():
             missing.append(f"the folder {folder}/")
     if missing:
-        raise WeightsError(f"Model files are missing in {root}: {'; '.join(missing)}. {layout_help(root)}")
+        raise MissingWeightsError(f"Model files are missing in {root}: {'; '.join(missing)}. {layout_help(root)}")
 
     speaker_encoder = root / SPEAKER_ENCODER
     return ResolvedWeights(

@@ -70,14 +70,14 @@ def test_upload_type_synthesize_and_play(page_url, browser_page, tmp_path):
     assert result.get_attribute("src")
     assert "seed" in status.inner_text()
 
+    screenshot = tmp_path / "app.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    print(f"\nscreenshot: {screenshot}")
+
     # An example row fills the inputs and runs (then caches) the synthesis.
     page.get_by_text("English voice → English text").click()
     status.get_by_text("seed 1 ·").wait_for(timeout=60_000)  # examples run with seed 1
     assert page.get_by_label("Text to synthesize").input_value().startswith("Hello!")
-
-    screenshot = tmp_path / "app.png"
-    page.screenshot(path=str(screenshot), full_page=True)
-    print(f"\nscreenshot: {screenshot}")
     assert console_errors == []
 
 
