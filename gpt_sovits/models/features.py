@@ -57,7 +57,7 @@ def _load_pretrained(model_class, model_dir: Path, what: str, is_used):
         model, loading_info = model_class.from_pretrained(
             model_dir,
             local_files_only=True,
-            dtype=torch.float32,  # the published HuBERT file is float16; upstream runs it in float32 on CPU
+            dtype=torch.float32,  # whatever the file stores (a half-precision copy too): upstream runs fp32 on CPU
             attn_implementation="sdpa",
             output_loading_info=True,
         )
