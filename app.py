@@ -19,7 +19,8 @@ import gradio as gr
 
 from gpt_sovits import weights
 from gpt_sovits.cli import add_model_arguments, create_engine
-from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.engine import SynthesisRequest
+from gpt_sovits.errors import AudioError, GptSovitsError
 from gpt_sovits.i18n import translations
 from gpt_sovits.settings import CUT_METHODS, InferenceSettings
 
@@ -76,12 +77,10 @@ class VoiceCloningApp:
         progress=gr.Progress(),
     ):
         """Speak `target_text` in the voice of `reference_audio`. Returns ((32000, int16 samples), status line)."""
-        from gpt_sovits.engine import SynthesisRequest
-
         try:
-            self._require_engine()
+            self._check_engine_loaded()
             if not reference_audio:
-                raise gr.Error("Please upload or record a reference clip (3-10 s) first.")
+                raise AudioError("Please upload or record a reference clip (3-10 s of clear speech) first.")
             settings = InferenceSettings(
                 top_k=int(top_k),
                 top_p=float(top_p),
@@ -89,7 +88,7 @@ class VoiceCloningApp:
                 repetition_penalty=float(repetition_penalty),
                 speed=float(speed),
                 pause_seconds=float(pause_seconds),
-                seed=None if seed is None or seed == "" or int(seed) < 0 else int(seed),
+                seed=None if seed is None or seed < 0 else int(seed),  # empty or -1: a fresh random seed
                 cut_method=cut_method,
             )
             request = SynthesisRequest(
@@ -159,7 +158,8 @@ class VoiceCloningApp:
     def switch_models(self, t2s_name, sovits_name):
         """Load the chosen files (only the one that changed). A bad file leaves the previous models loaded."""
         try:
-            t2s, sovits = self._listed_path(t2s_name, 0), self._listed_path(sovits_name, 1)
+            t2s_choices, sovits_choices = self.model_choices()
+            t2s, sovits = self._listed_path(t2s_name, t2s_choices), self._listed_path(sovits_name, sovits_choices)
             if self.engine is None:
                 self._create_engine(t2s, sovits)
             else:
@@ -202,11 +202,11 @@ class VoiceCloningApp:
             gr.Column(visible=self.engine is None),
         )
 
-    def _listed_path(self, name: str | None, kind: int) -> Path | None:
-        """The file behind a dropdown name (kind 0: GPT, 1: SoVITS), refusing anything not listed."""
+    def _listed_path(self, name: str | None, choices: list[tuple[str, str]]) -> Path | None:
+        """The file behind a dropdown name, refusing anything not among `choices`."""
         if not name:
             return None
-        if name not in [listed for _, listed in self.model_choices()[kind]]:
+        if name not in [listed for _, listed in choices]:
             raise weights.WeightsError(f"'{name}' is not a model file in {self.weights_dir}; press Refresh lists.")
         path = Path(name)
         return path if path.is_absolute() else self.weights_dir / path
@@ -221,17 +221,15 @@ class VoiceCloningApp:
                 self.engine = create_engine(self.weights_dir, t2s or None, sovits or None)
                 self.startup_error = None
 
-    def _require_engine(self):
+    def _check_engine_loaded(self):
         if self.engine is None:
             raise weights.WeightsError(str(self.startup_error))  # set whenever there is no engine
-        return self.engine
-
 
 
 def setup_help(weights_dir: Path) -> str:
     """Markdown for a first start without models: what to download, or which files to put where."""
-    files = "\n".join(str(weights_dir / name) + ("/" if name.endswith("/") else "") for name in
-                      weights.files_for_version(weights.DEFAULT_VERSION))
+    names = weights.files_for_version(weights.DEFAULT_VERSION)
+    files = "\n".join(str(weights_dir / name) + ("/" if name.endswith("/") else "") for name in names)
     return (
         f"### No models in `{weights_dir}` yet\n\n"
         f"Press **Download** (over 1 GB from https://huggingface.co/{weights.REPO_ID}), or run "
@@ -323,7 +321,10 @@ def build_ui(app: VoiceCloningApp) -> gr.Blocks:
                         )
                         speed = gr.Slider(*limits["speed"], value=defaults.speed, step=0.05, label=i18n("speed"))
                         pause_seconds = gr.Slider(
-                            *limits["pause_seconds"], value=defaults.pause_seconds, step=0.01, label=i18n("pause_seconds")
+                            *limits["pause_seconds"],
+                            value=defaults.pause_seconds,
+                            step=0.01,
+                            label=i18n("pause_seconds"),
                         )
                     seed = gr.Number(-1, precision=0, label=i18n("seed"))
                 synthesize = gr.Button(i18n("synthesize"), variant="primary")
@@ -371,11 +372,16 @@ def build_ui(app: VoiceCloningApp) -> gr.Blocks:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="GPT-SoVITS voice cloning web UI.")
     add_model_arguments(parser)
-    parser.add_argument("--host", default=os.environ.get("GPT_SOVITS_HOST"), help="default 127.0.0.1 (env GPT_SOVITS_HOST)")
-    parser.add_argument("--port", type=int, default=os.environ.get("GPT_SOVITS_PORT"), help="default 7860 (env GPT_SOVITS_PORT)")
+    environment = os.environ.get
+    parser.add_argument(
+        "--host", default=environment("GPT_SOVITS_HOST"), help="default 127.0.0.1 (env GPT_SOVITS_HOST)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=environment("GPT_SOVITS_PORT"), help="default 7860 (env GPT_SOVITS_PORT)"
+    )
     parser.add_argument("--share", action="store_true", help="also serve on a temporary public gradio.live link")
     parser.add_argument(
-        "--concurrency", type=int, default=int(os.environ.get("GPT_SOVITS_CONCURRENCY", 2)),
+        "--concurrency", type=int, default=int(environment("GPT_SOVITS_CONCURRENCY", 2)),
         help="requests synthesized at the same time; more wait in a queue (env GPT_SOVITS_CONCURRENCY)",
     )  # fmt: skip
     return parser.parse_args(argv)

@@ -159,7 +159,7 @@ def test_different_references_never_share_cached_work(client, clips):
     synthesize(client, clips["reference"])
     _, _, other_status, _ = synthesize(client, clips["other_reference"])
     assert "reference computed" in other_status
-    _, _, new_text_status, _ = synthesize(client, clips["reference"], reference_text="今天天气很好。我们去散步吧。")
+    _, _, new_text_status, _ = synthesize(client, clips["reference"], reference_text="今天天气很好。我们去散步。")
     assert "reference computed" in new_text_status  # same clip, other text: other prompt phones
 
 
@@ -183,7 +183,8 @@ def test_language_the_app_does_not_speak(server, clips):
     # The dropdowns only offer supported languages; a direct call still gets a clear message.
     app, _ = server
     with pytest.raises(Exception, match="Japanese"):
-        app.synthesize(*request(clips["reference"], target_language="all_ja", reference_audio=str(clips["reference"])).values())
+        arguments = request(clips["reference"], target_language="all_ja", reference_audio=str(clips["reference"]))
+        app.synthesize(*arguments.values())
 
 
 def test_implausible_reference_text_is_a_warning_not_an_error(client, clips):
@@ -228,7 +229,8 @@ def test_starts_without_models_then_downloads_them(tmp_path, tiny_checkpoints, m
         assert app.engine is None
         client = Client(url, verbose=False)
         reference = Path(app_module.ASSETS_DIR / "reference_zh.wav")
-        with pytest.raises(Exception, match=r"(?s)Model files are missing.*v2Pro/s2Gv2ProPlus\.pth.*chinese-hubert-base/"):
+        missing = r"(?s)Model files are missing.*v2Pro/s2Gv2ProPlus\.pth.*chinese-hubert-base/"
+        with pytest.raises(Exception, match=missing):
             client.predict(**request(reference), api_name="/synthesize")
 
         t2s_update, sovits_update, summary = client.predict("v2", api_name="/download_models")

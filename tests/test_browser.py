@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_app import arrange_weights, speech_like, start, write_wav
+from test_app import REFERENCE_TEXT, arrange_weights, speech_like, start, write_wav
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -59,7 +59,7 @@ def test_upload_type_synthesize_and_play(page_url, browser_page, tmp_path):
     page.get_by_text("Loaded v2").wait_for()
 
     page.locator("input[type=file]").first.set_input_files(str(reference))
-    page.get_by_label("Reference text: exactly what the clip says").fill("今天天气很好，我们一起去公园散步吧。")
+    page.get_by_label("Reference text: exactly what the clip says").fill(REFERENCE_TEXT)
     page.get_by_label("Text to synthesize").fill("你好，世界。")
     page.get_by_role("button", name="Synthesize").click()
 

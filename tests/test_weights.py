@@ -103,7 +103,7 @@ def test_download_fetches_each_file_into_place(tmp_path, monkeypatch):
 
     monkeypatch.setattr("huggingface_hub.snapshot_download", fake_snapshot_download)
     messages = []
-    resolved = weights.download("v2ProPlus", tmp_path, progress=lambda fraction, text: messages.append((fraction, text)))
+    resolved = weights.download("v2ProPlus", tmp_path, progress=lambda *message: messages.append(message))
 
     assert requested == [
         "s1v3.ckpt",
