@@ -163,6 +163,15 @@ def test_different_references_never_share_cached_work(client, clips):
     assert "reference computed" in new_text_status  # same clip, other text: other prompt phones
 
 
+def test_concurrent_requests_do_not_mix_voices(client, clips):
+    """Two voices at once (the queue runs 2 in parallel) give exactly what each gives alone."""
+    alone = {name: synthesize(client, clips[name])[0] for name in ("reference", "other_reference")}
+    jobs = {name: client.submit(**request(clips[name]), api_name="/synthesize") for name in alone}
+    for name, job in jobs.items():
+        audio_path, _ = job.result(timeout=120)
+        np.testing.assert_array_equal(soundfile.read(audio_path, dtype="int16")[0], alone[name])
+
+
 @pytest.mark.parametrize(
     "clip, changes, message",
     [
@@ -212,6 +221,17 @@ def test_only_listed_model_files_can_be_loaded(server):
     with pytest.warns(UserWarning, match="not a model file"):
         app.switch_models("/etc/passwd", None)
     assert app.engine.model_info.model_version == "v2"
+
+
+def test_offline_download_is_a_clear_error(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr("huggingface_hub.snapshot_download", offline)
+    app = app_module.VoiceCloningApp(tmp_path / "empty")
+    assert app.engine is None and "model files are missing" in app.model_summary()
+    with pytest.raises(Exception, match="Could not download s1v3.ckpt.*network"):
+        app.download("v2ProPlus")
 
 
 def test_starts_without_models_then_downloads_them(tmp_path, tiny_checkpoints, monkeypatch):
