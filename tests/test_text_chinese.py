@@ -1,7 +1,8 @@
 """Chinese front end: normalization, tone sandhi, erhua, and parity with the official implementation.
 
-Expected values come from running the official GPT-SoVITS front end (tests/data/text/, see its README): the
-unit tests pin individual rules, the parity test replays every Chinese run of the reference records.
+Every expected value is official output: the unit tests pin single rules (values checked by running the
+official chinese.py / chinese2.py with jieba_fast 0.53 and pypinyin 0.55.0), and the parity test replays every
+Chinese run of the reference records in tests/data/text/ (see the README there).
 """
 
 import collections
