@@ -41,6 +41,10 @@ class SamplingParams:
     max_steps: int = 1500  # hard cap (60 s of audio at 25 tokens/s)
     early_stop_num: int | None = None  # stop once more tokens than this exist; None = the model's own, -1 = never
 
+    def __post_init__(self):
+        if self.top_k < 1 or self.max_steps < 1:
+            raise ValueError(f"top_k and max_steps must be at least 1, got {self.top_k} and {self.max_steps}")
+
 
 @dataclass
 class T2SOutput:
@@ -109,17 +113,6 @@ def sample_next_token(
     probs = torch.softmax(logits, dim=-1)
     race = torch.empty_like(probs).exponential_(1, generator=generator)
     return int(torch.argmax(probs / race))
-
-
-class KVCache:
-    """Keys and values of every position so far, per layer, allocated once for the whole generation.
-
-    `store[layer]` is [2 (key, value), heads, max_length, head_dim]; positions [0, length) are filled.
-    """
-
-    def __init__(self, num_layers: int, num_heads: int, head_dim: int, max_length: int):
-        self.store = torch.empty(num_layers, 2, num_heads, max_length, head_dim)
-        self.length = 0
 
 
 class TransformerBlock(nn.Module):
@@ -219,11 +212,14 @@ class Text2Semantic(nn.Module):
         trace: if a dict, receives the raw logits of the first steps and the last one, and per-step top-8 / EOS logits.
         """
         config = self.config
+        if len(phone_ids) == 0 or bert_features.shape != (BERT_DIM, len(phone_ids)):
+            raise ValueError(f"need phones and [1024, phones] BERT features, got {len(phone_ids)} and "
+                             f"{tuple(bert_features.shape)}")
         eos = config.eos_id
         early_stop_num = config.early_stop_num if sampling.early_stop_num is None else sampling.early_stop_num
         prompt_tokens = phone_ids.new_zeros(0) if prompt_tokens is None else prompt_tokens
         num_phones, num_prompt = len(phone_ids), len(prompt_tokens)
-        dim = config.hidden_dim
+        dim, heads = config.hidden_dim, config.num_heads
         positions = sine_positions(max(num_phones, num_prompt + sampling.max_steps), dim)
 
         with torch.inference_mode():
@@ -237,19 +233,20 @@ class Text2Semantic(nn.Module):
             may_attend[:num_phones, num_phones:] = False
             may_attend[num_phones:, num_phones:] = torch.ones(num_prompt, num_prompt, dtype=torch.bool).tril()
 
-            cache = KVCache(config.num_layers, config.num_heads, dim // config.num_heads, total + sampling.max_steps)
+            # Keys and values of every position, allocated once: [layer, key|value, head, position, head_dim].
+            cache = torch.empty(config.num_layers, 2, heads, total + sampling.max_steps, dim // heads)
+            cached = 0  # positions filled so far
             # Tokens the repetition penalty looks at: the prompt, then every generated token.
             history = torch.empty(num_prompt + sampling.max_steps, dtype=torch.long)
             history[:num_prompt] = prompt_tokens
             generated = 0
             step_logits = []  # per-step raw logits, only when tracing
 
-            x, mask = torch.cat([text, audio]), may_attend
+            x, mask = torch.cat([text, audio]), may_attend  # step 0 runs the whole prompt at once
             for step in range(sampling.max_steps):
-                start = cache.length
                 for layer, block in enumerate(self.blocks):
-                    x = block(x, cache.store[layer], start, mask)
-                cache.length = start + len(x)
+                    x = block(x, cache[layer], cached, mask)
+                cached += len(x)
                 raw_logits = self.to_logits(x[-1])  # [vocab]
                 if trace is not None:
                     step_logits.append(raw_logits.clone())
@@ -266,10 +263,11 @@ class Text2Semantic(nn.Module):
                 if early_stop or eos_stop or step == sampling.max_steps - 1:
                     break
 
+                # Next input: the new token at audio position P + step, seeing everything cached.
                 x = self.audio_embedding.weight[token : token + 1] + self.audio_position_alpha * positions[
                     num_prompt + step : num_prompt + step + 1
                 ]
-                mask = None  # one query, it may see everything cached
+                mask = None
 
         if trace is not None:
             self._fill_trace(trace, step_logits)
