@@ -217,7 +217,10 @@ class Engine:
 
         started = time.perf_counter()
         sentences = prepare_target_segments(target_text, settings.cut_method, request.target_language)
-        sentence_runs = [phonemize(s, request.target_language, models.symbol_version).runs for s in sentences]
+        sentence_runs = [
+            phonemize(sentence, request.target_language, models.symbol_version).require_speech(sentence).runs
+            for sentence in sentences
+        ]
         timings["text"] = time.perf_counter() - started
 
         seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
@@ -285,7 +288,7 @@ class Engine:
         if reference_text is not None:
             warnings.extend(validation.check_reference_text(reference_text, clip.duration_seconds))
             spoken_text = prepare_reference_text(reference_text, reference_language)
-            runs = phonemize(spoken_text, reference_language, models.symbol_version).runs
+            runs = phonemize(spoken_text, reference_language, models.symbol_version).require_speech(spoken_text).runs
         # Upstream: when extra clips are given, they alone set the timbre; the main clip still gives the prompt.
         timbre_clips = tuple(extra_clips) if extra_clips else (clip,)
         reference = self._compute_reference(models, clip, runs, timbre_clips, warnings, trace=None)

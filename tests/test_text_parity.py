@@ -5,9 +5,10 @@ g2p.jsonl holds what the official `get_phones_and_bert` returned for 454 sentenc
 the normalized text. Outcomes:
 
 - match: all four identical.
-- rejected by design: upstream returned only punctuation/silence phones (for example for "。。。", "😀", or
-  Chinese text in English mode) and we raise TextError instead of synthesizing nothing-but-pauses. This is the
-  documented contract of `phonemize`; such records are listed and left out of the rate.
+- rejected input: empty or whitespace-only text. The issue's contract is a clear TextError for it (upstream's
+  English mode returns ", ." for it); such records are listed and left out of the rate.
+- Text with nothing to pronounce ("。。。", "😀", Chinese in English mode) still gets upstream's punctuation
+  phones from `phonemize`, so it counts like any other record; synthesis refuses it (`require_speech`).
 - upstream error: the official code raised (IndexError on empty input, ...). We must raise TextError or give a
   result; anything else fails.
 - mismatch: everything else; listed, and counted against the rate.
@@ -42,8 +43,8 @@ def _outcome(record) -> tuple[str, str]:
     except TextError as error:
         if record["error"]:
             return "upstream error", f"we: TextError ({error}); upstream: {record['error']}"
-        if all(phone in NOT_SPEECH for phone in record["phones"]):
-            return "rejected by design", str(error)
+        if not record["text"].strip():
+            return "rejected input", str(error)
         return "mismatch", f"we raised TextError: {error}"
     if record["error"]:
         return "upstream error", f"we: a result; upstream: {record['error']}"
@@ -104,10 +105,12 @@ def test_front_end_matches_the_official_one(outcomes):
         assert rates[mode] >= required, f"{mode}: {rates[mode]:.2%} identical, need {required:.1%}"
 
 
-def test_rejections_are_only_for_text_without_speech(outcomes):
-    # Rejected-by-design records must be a small, edge-case set: never ordinary sentences.
-    rejected = [record for record, outcome, _ in outcomes if outcome == "rejected by design"]
-    assert all(record["category"] == "edge" or record["language_mode"] == "en" for record in rejected)
+def test_text_without_speech_keeps_upstream_phones_but_cannot_be_synthesized(outcomes):
+    silent = [record for record, outcome, _ in outcomes if outcome == "match" and set(record["phones"]) <= NOT_SPEECH]
+    assert silent, "the vectors hold punctuation-only records"
+    for record in silent:
+        with pytest.raises(TextError, match="cannot be spoken|Nothing to pronounce"):
+            phonemize(record["text"], record["language_mode"], record["version"]).require_speech(record["text"])
 
 
 def test_upstream_errors_become_text_errors_or_results(outcomes):
@@ -153,18 +156,30 @@ def test_caret_and_yen_become_silences():
     [
         ("", "zh", "empty"),
         (" \n\t ", "all_zh", "empty"),
-        ("😀👍", "zh", "Nothing to pronounce"),
-        ("。。。！！", "all_zh", "Nothing to pronounce"),
-        ("你好", "en", "Nothing to pronounce"),
-        ("こんにちは", "all_zh", "Japanese"),
         ("你好かな", "auto", "Japanese"),
-        ("안녕하세요", "zh", "Korean"),
         ("你好", "ja", "language mode"),
     ],
 )
 def test_rejected_text(text, mode, message):
     with pytest.raises(TextError, match=message):
         phonemize(text, mode, "v2")
+
+
+@pytest.mark.parametrize(
+    "text, mode, message",
+    [
+        ("😀👍", "zh", "Nothing to pronounce"),
+        ("。。。！！", "all_zh", "Nothing to pronounce"),
+        ("你好", "en", "Nothing to pronounce"),
+        ("こんにちは", "all_zh", "Japanese"),
+        ("안녕하세요", "zh", "Korean"),
+    ],
+)
+def test_text_without_speech_is_refused_for_synthesis(text, mode, message):
+    result = phonemize(text, mode, "v2")  # the official punctuation phones, for parity
+    assert not result.has_speech
+    with pytest.raises(TextError, match=message):
+        result.require_speech(text)
 
 
 def test_unknown_symbol_version():
@@ -181,7 +196,7 @@ def test_cli_jsonl_gives_one_line_per_input_line(tmp_path, capsys):
 
     records = [record for record in _records() if record["reliable"] and not record["error"]][:40:4]
     lines = [json.dumps({key: record[key] for key in ("text", "language_mode", "version")}) for record in records]
-    lines += ["", "not json", json.dumps({"text": "😀", "language_mode": "zh", "version": "v2"}), "[1, 2]"]
+    lines += ["", "not json", json.dumps({"text": " ", "language_mode": "zh", "version": "v2"}), "[1, 2]"]
     cases = tmp_path / "cases.jsonl"
     cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -202,5 +217,5 @@ def test_cli_single_text(capsys):
     result = json.loads(capsys.readouterr().out)
     assert [run["language"] for run in result["runs"]] == ["zh", "en"]
     assert result["runs"][0]["word2ph"] == [2, 2, 1]
-    assert main(["phonemize", "--lang", "zh", "😀"]) == 2  # a one-line error message, no traceback
-    assert capsys.readouterr().err.startswith("error: Nothing to pronounce")
+    assert main(["phonemize", "--lang", "zh", "  "]) == 2  # a one-line error message, no traceback
+    assert capsys.readouterr().err.startswith("error: The text is empty")

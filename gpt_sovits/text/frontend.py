@@ -58,6 +58,23 @@ class PhonemizedText:
         return "".join(run.normalized_text for run in self.runs)
 
     @property
+    def has_speech(self) -> bool:
+        """False when every phone is punctuation or silence: nothing that could be spoken."""
+        return any(phone not in _NOT_SPEECH for phone in self.phones)
+
+    def require_speech(self, text: str) -> "PhonemizedText":
+        """Self, or TextError when there is nothing to speak (what synthesis needs; parity does not)."""
+        if not self.has_speech:
+            unsupported = language.find_unsupported_script(text)
+            if unsupported:
+                raise TextError(f"{unsupported} text cannot be spoken: only Chinese and English are supported.")
+            raise TextError(
+                f"Nothing to pronounce in {_preview(text)} in the {self.language_mode!r} language mode: it has no "
+                "Chinese or English words. Type words to speak, or choose the language the text is written in."
+            )
+        return self
+
+    @property
     def word2ph(self) -> tuple[int, ...] | None:
         """Phones per character of `normalized_text` when every run is Chinese, else None (as upstream)."""
         if not all(run.word2ph is not None for run in self.runs):
@@ -116,8 +133,10 @@ def phonemize(text: str, language_mode: str, symbol_version: str) -> PhonemizedT
     Runs of two or more spaces count as one. If the text gives fewer than 6 phones it is phonemized once more
     with "." in front (official short-text retry). Runs that become no phones at all are left out.
 
-    Raises TextError for text that is empty, has nothing to pronounce (only emoji or symbols), or is in a
-    language we cannot speak (kana or Hangul in auto mode).
+    Like upstream, text with nothing to pronounce (only punctuation or emoji, Chinese in English mode) still
+    gives its punctuation phones, so the result is the official one; synthesis refuses such text through
+    `require_speech`. Raises TextError for empty text, an unknown mode or version, and kana or Hangul in auto mode
+    (upstream would hand it to Japanese / Korean front ends, which we do not have).
     """
     _check_mode(language_mode)
     symbols.check_symbol_version(symbol_version)
@@ -132,9 +151,7 @@ def phonemize(text: str, language_mode: str, symbol_version: str) -> PhonemizedT
     if sum(len(run.phones) for run in runs) < MIN_PHONES:
         runs = _phonemize_runs("." + text, language_mode, symbol_version)
     runs = [run for run in runs if run.phones]
-    if all(phone in _NOT_SPEECH for run in runs for phone in run.phones):
-        if unsupported:
-            raise TextError(f"{unsupported} text cannot be spoken: only Chinese and English are supported.")
+    if not runs:
         raise TextError(f"Nothing to pronounce in {_preview(text)}: it has no Chinese or English words.")
     return PhonemizedText(tuple(runs), language_mode, symbol_version)
 
