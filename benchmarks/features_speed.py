@@ -22,7 +22,7 @@ import time
 import torch
 from transformers import BertConfig, BertForMaskedLM, HubertConfig, HubertModel
 
-from gpt_sovits.models.features import bert_up_to_third_last_layer
+from gpt_sovits.models.features import bert_up_to_third_last_layer, hubert_for_inference
 from gpt_sovits.models.speaker import ERes2NetV2, kaldi_fbank
 
 SAMPLE_RATE = 16000
@@ -94,7 +94,7 @@ def measure(threads: int = 2, repeats: int = 5) -> dict:
             _time(results, "matmul_2048", lambda: a @ b, repeats)
             results["matmul_gflops"] = 2 * 2048**3 / results["matmul_2048_s"] / 1e9
 
-            hubert = HubertModel(HUBERT_BASE).eval()
+            hubert = hubert_for_inference(HubertModel(HUBERT_BASE))
             reference_wav = torch.cat([_random_audio(AUDIO_SECONDS, generator), torch.zeros(HUBERT_PADDING)])
             _time(results, "hubert", lambda: hubert(reference_wav[None]).last_hidden_state, repeats)
             del hubert

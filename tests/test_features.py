@@ -152,7 +152,8 @@ def test_hubert_loads_weight_g_weight_v_naming(hubert, tiny_checkpoints, tmp_pat
 
     converted = HubertEncoder(_copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", rename))
     wav = torch.linspace(-1, 1, 8000).sin()
-    assert torch.equal(converted(wav), hubert(wav))
+    # Not bit-equal: the weight norm is folded at load, and its sum's order depends on the thread count then.
+    assert torch.allclose(converted(wav), hubert(wav), rtol=0, atol=1e-5)
 
 
 def test_hubert_float16_file_runs_in_float32(tiny_checkpoints, tmp_path):

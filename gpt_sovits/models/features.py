@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+from torch.nn.utils import parametrize
 from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM, BertModel, HubertModel
 
 from gpt_sovits.errors import AudioError, CheckpointError, TextError
@@ -72,14 +73,23 @@ def _load_pretrained(model_class, model_dir: Path, what: str, is_used):
     return model.eval()
 
 
+def hubert_for_inference(model: HubertModel) -> HubertModel:
+    """Fold the positional conv's weight norm (magnitude and direction, recombined on every call otherwise)
+    into a plain weight, once: the same function gives the same numbers. Modifies and returns `model`."""
+    positional_conv = model.encoder.pos_conv_embed.conv
+    if parametrize.is_parametrized(positional_conv, "weight"):
+        parametrize.remove_parametrizations(positional_conv, "weight", leave_parametrized=True)
+    return model.eval()
+
+
 class HubertEncoder:
     """chinese-hubert-base: 16 kHz waveform -> last hidden state, one 768-d row per 320 samples."""
 
     def __init__(self, model_dir):
         model_dir = _check_model_dir(model_dir, "HuBERT", "hubert", other_files=())
         # masked_spec_embed is the learned mask vector of pre-training, never used at inference.
-        self.model: HubertModel = _load_pretrained(
-            HubertModel, model_dir, "HuBERT", is_used=lambda name: name != "masked_spec_embed"
+        self.model = hubert_for_inference(
+            _load_pretrained(HubertModel, model_dir, "HuBERT", is_used=lambda name: name != "masked_spec_embed")
         )
 
     @torch.inference_mode()
