@@ -273,20 +273,19 @@ def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object
     header = _read_header(path)
     if header in UNSUPPORTED_TAGS:
         raise _unsupported(path, HEADER_TAGS[header])  # refused before reading: no need to load 100s of MB
-    if header == b"PK":
-        source = path  # plain zip: memory-mapped below, so tensors are only read when used
-    elif header in HEADER_TAGS:
+    if header in HEADER_TAGS:
         data = bytearray(path.read_bytes())
         data[:2] = b"PK"
         source = io.BytesIO(bytes(data))
-    elif header == PICKLE_PROTOCOL_2_START:
-        source = path  # torch's legacy (pre-zip) format; the same safe unpickler reads it
+    elif header in (b"PK", PICKLE_PROTOCOL_2_START):
+        source = path  # a plain zip, or torch's legacy (pre-zip) format that the same safe unpickler reads
     else:
         raise _not_a_model(path, "it is not a PyTorch archive")
 
     try:
         with torch.serialization.safe_globals([(_HParamsStandIn, "utils.HParams")]):
-            top = torch.load(source, map_location="cpu", weights_only=True, mmap=header == b"PK")
+            # No mmap: a file rewritten in place while mapped (a training run saving again) would crash us.
+            top = torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         offending = _disallowed_global(str(error))
         if offending:
