@@ -123,6 +123,17 @@ def test_pro_models_saved_without_header_are_told_apart_by_their_tensors(tmp_pat
     assert (load_sovits_checkpoint(v1).model_version, load_sovits_checkpoint(v1).symbol_version) == ("v1", "v1")
 
 
+def test_torch_legacy_format_is_read_and_guarded_too(tmp_path):
+    legacy = tmp_path / "legacy.pth"
+    torch.save(small_sovits(), legacy, _use_new_zipfile_serialization=False)
+    assert load_sovits_checkpoint(legacy).model_version == "v2"
+    marker = tmp_path / "pwned"
+    evil = dict(small_sovits(), config=RunsACommand(f"touch {marker}"))
+    torch.save(evil, tmp_path / "evil.pth", _use_new_zipfile_serialization=False)
+    assert_refused(load_sovits_checkpoint, tmp_path / "evil.pth", CheckpointError, "refused")
+    assert not marker.exists()
+
+
 def test_legacy_tags_are_read(tmp_path):
     path = save_with_header(small_sovits(), tmp_path / "old.pth", b"01")
     assert load_sovits_checkpoint(path).model_version == "v2"
