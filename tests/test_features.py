@@ -126,6 +126,15 @@ def test_bert_repeats_each_character_per_phone(bert):
     assert not torch.equal(features[:, 1], features[:, 2])
 
 
+@pytest.mark.parametrize("tokenizer_file", ["tokenizer.json", "vocab.txt"])
+def test_bert_directory_needs_only_one_tokenizer_file(bert, tiny_checkpoints, tmp_path, tokenizer_file):
+    """Published copies of chinese-roberta-wwm-ext-large differ in which tokenizer files they carry."""
+    for name in ("config.json", "pytorch_model.bin", tokenizer_file):
+        (tmp_path / name).symlink_to(tiny_checkpoints / "bert" / name)
+    text = "我们明天早上八点在学校门口见面."
+    assert torch.equal(BertEncoder(tmp_path).token_ids(text), bert.token_ids(text))
+
+
 def _copy_hubert_dir(tiny_checkpoints, destination, convert):
     shutil.copytree(tiny_checkpoints / "hubert", destination)
     weights = torch.load(destination / "pytorch_model.bin", map_location="cpu", weights_only=True)
