@@ -111,10 +111,11 @@ class ERes2NetBlock(nn.Module):
     see a growing receptive field. A 1x1 conv expands back and a residual connection closes the block.
     """
 
-    def __init__(self, in_channels: int, planes: int, stride: int, fused: bool, base_width: int, scale: int,
-                 expansion: int):
+    def __init__(
+        self, in_channels: int, planes: int, stride: int, fused: bool, base_width: int, scale: int, expansion: int
+    ):
         super().__init__()
-        width = int(math.floor(planes * (base_width / 64.0)))
+        width = planes * base_width // 64  # channels per group
         out_channels = planes * expansion
         self.width = width
         self.conv1 = nn.Conv2d(in_channels, width * scale, kernel_size=1, stride=stride, bias=False)
@@ -150,8 +151,14 @@ class ERes2NetV2(nn.Module):
     """Log-mel [B, T, 80] -> [B, 20480]: four strided stages on the (frequency, time) plane, the third stage
     downsampled and AFF-fused into the fourth, flattened over (channels, frequency) and averaged over time."""
 
-    def __init__(self, base_width: int = 24, scale: int = 4, expansion: int = 4, m_channels: int = 64,
-                 num_blocks: tuple[int, ...] = (3, 4, 6, 3)):
+    def __init__(
+        self,
+        base_width: int = 24,
+        scale: int = 4,
+        expansion: int = 4,
+        m_channels: int = 64,
+        num_blocks: tuple[int, ...] = (3, 4, 6, 3),
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(1, m_channels, kernel_size=3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(m_channels)
