@@ -113,6 +113,7 @@ def bert_up_to_third_last_layer(masked_lm: BertForMaskedLM) -> BertModel:
     model's hidden_states[-3]. Modifies and returns `masked_lm.bert`."""
     bert = masked_lm.bert
     del bert.encoder.layer[len(bert.encoder.layer) - 2 :]
+    bert.config.num_hidden_layers = len(bert.encoder.layer)
     return bert
 
 
