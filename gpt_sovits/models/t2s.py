@@ -137,13 +137,9 @@ class TransformerBlock(nn.Module):
         # [L, 2*dim] -> [2, heads, L, head_dim], written straight into the cache
         layer_cache[:, :, start : start + length] = keys_values.view(length, 2, heads, head_dim).permute(1, 2, 0, 3)
         keys, values = layer_cache[:, :, : start + length]
-        queries = queries.view(length, heads, head_dim).transpose(0, 1) * head_dim**-0.5  # [heads, L, hd]
-        # Plain attention math: for one query per step this is a few small matmuls, where torch's fused CPU
-        # kernel spends more time setting up its tiles than computing.
-        scores = queries @ keys.transpose(1, 2)  # [heads, L, start+L]
-        if may_attend is not None:
-            scores = scores.masked_fill(~may_attend, -math.inf)
-        attended = torch.softmax(scores, dim=-1) @ values  # [heads, L, hd]
+        queries = queries.view(1, length, heads, head_dim).transpose(1, 2)  # [1, heads, L, hd]
+        # 4-d inputs get torch's fused CPU kernel: one parallel region per layer, no score matrix in memory.
+        attended = F.scaled_dot_product_attention(queries, keys[None], values[None], attn_mask=may_attend)[0]
         x = self.norm1(x + self.attention_out(attended.transpose(0, 1).reshape(length, dim)))
         return self.norm2(x + self.ffn_out(F.relu(self.ffn_in(x))))
 
