@@ -59,12 +59,14 @@ def test_upload_type_synthesize_and_play(page_url, browser_page, tmp_path):
     page.get_by_text("Loaded v2").wait_for()
 
     page.locator("input[type=file]").first.set_input_files(str(reference))
+    page.locator("audio").first.wait_for(state="attached")  # the upload finished: the reference player is there
     page.get_by_label("Reference text: exactly what the clip says").fill(REFERENCE_TEXT)
     page.get_by_label("Text to synthesize").fill("你好，世界。")
     page.get_by_role("button", name="Synthesize").click()
 
     status = page.locator("#status")
-    status.get_by_text("Spoke 1 segment").wait_for(timeout=60_000)
+    status.get_by_text("Spoke 1 segment").or_(page.locator(".toast-body")).first.wait_for(timeout=60_000)
+    assert "Spoke 1 segment" in status.inner_text(), page.locator(".toast-body").all_inner_texts()
     result = page.locator("audio").last  # the result player (the reference player comes first)
     result.wait_for(state="attached")
     assert result.get_attribute("src")
