@@ -339,10 +339,11 @@ def _sentence_phones(
         for initial, final in zip(initials, finals):
             if initial == final:  # a punctuation mark
                 if initial not in _MARKS:
-                    raise TextError(
-                        f"Cannot read '{initial}' in the Chinese text '{sentence}'. Normalize the text first "
-                        "(gpt_sovits.text.chinese.normalize)."
-                    )
+                    if _NOT_SPEAKABLE.fullmatch(initial):
+                        problem = "normalize the text first (gpt_sovits.text.chinese.normalize)"
+                    else:
+                        problem = "no pronunciation is known for this character; replace it"
+                    raise TextError(f"Cannot read '{initial}' in the Chinese text '{sentence}': {problem}.")
                 phones.append(initial)
                 word2ph.append(1)
             else:
