@@ -325,10 +325,10 @@ def _sentence_phones(
     words = tone_sandhi.merge_words(_cut_with_pos(sentence))
     readings = resolver.initials_and_finals(sentence, words)
     for (word, _), (_, finals) in zip(words, readings):
-        if not all(finals):  # syllabic nasals such as 噷 'hm' have no vowel; the phone set cannot say them
+        if not all(finals):  # no vowel: a syllabic nasal such as 噷 'hm', or a character without a reading
             raise TextError(
-                f"Cannot read '{word}' in the Chinese text '{sentence}': its reading has no vowel the model's "
-                "phone set can say. Replace or remove it."
+                f"Cannot read '{word}' in the Chinese text '{sentence}': the model's phone set has no sound for "
+                "it (a syllabic nasal such as 噷, or a character without a known reading). Replace or remove it."
             )
     phones: list[str] = []
     word2ph: list[int] = []
