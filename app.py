@@ -24,7 +24,7 @@ from gpt_sovits.errors import AudioError, GptSovitsError
 from gpt_sovits.i18n import translations
 from gpt_sovits.settings import CUT_METHODS, InferenceSettings
 
-try:  # only present on Hugging Face Spaces: borrow a GPU for each request
+try:  # only present on Hugging Face Spaces: borrow a ZeroGPU for each synthesis
     import spaces
 
     run_on_gpu = spaces.GPU(duration=120)
@@ -52,8 +52,6 @@ class VoiceCloningApp:
             self.engine = create_engine(self.weights_dir, gpt, sovits)
         except GptSovitsError as error:
             self.startup_error = error
-        # On ZeroGPU the request work runs in a GPU worker process; elsewhere this is the plain method.
-        self._synthesize_on_device = run_on_gpu(self._synthesize_request)
 
     # ----- synthesis ------------------------------------------------------------------------------------------
 
@@ -101,15 +99,14 @@ class VoiceCloningApp:
                 extra_reference_audio=tuple(extra_reference_audio or ()),
                 settings=settings,
             )
-            result = self._synthesize_on_device(request, progress)
+            result = self.engine.synthesize(
+                request, progress=lambda fraction, message: progress(fraction, desc=message)
+            )
         except GptSovitsError as error:
             raise gr.Error(str(error), print_exception=False) from None
         for warning in result.warnings:
             gr.Warning(warning)
         return (result.sample_rate, result.audio_int16()), status_line(result)
-
-    def _synthesize_request(self, request, progress):
-        return self.engine.synthesize(request, progress=lambda fraction, message: progress(fraction, desc=message))
 
     def synthesize_example(self, reference_audio, reference_text, reference_language, target_text, target_language):
         """What an example row produces: default settings and a fixed seed, so the cached result is repeatable."""
@@ -344,7 +341,7 @@ def build_ui(app: VoiceCloningApp) -> gr.Blocks:
             example_rows,
             inputs=[reference_audio, reference_text, reference_language, target_text, target_language],
             outputs=[result_audio, status],
-            fn=app.synthesize_example,
+            fn=run_on_gpu(app.synthesize_example),
             cache_examples=True,
             cache_mode="lazy",
             label=i18n("examples"),
@@ -357,7 +354,7 @@ def build_ui(app: VoiceCloningApp) -> gr.Blocks:
         refresh.click(app.refresh, None, model_panel, api_name="refresh_models")
         download.click(app.download, download_version, model_panel, api_name="download_models")
         synthesize.click(
-            app.synthesize,
+            run_on_gpu(app.synthesize),  # the handler itself, so ZeroGPU sees it and forwards the user's quota
             inputs=[
                 reference_audio, reference_text, reference_language, reference_free, extra_reference_audio,
                 target_text, target_language, cut_method, top_k, top_p, temperature, repetition_penalty, speed,
