@@ -161,6 +161,9 @@ def test_different_references_never_share_cached_work(client, clips):
     assert "reference computed" in other_status
     _, _, new_text_status, _ = synthesize(client, clips["reference"], reference_text="今天天气很好。我们去散步。")
     assert "reference computed" in new_text_status  # same clip, other text: other prompt phones
+    extra_clip = [handle_file(str(clips["other_reference"]))]
+    _, _, extra_status, _ = synthesize(client, clips["reference"], extra_reference_audio=extra_clip)
+    assert "reference computed" in extra_status  # same clip and text, other timbre clips
 
 
 def test_concurrent_requests_do_not_mix_voices(client, clips):
