@@ -15,12 +15,13 @@ import os
 import sys
 from pathlib import Path
 
+from gpt_sovits import validation
 from gpt_sovits.errors import GptSovitsError
 from gpt_sovits.settings import CUT_METHODS, InferenceSettings
-from gpt_sovits import validation
 from gpt_sovits.validation import LANGUAGE_NAMES
 
-DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+# The `weights/` folder beside `app.py` in a checkout, unless GPT_SOVITS_WEIGHTS_DIR says otherwise.
+DEFAULT_WEIGHTS_DIR = Path(os.environ.get("GPT_SOVITS_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +62,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--weights-dir",
         type=Path,
-        default=Path(environment("GPT_SOVITS_WEIGHTS_DIR", DEFAULT_WEIGHTS_DIR)),
+        default=DEFAULT_WEIGHTS_DIR,
         help="folder with the model files, laid out as in weights/README.md (env GPT_SOVITS_WEIGHTS_DIR)",
     )
     group.add_argument(
@@ -187,10 +188,7 @@ def add_download_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--version", choices=DOWNLOADABLE_VERSIONS, default=DEFAULT_VERSION)
     parser.add_argument(
-        "--weights-dir",
-        type=Path,
-        default=Path(os.environ.get("GPT_SOVITS_WEIGHTS_DIR", DEFAULT_WEIGHTS_DIR)),
-        help="where to put the files (env GPT_SOVITS_WEIGHTS_DIR)",
+        "--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="where to put them (env GPT_SOVITS_WEIGHTS_DIR)"
     )
 
 

@@ -57,11 +57,12 @@ OFFICIAL_MODELS = (
 DOWNLOADABLE_VERSIONS = tuple(model.version for model in OFFICIAL_MODELS)
 DEFAULT_VERSION = "v2ProPlus"
 
-# What each official GPT file is for (s1v3.ckpt serves both v2Pro and v2ProPlus).
+_BY_VERSION = {model.version: model for model in OFFICIAL_MODELS}
+# What each official file is for (s1v3.ckpt serves both v2Pro and v2ProPlus).
 _T2S_LABELS = {
-    "s1v3.ckpt": "Official GPT for v2Pro / v2ProPlus",
-    OFFICIAL_MODELS[2].t2s: "Official GPT v2",
-    OFFICIAL_MODELS[3].t2s: "Official GPT v1",
+    _BY_VERSION["v2ProPlus"].t2s: "Official GPT for v2Pro / v2ProPlus",
+    _BY_VERSION["v2"].t2s: "Official GPT v2",
+    _BY_VERSION["v1"].t2s: "Official GPT v1",
 }
 _SOVITS_LABELS = {model.sovits: f"Official SoVITS {model.version}" for model in OFFICIAL_MODELS}
 
@@ -212,10 +213,9 @@ def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip
 
 
 def _official(version: str) -> OfficialModel:
-    for model in OFFICIAL_MODELS:
-        if model.version == version:
-            return model
-    raise WeightsError(f"Unknown model version {version!r}; choose one of {', '.join(DOWNLOADABLE_VERSIONS)}.")
+    if version not in _BY_VERSION:
+        raise WeightsError(f"Unknown model version {version!r}; choose one of {', '.join(DOWNLOADABLE_VERSIONS)}.")
+    return _BY_VERSION[version]
 
 
 def _under(root: Path, path: Path | str) -> Path:
