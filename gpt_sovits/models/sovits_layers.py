@@ -179,10 +179,9 @@ class StyleAttention(nn.Module):
 
     def forward(self, x):
         b, t, c = x.shape
-        heads = lambda y: y.view(b, t, self.n_heads, c // self.n_heads).transpose(1, 2)  # [b, h, t, d]
-        q, k, v = heads(self.w_qs(x)), heads(self.w_ks(x)), heads(self.w_vs(x))
-        p = F.softmax((q @ k.transpose(-2, -1)) / self.temperature, dim=-1)
-        out = (p @ v).transpose(1, 2).reshape(b, t, c)
+        q, k, v = (split_heads(proj(x).transpose(1, 2), self.n_heads) for proj in (self.w_qs, self.w_ks, self.w_vs))
+        p = F.softmax((q @ k.transpose(-2, -1)) / self.temperature, dim=-1)  # [b, h, t, t]
+        out = merge_heads(p @ v).transpose(1, 2)  # [b, t, c]
         return self.fc(out) + x
 
 
