@@ -57,6 +57,12 @@ class _HParamsStandIn:
     """
 
 
+# Registered once, process-wide, rather than with torch's `safe_globals` context manager around each load: that
+# manager edits the same process-wide list on entry and exit, so two loads in two threads could race. The class
+# has no behaviour, so allowing it everywhere costs nothing.
+torch.serialization.add_safe_globals([(_HParamsStandIn, "utils.HParams")])
+
+
 @dataclass(frozen=True)
 class T2SConfig:
     embedding_dim: int
@@ -283,9 +289,9 @@ def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object
         raise _not_a_model(path, "it is not a PyTorch archive")
 
     try:
-        with torch.serialization.safe_globals([(_HParamsStandIn, "utils.HParams")]):
-            # No mmap: a file rewritten in place while mapped (a training run saving again) would crash us.
-            top = torch.load(source, map_location="cpu", weights_only=True)
+        # weights_only: torch's restricted unpickler. No mmap: a file rewritten in place while mapped (a training
+        # run saving again) would crash us.
+        top = torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         offending = _disallowed_global(str(error))
         if offending:
