@@ -195,6 +195,23 @@ def t2s_tensor_shapes(config: T2SConfig) -> dict[str, tuple[int, ...]]:
 # From file contents to checkpoints
 
 
+def _require(path: Path, state_dict: dict, expected: Mapping[str, tuple[int, ...] | None] | Iterable[str]) -> None:
+    shapes = expected if isinstance(expected, Mapping) else dict.fromkeys(expected)
+    missing = [name for name in shapes if name not in state_dict]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise CheckpointError(
+            f"'{path.name}' is incomplete: {len(missing)} tensor(s) the model needs are missing ({shown}). "
+            "The file may be damaged or come from an incompatible program; use the file as GPT-SoVITS saved it."
+        )
+    for name, shape in shapes.items():
+        if shape is not None and tuple(state_dict[name].shape) != tuple(shape):
+            raise CheckpointError(
+                f"'{path.name}' does not match its own config: tensor '{name}' has shape "
+                f"{tuple(state_dict[name].shape)}, expected {tuple(shape)}. The file may be damaged."
+            )
+
+
 def _t2s_checkpoint(path: Path, header: bytes, weights: dict, config, info: str) -> T2SCheckpoint:
     kind = _kind_of(weights)
     if kind == "sovits":
@@ -248,23 +265,6 @@ def _sovits_checkpoint(path: Path, header: bytes, weights: dict, config, info: s
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reading the container
-
-
-def _require(path: Path, state_dict: dict, expected: Mapping[str, tuple[int, ...] | None] | Iterable[str]) -> None:
-    shapes = expected if isinstance(expected, Mapping) else dict.fromkeys(expected)
-    missing = [name for name in shapes if name not in state_dict]
-    if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise CheckpointError(
-            f"'{path.name}' is incomplete: {len(missing)} tensor(s) the model needs are missing ({shown}). "
-            "The file may be damaged or come from an incompatible program; use the file as GPT-SoVITS saved it."
-        )
-    for name, shape in shapes.items():
-        if shape is not None and tuple(state_dict[name].shape) != tuple(shape):
-            raise CheckpointError(
-                f"'{path.name}' does not match its own config: tensor '{name}' has shape "
-                f"{tuple(state_dict[name].shape)}, expected {tuple(shape)}. The file may be damaged."
-            )
 
 
 def _read_header(path: Path) -> bytes:
