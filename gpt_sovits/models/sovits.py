@@ -310,6 +310,8 @@ def prepare_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Ten
             if name.startswith(old):
                 name = new + name[len(old):]
                 break
+        if name.startswith("dec.") and tensor.dim() == 3:
+            tensor = tensor[:, :, None, :]  # the decoder runs its convolutions as (1 x k) 2-D ones
         state[name] = tensor
     return state
 

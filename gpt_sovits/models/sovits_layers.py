@@ -288,17 +288,19 @@ class ResidualCouplingFlow(nn.Module):
         return z
 
 
+def time_conv(in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1, bias: bool = True) -> nn.Conv2d:
+    """A "same"-padded 1-D convolution over time, built as a (1 x k) 2-D one (see HiFiGANGenerator)."""
+    padding = dilation * (kernel_size - 1) // 2
+    return nn.Conv2d(in_channels, out_channels, (1, kernel_size), dilation=(1, dilation), padding=(0, padding), bias=bias)
+
+
 class ResBlock(nn.Module):
     """HiFiGAN ResBlock1: three (dilated conv, conv) pairs, each added back to its input."""
 
     def __init__(self, channels: int, kernel_size: int, dilations: list[int]):
         super().__init__()
-        self.convs1 = nn.ModuleList(
-            nn.Conv1d(channels, channels, kernel_size, dilation=d, padding=d * (kernel_size - 1) // 2) for d in dilations
-        )
-        self.convs2 = nn.ModuleList(
-            nn.Conv1d(channels, channels, kernel_size, padding=(kernel_size - 1) // 2) for _ in dilations
-        )
+        self.convs1 = nn.ModuleList(time_conv(channels, channels, kernel_size, d) for d in dilations)
+        self.convs2 = nn.ModuleList(time_conv(channels, channels, kernel_size) for _ in dilations)
 
     def forward(self, x):
         # In-place ops on fresh intermediates: at 32 kHz these are tens of MB each, and not allocating them
@@ -313,6 +315,11 @@ class HiFiGANGenerator(nn.Module):
     """Latent [1, inter, frames] + ge -> waveform [1, 1, frames * prod(upsample_rates)] in (-1, 1).
 
     Each stage upsamples with a transposed conv and averages a set of ResBlocks with different kernels.
+
+    Speed: the decoder is almost all of SoVITS's time (about 400 GFLOP for 10 s of audio at the official size).
+    Its 1-D convolutions run as (1 x k) 2-D convolutions on a [1, C, 1, time] signal in channels-last memory,
+    which oneDNN executes markedly faster on CPU than 1-D ones (up to several times for the narrow 16-64
+    channel stages). Same arithmetic; the checkpoint's [out, in, k] weights get a height axis at load.
     """
 
     def __init__(
@@ -327,21 +334,25 @@ class HiFiGANGenerator(nn.Module):
     ):
         super().__init__()
         self.blocks_per_stage = len(resblock_kernel_sizes)
-        self.conv_pre = nn.Conv1d(in_channels, upsample_initial_channel, 7, padding=3)
-        self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
+        self.conv_pre = time_conv(in_channels, upsample_initial_channel, 7)
+        self.cond = time_conv(gin_channels, upsample_initial_channel, 1)
         self.ups = nn.ModuleList()
         self.resblocks = nn.ModuleList()  # flat: stage i owns resblocks[i * blocks_per_stage : (i + 1) * ...]
         channels = upsample_initial_channel
         for rate, kernel in zip(upsample_rates, upsample_kernel_sizes):
             # padding (k - rate) / 2 makes the output exactly `rate` times longer
-            self.ups.append(nn.ConvTranspose1d(channels, channels // 2, kernel, rate, padding=(kernel - rate) // 2))
+            self.ups.append(
+                nn.ConvTranspose2d(channels, channels // 2, (1, kernel), (1, rate), padding=(0, (kernel - rate) // 2))
+            )
             channels //= 2
             for k, dilations in zip(resblock_kernel_sizes, resblock_dilation_sizes):
                 self.resblocks.append(ResBlock(channels, k, dilations))
-        self.conv_post = nn.Conv1d(channels, 1, 7, padding=3, bias=False)
+        self.conv_post = time_conv(channels, 1, 7, bias=False)
+        self.to(memory_format=torch.channels_last)  # loading a state dict copies into these layouts
 
     def forward(self, z, ge):
-        x = self.conv_pre(z) + self.cond(ge)
+        x = z[:, :, None, :].contiguous(memory_format=torch.channels_last)  # [1, inter, 1, frames]
+        x = self.conv_pre(x) + self.cond(ge[:, :, None, :])
         n = self.blocks_per_stage
         for i, upsample in enumerate(self.ups):
             x = upsample(F.leaky_relu(x, LRELU_SLOPE, inplace=True))
@@ -351,4 +362,4 @@ class HiFiGANGenerator(nn.Module):
                 mixed += block(x)
             x = mixed.div_(n)  # the average of the stage's ResBlocks
         x = F.leaky_relu(x, 0.01, inplace=True)  # upstream uses the default slope 0.01 here, not 0.1
-        return torch.tanh(self.conv_post(x))
+        return torch.tanh(self.conv_post(x))[:, :, 0, :]
