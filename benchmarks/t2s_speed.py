@@ -8,10 +8,15 @@ The yardstick is a "bare pass": the same weight matrices applied to one vector w
 no cache, no sampling) - the memory-bound floor of one decode step. Upstream's naive CPU path measured 26.0 ms/token.
 
     python benchmarks/t2s_speed.py [--threads 2] [--json]
+
+On a busy machine run it with OMP_WAIT_POLICY=PASSIVE: with OpenMP's default spin-waiting, every parallel
+region of a decode step can wait a whole scheduler slice for a worker thread that another process displaced,
+and 2 threads then run several times slower than 1 (measured here: 130-260 ms/token instead of ~42).
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +40,7 @@ OFFICIAL_SIZE = T2SConfig(
     early_stop_num=2700,
 )
 NUM_PHONES, NUM_PROMPT, NUM_GENERATED = 60, 150, 250
+BARE_PASSES = 100
 
 
 def random_model(config: T2SConfig, seed: int = 0) -> Text2Semantic:
@@ -94,25 +100,37 @@ def measure(threads: int = 2, repeats: int = 2) -> dict:
         for _ in range(repeats):
             prefill = timed(lambda: generate(model, 1))
             total = timed(lambda: generate(model, NUM_GENERATED))
-            bare = min(timed(lambda: bare_pass(model)) for _ in range(10))
-            runs.append((prefill, total, bare))
+            # Averaged over a run of passes, like decode steps are, so both see the same share of outside load;
+            # the best single pass is kept too (a lower bound no real step reaches on a busy machine).
+            passes = [timed(lambda: bare_pass(model)) for _ in range(BARE_PASSES)]
+            bare = tuple(sum(clock) / BARE_PASSES for clock in zip(*passes))
+            bare_best = tuple(min(clock) for clock in zip(*passes))
+            runs.append((prefill, total, bare, bare_best))
     finally:
         torch.set_num_threads(previous_threads)
 
     def best(which: int, clock: int) -> float:
         return min(run[which][clock] for run in runs)
 
-    result = {"threads": threads, "phones": NUM_PHONES, "prompt_tokens": NUM_PROMPT, "generated_tokens": NUM_GENERATED}
+    result = {
+        "threads": threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
+        "phones": NUM_PHONES,
+        "prompt_tokens": NUM_PROMPT,
+        "generated_tokens": NUM_GENERATED,
+    }
     for prefix, clock in (("", 0), ("cpu_", 1)):
-        prefill_s, total_s, bare_s = best(0, clock), best(1, clock), best(2, clock)
+        prefill_s, total_s, bare_s, bare_best_s = best(0, clock), best(1, clock), best(2, clock), best(3, clock)
         decode_ms = (total_s - prefill_s) * 1000 / (NUM_GENERATED - 1)
         result |= {
             f"{prefix}prefill_ms": round(prefill_s * 1000, 2),
             f"{prefix}total_s": round(total_s, 3),
             f"{prefix}ms_per_token": round(total_s * 1000 / NUM_GENERATED, 2),  # everything, prefill included
             f"{prefix}decode_ms_per_token": round(decode_ms, 2),  # one decode step
-            f"{prefix}bare_pass_ms": round(bare_s * 1000, 2),
+            f"{prefix}bare_pass_ms": round(bare_s * 1000, 2),  # mean over a run of passes
+            f"{prefix}bare_pass_best_ms": round(bare_best_s * 1000, 2),
             f"{prefix}decode_vs_bare_pass": round(decode_ms / (bare_s * 1000), 3),
+            f"{prefix}decode_vs_best_bare_pass": round(decode_ms / (bare_best_s * 1000), 3),
         }
     return result
 
@@ -126,12 +144,14 @@ def main():
     if args.json:
         print(json.dumps(result))
         return
-    print(f"T2S official size, fp32, {result['threads']} threads: {result['phones']} phones, "
+    print(f"T2S official size, fp32, {result['threads']} threads (OMP_WAIT_POLICY {result['omp_wait_policy']}): "
+          f"{result['phones']} phones, "
           f"{result['prompt_tokens']}-token prompt, {result['generated_tokens']} tokens")
     print(f"  prefill            {result['prefill_ms']:8.2f} ms")
     print(f"  decode             {result['decode_ms_per_token']:8.2f} ms/token")
     print(f"  overall            {result['ms_per_token']:8.2f} ms/token ({result['total_s']:.2f} s)")
-    print(f"  bare weight pass   {result['bare_pass_ms']:8.2f} ms  -> decode is {result['decode_vs_bare_pass']:.2f}x")
+    print(f"  bare weight pass   {result['bare_pass_ms']:8.2f} ms  -> decode is {result['decode_vs_bare_pass']:.2f}x "
+          f"(best single pass {result['bare_pass_best_ms']:.2f} ms -> {result['decode_vs_best_bare_pass']:.2f}x)")
     print(f"  in CPU time: decode {result['cpu_decode_ms_per_token']:.2f} ms/token, bare pass "
           f"{result['cpu_bare_pass_ms']:.2f} ms -> {result['cpu_decode_vs_bare_pass']:.2f}x")
 
