@@ -20,6 +20,16 @@ GREEDY = SamplingParams(top_k=1, top_p=1.0, temperature=1.0, repetition_penalty=
 UPSTREAM_STOP = {"EOS": "eos", "early_stop_num": "early_stop"}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The tiny model's ops are far too small to share out; on a busy machine, waking a second thread for
+    each of them costs more than the whole step (seconds per test instead of a fraction of one)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def tiny_model(version: str = "v2", eos_bias: float = 0.0) -> Text2Semantic:
     """The shipped tiny model; eos_bias > 0 makes EOS the best token at every step, < 0 never."""
     model = Text2Semantic.from_checkpoint(load_t2s_checkpoint(DATA / "tiny_ckpt" / version / "t2s.ckpt"))
@@ -111,6 +121,18 @@ def test_early_stop_and_step_cap():
     capped = model.generate(phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=1, max_steps=7))
     assert (capped.stop_reason, capped.steps, len(capped.tokens)) == ("step_cap", 6, 7)
     assert torch.equal(capped.tokens[:6], early.tokens)  # same greedy path, just stopped later
+
+
+def test_tracing_does_not_change_the_result():
+    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref32k_4s2_speed1p3")
+    model = tiny_model("v2")
+    sampling = SamplingParams(top_k=10, temperature=0.9)
+    trace = {}
+    traced = model.generate(phone_ids, bert_features, prompt_tokens, sampling, torch.Generator().manual_seed(5), trace)
+    plain = model.generate(phone_ids, bert_features, prompt_tokens, sampling, torch.Generator().manual_seed(5))
+    assert torch.equal(traced.tokens, plain.tokens)
+    assert trace["t2s_step_top8_ids"].shape == (traced.steps + 1, 8)
+    assert trace["t2s_logits_step0"].shape == (model.config.vocab_size,)
 
 
 def test_sine_positions():
