@@ -27,6 +27,7 @@ from gpt_sovits.models.sovits_layers import (
     MRTE,
     HiFiGANGenerator,
     MelStyleEncoder,
+    PointwiseConv,
     ResidualCouplingFlow,
     TransformerEncoder,
 )
@@ -109,13 +110,13 @@ class TextEncoder(nn.Module):
         super().__init__()
         c = config.hidden_channels
         layers = (config.filter_channels, config.n_heads)
-        self.ssl_proj = nn.Conv1d(SSL_DIM, c, 1)
+        self.ssl_proj = PointwiseConv(SSL_DIM, c)
         self.encoder_ssl = TransformerEncoder(c, *layers, config.n_layers // 2, config.kernel_size)
         self.text_embedding = nn.Embedding(config.num_symbols, c)
         self.encoder_text = TransformerEncoder(c, *layers, config.n_layers, config.kernel_size)
         self.mrte = MRTE(c)
         self.encoder2 = TransformerEncoder(c, *layers, config.n_layers // 2, config.kernel_size)
-        self.proj = nn.Conv1d(c, 2 * config.inter_channels, 1)
+        self.proj = PointwiseConv(c, 2 * config.inter_channels)
 
     def forward(self, content, phone_ids, ge, speed: float):
         """content [1, 768, frames], phone_ids [1, Lt], ge [1, 512, 1] -> (m, logs) each [1, inter, frames']"""
