@@ -1,8 +1,10 @@
 """Seconds per SoVITS decode of 250 semantic tokens (10 s of audio) at the official model sizes.
 
 Weights are random and built in-process (nothing is downloaded or stored): decode time depends only on the
-architecture. Targets on 2 CPU threads, float32 (the official implementation's times on the same machine):
-v2 <= 1.61 s, v2ProPlus <= 4.12 s.
+architecture. Targets on 2 CPU threads, float32 (the official implementation's times on the reference machine):
+v2 <= 1.61 s, v2ProPlus <= 4.12 s. Almost all of the time is the HiFiGAN decoder's convolutions (about 406 GFLOP
+for v2 and 915 GFLOP for v2ProPlus per 250 tokens), so the result is bound by the CPU's float32 throughput.
+Side by side on a 2-vCPU AVX-512 dev VM (2026-11): official code 3.06 s / 6.9 s, this one 2.57 s / 5.7 s.
 
     python benchmarks/sovits_speed.py [--threads 2] [--repeats 3] [--json]
 """
