@@ -35,6 +35,16 @@ TOLERANCES = {
 }
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The tiny model's ops are too small to share out; on a busy machine, waiting for a second thread at every
+    op costs more than the op itself."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @lru_cache(maxsize=None)
 def _model(path) -> SoVITS:
     return SoVITS.from_checkpoint(load_sovits_checkpoint(path))
