@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tiny_weights import DEFAULT_RECIPE_DIR, tiny_checkpoints_dir
 
@@ -140,3 +142,21 @@ def pytest_sessionfinish(session, exitstatus):
     results = session.config.stash.get(_parity_results_key, None)
     if report_path and results is not None:
         Path(report_path).write_text(json.dumps(results, indent=1, sort_keys=False), encoding="utf-8")
+
+
+@contextmanager
+def torch_threads(count: int):
+    """Run the block with `count` torch threads, then restore the previous number."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def single_thread():
+    """The vectors were recorded with one torch thread; with one thread reductions run in the same order."""
+    with torch_threads(1):
+        yield

@@ -17,14 +17,6 @@ HUBERT_PADDING = 9600  # zeros upstream appends to the 16 kHz HuBERT input (int(
 TOLERANCE = 1e-4
 
 
-@pytest.fixture
-def single_thread():
-    """The vectors were recorded with one thread; with one thread the features are bit-identical."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture
 def hubert(tiny_checkpoints):

@@ -451,14 +451,6 @@ STAGES = {
 }
 
 
-@pytest.fixture
-def single_thread():
-    """The vectors were recorded with one torch thread; reductions then run in the same order."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.mark.parametrize("case, stage", _parameters())
 def test_parity(case, stage, parity_results, single_thread, tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import load_case, tiny_checkpoints_for, vector_cases
+from conftest import load_case, tiny_checkpoints_for, torch_threads, vector_cases
 from gpt_sovits.checkpoints import load_sovits_checkpoint
 from gpt_sovits.errors import CheckpointError, UnsupportedModelError
 from gpt_sovits.models.sovits import SoVITS
@@ -39,10 +39,8 @@ TOLERANCES = {
 def one_thread():
     """The tiny model's ops are too small to share out; on a busy machine, waiting for a second thread at every
     op costs more than the op itself."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(1):
+        yield
 
 
 @lru_cache(maxsize=None)

@@ -16,13 +16,6 @@ FBANK_TOLERANCE = 1e-5
 EMBEDDING_TOLERANCE = 1e-3
 
 
-@pytest.fixture
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @lru_cache(maxsize=None)
 def _speaker_encoder(path):

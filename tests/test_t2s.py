@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import torch_threads
 from gpt_sovits.checkpoints import load_t2s_checkpoint
 from gpt_sovits.models.t2s import SamplingParams, Text2Semantic, sample_next_token, sine_positions
 
@@ -24,10 +25,8 @@ UPSTREAM_STOP = {"EOS": "eos", "early_stop_num": "early_stop"}
 def one_thread():
     """The tiny model's ops are far too small to share out; on a busy machine, waking a second thread for
     each of them costs more than the whole step (seconds per test instead of a fraction of one)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(1):
+        yield
 
 
 def tiny_model(version: str = "v2", eos_bias: float = 0.0) -> Text2Semantic:
