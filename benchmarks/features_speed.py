@@ -19,7 +19,11 @@ warm-up; the CPU seconds and the matmul rate beside them tell how busy the machi
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
 import torch
 from transformers import BertConfig, BertForMaskedLM, HubertConfig, HubertModel

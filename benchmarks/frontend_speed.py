@@ -10,9 +10,12 @@ work the front end does. Figures are reported per language mode and overall, plu
 
 import argparse
 import json
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
 from gpt_sovits.errors import TextError
 from gpt_sovits.text import phonemize

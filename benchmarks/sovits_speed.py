@@ -11,7 +11,11 @@ Side by side on a 2-vCPU AVX-512 dev VM (2026-11): official code 3.06 s / 6.9 s,
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
 import torch
 
