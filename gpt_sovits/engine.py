@@ -227,7 +227,7 @@ class Engine:
         pieces = []
         for index, runs in enumerate(sentence_runs):
             report((index + 0.1) / len(sentence_runs), f"Speaking sentence {index + 1} of {len(sentence_runs)}")
-            waveform = self._speak(models, reference, runs, settings, seed + index, timings, trace=None)
+            waveform = self._speak(models, reference, runs, settings, seed + 2 * index, timings, trace=None)
             pieces.append(_with_pause(waveform, settings.pause_seconds))
         report(1.0, "Done")
         return SynthesisResult(
@@ -334,7 +334,12 @@ class Engine:
 
     @torch.inference_mode()
     def _speak(self, models, reference: PreparedReference, target_runs, settings, seed, timings, trace) -> np.ndarray:
-        """One target sentence -> float32 waveform at 32 kHz (peak-normalised like upstream, no pause)."""
+        """One target sentence -> float32 waveform at 32 kHz (peak-normalised like upstream, no pause).
+
+        Random draws: T2S sampling from a generator seeded with `seed`, the SoVITS noise from one seeded with
+        `seed + 1`. That is the official pipeline's draw order under `torch.manual_seed(seed)` with the noise
+        re-seeded to `seed + 1` before decoding, which is how the reference vectors were made.
+        """
         started = time.perf_counter()
         target_ids = [phone_id for run in target_runs for phone_id in run.phone_ids]
         target_bert = _bert_features(models, target_runs, trace, first_index=_bert_call_count(reference.runs))
@@ -385,7 +390,7 @@ class Engine:
             _record(trace, decode_codes=decoder_tokens.view(1, 1, -1), decode_text=torch.tensor(target_ids))
 
         started = time.perf_counter()
-        decode_generator = torch.Generator().manual_seed(seed)
+        decode_generator = torch.Generator().manual_seed(seed + 1)
         waveform = models.sovits.decode(
             decoder_tokens,
             torch.tensor(target_ids, dtype=torch.long),

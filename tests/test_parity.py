@@ -336,20 +336,32 @@ def stage_bert(case, sidecar, arrays, check: StageCheck, tmp_path):
     check.compare("t2s_bert", torch.cat(features, dim=1), arrays["t2s_bert"])
 
 
+def _sampling_args(sidecar) -> dict:
+    """The T2S sampling settings the official run used (all public cases: greedy, top_k=1)."""
+    args = sidecar["get_tts_wav_args"]
+    return {
+        "top_k": int(args["top_k"]),
+        "top_p": float(args["top_p"]),
+        "temperature": float(args["temperature"]),
+        "repetition_penalty": float(sidecar["t2s"].get("repetition_penalty", REPETITION_PENALTY)),
+    }
+
+
 def stage_t2s(case, sidecar, arrays, check: StageCheck, tmp_path):
     from gpt_sovits.models.t2s import SamplingParams
 
     t2s = _t2s(_version_dir(case, sidecar) / "t2s.ckpt")
     prompt = torch.from_numpy(arrays["t2s_prompt"][0])
-    sampling = SamplingParams(top_k=1, top_p=1.0, temperature=1.0, repetition_penalty=REPETITION_PENALTY,
-                              early_stop_num=t2s.config.early_stop_num)
+    sampling = SamplingParams(**_sampling_args(sidecar), early_stop_num=t2s.config.early_stop_num)
     trace: dict = {}
     output = t2s.generate(
         torch.from_numpy(arrays["t2s_all_phoneme_ids"]),
         torch.from_numpy(arrays["t2s_bert"]),
         prompt if prompt.numel() else None,
         sampling,
-        generator=None,
+        # upstream draws from torch's global RNG right after torch.manual_seed(<this>); a fresh generator with the
+        # same seed gives the same draws (irrelevant for greedy cases, exact for sampled ones)
+        generator=torch.Generator().manual_seed(int(sidecar["torch_manual_seed_before_get_tts_wav"])),
         trace=trace,
     )
     check.compare("t2s_y", torch.cat([prompt, output.tokens]), arrays["t2s_y"])
@@ -409,12 +421,11 @@ def stage_end_to_end(case, sidecar, arrays, check: StageCheck, tmp_path):
     reference_path = _write_reference_wav(arrays, tmp_path)
     symbol_version = sidecar["symbol_version"]
     settings = InferenceSettings(
-        top_k=1,
-        top_p=1.0,
-        temperature=1.0,
+        **_sampling_args(sidecar),
         speed=float(sidecar["get_tts_wav_args"]["speed"]),
         pause_seconds=PAUSE_SECONDS,
-        seed=int(sidecar["sovits_decode"]["noise_seed"]),
+        # the engine samples T2S from `seed` and draws the SoVITS noise from `seed + 1`
+        seed=int(sidecar["sovits_decode"]["noise_seed"]) - 1,
         cut_method="cut0",
     )
     trace: dict = {}
