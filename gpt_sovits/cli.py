@@ -146,6 +146,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         settings=settings,
     )
     check_before_loading(request)
+    check_output(args.output)
     engine = create_engine(args.weights_dir, args.gpt, args.sovits)
     result = engine.synthesize(request)
     for warning in result.warnings:
@@ -178,6 +179,19 @@ def check_before_loading(request) -> None:
     validation.check_reference_audio(clip.mono(), clip.sample_rate)
     for extra in request.extra_reference_audio:
         load_audio(extra)
+
+
+def check_output(output: Path) -> None:
+    """Refuse an output path that cannot take the result now, not after minutes of synthesis."""
+    import soundfile
+
+    if output.is_dir():
+        raise OutputError(f"Cannot write {output}: it is a folder. Give a file name ending in .wav.")
+    if not output.parent.is_dir():
+        raise OutputError(f"Cannot write {output}: the folder {output.parent} does not exist. Create it first.")
+    file_format = output.suffix.lstrip(".").upper()
+    if file_format not in soundfile.available_formats() or not soundfile.check_format(file_format, "PCM_16"):
+        raise OutputError(f"Cannot write {output}: the result is 16-bit PCM audio; give a file name ending in .wav.")
 
 
 # ----- download -------------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ from gpt_sovits.errors import GptSovitsError
 
 # Official cutting methods (see gpt_sovits.text.cutting): name -> what the UI shows.
 CUT_METHODS = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
+# Largest fixed seed: the official app draws seeds below 2**32, and the engine derives per-sentence and retry
+# seeds by adding to it, which must stay within torch's 64-bit seed range.
+MAX_SEED = 2**32 - 1
 
 
 class SettingsError(GptSovitsError):
@@ -50,7 +53,11 @@ class InferenceSettings:
                     raise SettingsError(f"Setting '{field.name}' must be between {low} and {high}, got {value}.")
         if self.top_k != int(self.top_k):
             raise SettingsError(f"Setting 'top_k' must be a whole number, got {self.top_k}.")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
-            raise SettingsError(f"Setting 'seed' must be a non-negative whole number or empty, got {self.seed!r}.")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
+        ):
+            raise SettingsError(
+                f"Setting 'seed' must be a whole number from 0 to {MAX_SEED} (or empty for random), got {self.seed!r}."
+            )
         if self.cut_method not in CUT_METHODS:
             raise SettingsError(f"Unknown cutting method {self.cut_method!r}; choose one of {', '.join(CUT_METHODS)}.")

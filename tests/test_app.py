@@ -184,6 +184,7 @@ def test_concurrent_requests_do_not_mix_voices(client, clips):
         ("reference", {"target_text": "   "}, "text to synthesize is empty"),
         ("reference", {"target_text": "好" * 1001}, "limit is 1000"),
         ("reference", {"top_k": 0}, "less than minimum value 1"),  # the slider's own bound check
+        ("reference", {"seed": 10**20}, "'seed' must be a whole number from 0 to"),
     ],
 )
 def test_each_mistake_gets_its_message(client, clips, clip, changes, message):

@@ -54,6 +54,7 @@ def test_synthesize_writes_a_32k_wav(weights_dir, reference, tmp_path, capsys):
         (["--target-language", "all_ja"], "Japanese ('all_ja') is not supported"),
         (["--top-k", "0"], "'top_k' must be between 1 and 100"),
         (["--cut-method", "cut5", "--temperature", "5"], "'temperature' must be between"),
+        (["--seed", "99999999999999999999"], "'seed' must be a whole number from 0 to"),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_2(weights_dir, reference, tmp_path, capsys, extra, message):
@@ -61,6 +62,21 @@ def test_user_mistakes_are_one_line_and_exit_2(weights_dir, reference, tmp_path,
     error = capsys.readouterr().err
     assert error.startswith("error: ") and message in error
     assert "Traceback" not in error and not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        ("missing-folder/out.wav", "does not exist"),
+        ("out.mp3", "ending in .wav"),
+        ("out", "ending in .wav"),
+        (".", "is a folder"),
+    ],
+)
+def test_unwritable_output_is_refused_before_synthesis(weights_dir, reference, tmp_path, capsys, output, message):
+    assert cli.main(synthesize_args(weights_dir, reference, tmp_path / output)) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: Cannot write") and message in error and "Traceback" not in error
 
 
 def test_unreadable_reference(weights_dir, tmp_path, capsys):
