@@ -77,8 +77,9 @@ def load_audio(source) -> AudioClip:
     try:
         frames, sample_rate = soundfile.read(path, dtype="float32", always_2d=True)  # [n, channels]
     except Exception as error:  # libsndfile reports every decoding failure as a generic error
+        reason = str(error).rstrip(".")  # libsndfile's own text often ends in a full stop already
         raise AudioError(
-            f"Cannot read audio file '{name}': {error}. Supported formats: {', '.join(SUPPORTED_FORMATS)}."
+            f"Cannot read audio file '{name}': {reason}. Supported formats: {', '.join(SUPPORTED_FORMATS)}."
         ) from None
     return _checked_clip(frames.T, sample_rate, name)
 

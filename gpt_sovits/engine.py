@@ -29,7 +29,7 @@ import torch
 
 from gpt_sovits import audio, validation
 from gpt_sovits.checkpoints import check_compatible, load_sovits_checkpoint, load_t2s_checkpoint
-from gpt_sovits.errors import SynthesisError
+from gpt_sovits.errors import SynthesisError, TextError
 from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
 from gpt_sovits.models.speaker import SpeakerEncoder
@@ -285,13 +285,19 @@ class Engine:
                 return cached, True
 
         runs = None
-        if reference_text is not None:
-            warnings.extend(validation.check_reference_text(reference_text, clip.duration_seconds))
-            spoken_text = prepare_reference_text(reference_text, reference_language)
-            runs = phonemize(spoken_text, reference_language, models.symbol_version).require_speech(spoken_text).runs
-        # Upstream: when extra clips are given, they alone set the timbre; the main clip still gives the prompt.
-        timbre_clips = tuple(extra_clips) if extra_clips else (clip,)
-        reference = self._compute_reference(models, clip, runs, timbre_clips, warnings, trace=None)
+        # Text errors here (nothing to pronounce, a sentence too long for BERT) are about the reference text: say so,
+        # or the user edits the target text instead.
+        try:
+            if reference_text is not None:
+                warnings.extend(validation.check_reference_text(reference_text, clip.duration_seconds))
+                spoken_text = prepare_reference_text(reference_text, reference_language)
+                phonemized = phonemize(spoken_text, reference_language, models.symbol_version)
+                runs = phonemized.require_speech(spoken_text).runs
+            # Upstream: when extra clips are given, they alone set the timbre; the main clip still gives the prompt.
+            timbre_clips = tuple(extra_clips) if extra_clips else (clip,)
+            reference = self._compute_reference(models, clip, runs, timbre_clips, warnings, trace=None)
+        except TextError as error:
+            raise TextError(f"Reference text: {error} (Or leave the reference text empty.)") from None
 
         with self._lock:
             self._reference_cache[key] = reference

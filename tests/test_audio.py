@@ -89,6 +89,12 @@ def test_bad_files_raise_audio_error(tmp_path, make, message):
         audio.load_audio(make(tmp_path))
 
 
+def test_unreadable_file_message_has_no_doubled_full_stop(tmp_path):
+    with pytest.raises(AudioError) as caught:
+        audio.load_audio(_write_bytes(tmp_path / "notes.wav", b"this is not audio at all"))
+    assert ".." not in str(caught.value)
+
+
 @pytest.mark.parametrize(
     "source, message",
     [

@@ -16,7 +16,7 @@ import torch
 
 from gpt_sovits import engine as engine_module
 from gpt_sovits.engine import Engine, ModelPaths, SynthesisRequest
-from gpt_sovits.errors import SynthesisError
+from gpt_sovits.errors import SynthesisError, TextError
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text.symbols import phones_to_ids
 from gpt_sovits.text.types import TextRun
@@ -188,3 +188,11 @@ def _replace(request, **changes):
     from dataclasses import replace
 
     return replace(request, **changes)
+
+
+@pytest.mark.parametrize("reference_text", ["。。。", "你好世界" * 100])
+def test_reference_text_problems_name_the_reference_text(tiny_engine, reference_wav, reference_text):
+    """Nothing to pronounce, or a sentence too long for BERT: the message must not send the user to the target."""
+    request = SynthesisRequest(str(reference_wav), reference_text, "all_zh", "你好。", "all_zh")
+    with pytest.raises(TextError, match="^Reference text: .*leave the reference text empty"):
+        tiny_engine.synthesize(request)
