@@ -171,6 +171,7 @@ def test_rejected_text(text, mode, message):
         ("😀👍", "zh", "Nothing to pronounce"),
         ("。。。！！", "all_zh", "Nothing to pronounce"),
         ("你好", "en", "Nothing to pronounce"),
+        ("😀 hi", "zh", "Nothing to pronounce"),  # official: English beside an emoji is not English
         ("こんにちは", "all_zh", "Japanese"),
         ("안녕하세요", "zh", "Korean"),
     ],
@@ -178,8 +179,9 @@ def test_rejected_text(text, mode, message):
 def test_text_without_speech_is_refused_for_synthesis(text, mode, message):
     result = phonemize(text, mode, "v2")  # the official punctuation phones, for parity
     assert not result.has_speech
-    with pytest.raises(TextError, match=message):
+    with pytest.raises(TextError, match=message) as caught:
         result.require_speech(text)
+    assert "no Chinese or English words" not in str(caught.value)  # "你好" and "hi" are: the mode cannot read them
 
 
 def test_unknown_symbol_version():

@@ -69,8 +69,9 @@ class PhonemizedText:
             if unsupported:
                 raise TextError(f"{unsupported} text cannot be spoken: only Chinese and English are supported.")
             raise TextError(
-                f"Nothing to pronounce in {_preview(text)} in the {self.language_mode!r} language mode: it has no "
-                "Chinese or English words. Type words to speak, or choose the language the text is written in."
+                f"Nothing to pronounce in {_preview(text)} in the {self.language_mode!r} language mode: this mode "
+                "finds no words in it that it can read. Type Chinese or English words, or choose the language the "
+                "text is written in."
             )
         return self
 
