@@ -125,9 +125,9 @@ def resolve_weights(root: Path, t2s: Path | None = None, sovits: Path | None = N
 
     missing = []
     if t2s is None or not t2s.is_file():
-        missing.append(f"a GPT model (*.ckpt){f' -- {t2s} does not exist' if t2s else ''}")
+        missing.append(f"a GPT model (*.ckpt){_why_not_a_file(t2s)}")
     if sovits is None or not sovits.is_file():
-        missing.append(f"a SoVITS model (*.pth){f' -- {sovits} does not exist' if sovits else ''}")
+        missing.append(f"a SoVITS model (*.pth){_why_not_a_file(sovits)}")
     for folder in (HUBERT_DIR, BERT_DIR):
         if not (root / folder / "config.json").is_file():
             missing.append(f"the folder {folder}/")
@@ -142,6 +142,12 @@ def resolve_weights(root: Path, t2s: Path | None = None, sovits: Path | None = N
         bert_dir=root / BERT_DIR,
         speaker_encoder=speaker_encoder if speaker_encoder.is_file() else None,
     )
+
+
+def _why_not_a_file(path: Path | None) -> str:
+    if path is None:
+        return ""
+    return f" -- {path} is a folder, not a model file" if path.is_dir() else f" -- {path} does not exist"
 
 
 def layout_help(root: Path, version: str = DEFAULT_VERSION) -> str:

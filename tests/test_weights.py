@@ -90,6 +90,13 @@ def test_named_file_that_does_not_exist(tmp_path):
         weights.resolve_weights(tmp_path, sovits=Path("nope.pth"))
 
 
+def test_named_folder_is_not_called_missing(tmp_path):
+    official_layout(tmp_path)
+    (tmp_path / "voices").mkdir()
+    with pytest.raises(WeightsError, match="voices is a folder, not a model file"):
+        weights.resolve_weights(tmp_path, sovits=Path("voices"))
+
+
 def test_download_fetches_each_file_into_place(tmp_path, monkeypatch):
     requested = []
 
