@@ -11,7 +11,7 @@ The pipeline, for every target sentence:
 Reference and target are kept apart everywhere: the reference work lives in a `PreparedReference`, cached under a
 key made of the audio *content*, the reference text and language, and the model identity; the target is never
 cached. The decoder receives only the tokens that T2S generated for the target, taken straight from the
-decoding loop (see `_decoder_tokens`), and an output implausibly short for its text is re-rolled, then refused:
+decoding loop (see `T2SOutput.decoder_tokens`), and an output implausibly short for its text is re-rolled, then refused:
 the engine never hands back the reference instead of the target.
 """
 
@@ -29,12 +29,13 @@ import torch
 
 from gpt_sovits import audio, validation
 from gpt_sovits.checkpoints import check_compatible, load_sovits_checkpoint, load_t2s_checkpoint
-from gpt_sovits.errors import SynthesisError, TextError
+from gpt_sovits.errors import CheckpointError, SynthesisError, TextError
 from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
 from gpt_sovits.models.speaker import SpeakerEncoder
 from gpt_sovits.models.t2s import SamplingParams, Text2Semantic
 from gpt_sovits.settings import InferenceSettings
+from gpt_sovits.text import symbols
 from gpt_sovits.text.frontend import phonemize, prepare_reference_text, prepare_target_segments
 from gpt_sovits.text.types import TextRun
 
@@ -49,7 +50,6 @@ MAX_ATTEMPTS = 4
 # Speech runs at 25 semantic tokens per second and rarely faster than ~16 phones per second (>= 1.5 tokens per
 # phone). Fewer than 0.25 tokens per spoken phone means the model stopped early, not that the speaker was fast.
 MIN_TOKENS_PER_PHONE = 0.25
-PUNCTUATION_PHONES = frozenset("!?…,.-") | {"SP", "SP2", "SP3", "UNK", "_"}
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ class Engine:
         ]
         timings["text"] = time.perf_counter() - started
 
-        seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+        seed = _resolve_seed(settings)
         pieces = []
         for index, runs in enumerate(sentence_runs):
             report((index + 0.1) / len(sentence_runs), f"Speaking sentence {index + 1} of {len(sentence_runs)}")
@@ -259,7 +259,7 @@ class Engine:
         timings: dict[str, float] = {}
         clip, warnings = _load_reference_clip(reference_audio)
         reference = self._compute_reference(models, clip, reference_runs, (clip,), warnings, trace)
-        seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+        seed = _resolve_seed(settings)
         waveform = self._speak(models, reference, list(target_runs), settings, seed, timings, trace)
         audio_out = _with_pause(waveform, settings.pause_seconds)
         if trace is not None:
@@ -367,7 +367,7 @@ class Engine:
             repetition_penalty=settings.repetition_penalty,
             early_stop_num=models.t2s.config.early_stop_num,
         )
-        spoken_phones = sum(phone not in PUNCTUATION_PHONES for run in target_runs for phone in run.phones)
+        spoken_phones = sum(phone not in symbols.NOT_SPEECH for run in target_runs for phone in run.phones)
         minimum_tokens = int(MIN_TOKENS_PER_PHONE * spoken_phones)
         started = time.perf_counter()
         for attempt in range(MAX_ATTEMPTS):
@@ -380,7 +380,7 @@ class Engine:
                 generator=generator,
                 trace=trace,
             )
-            decoder_tokens = _decoder_tokens(output)
+            decoder_tokens = output.decoder_tokens
             if len(decoder_tokens) >= max(1, minimum_tokens):
                 break
         else:
@@ -417,18 +417,6 @@ class Engine:
 # ----- helpers ----------------------------------------------------------------------------------------------
 
 
-def _decoder_tokens(output) -> torch.Tensor:
-    """The tokens the SoVITS decoder gets: those T2S generated for the target, and nothing else.
-
-    Compatibility: when generation with a prompt ends by the step cap or `early_stop_num` instead of EOS, the
-    official code hands the decoder all generated tokens but the first (its `y[:, -idx:]` with idx one short). We
-    reproduce that by dropping the first token here, explicitly, instead of slicing by a count that could be 0.
-    """
-    if output.stop_reason == "eos" or output.reference_free:
-        return output.tokens
-    return output.tokens[1:]
-
-
 def _bert_features(models, runs, trace, first_index: int = 0) -> torch.Tensor:
     """[1024, phones]: real BERT features for Chinese runs, zeros for every other language (as upstream)."""
     parts = []
@@ -442,6 +430,11 @@ def _bert_features(models, runs, trace, first_index: int = 0) -> torch.Tensor:
         else:
             parts.append(torch.zeros(BERT_DIM, len(run.phones)))
     return torch.cat(parts, dim=1) if parts else torch.zeros(BERT_DIM, 0)
+
+
+def _resolve_seed(settings: InferenceSettings) -> int:
+    """The settings' seed, or a fresh random one (reported back in the result so the output can be repeated)."""
+    return settings.seed if settings.seed is not None else secrets.randbelow(2**31)
 
 
 def _bert_call_count(runs) -> int:
@@ -473,8 +466,6 @@ def _file_identity(path: Path) -> str:
 
 
 def _require_speaker_path(paths: ModelPaths, model_version: str) -> Path:
-    from gpt_sovits.errors import CheckpointError
-
     if paths.speaker_encoder is None or not Path(paths.speaker_encoder).is_file():
         raise CheckpointError(
             f"{model_version} models need the speaker-verification model 'pretrained_eres2netv2w24s4ep4.ckpt'; "

@@ -72,7 +72,7 @@ def test_greedy_generation_matches_upstream(case):
     if prompt_tokens is not None:
         assert output.steps == int(arrays["t2s_idx"])
     # What upstream handed to SoVITS (its y[:, -idx:] drops the first token on an early stop).
-    np.testing.assert_array_equal(output.upstream_decoder_tokens.numpy(), arrays["decode_codes"][0, 0])
+    np.testing.assert_array_equal(output.decoder_tokens.numpy(), arrays["decode_codes"][0, 0])
 
     for step in [0, 1, 2, 3, output.steps]:
         expected = arrays[f"t2s_logits_step{step}"]
@@ -115,7 +115,7 @@ def test_early_stop_and_step_cap():
     model = tiny_model("v2", eos_bias=-1000.0)
     early = model.generate(phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=1, early_stop_num=5))
     assert (early.stop_reason, early.steps, len(early.tokens)) == ("early_stop", 5, 6)
-    assert torch.equal(early.upstream_decoder_tokens, early.tokens[1:])
+    assert torch.equal(early.decoder_tokens, early.tokens[1:])
 
     capped = model.generate(phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=1, max_steps=7))
     assert (capped.stop_reason, capped.steps, len(capped.tokens)) == ("step_cap", 6, 7)

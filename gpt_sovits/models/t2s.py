@@ -55,7 +55,7 @@ class T2SOutput:
 
     Upstream quirk: the official callers hand SoVITS `y[:, -idx:]`, so with a prompt they drop the *first*
     generated token on "early_stop" / "step_cap" (and in reference-free mode, where upstream returns idx 0,
-    they pass everything). `upstream_decoder_tokens` reproduces exactly that, for parity checks.
+    they pass everything). `decoder_tokens` reproduces exactly that.
     """
 
     tokens: torch.Tensor  # LongTensor [G]
@@ -64,10 +64,15 @@ class T2SOutput:
     reference_free: bool
 
     @property
-    def upstream_decoder_tokens(self) -> torch.Tensor:
-        if self.reference_free:
+    def decoder_tokens(self) -> torch.Tensor:
+        """What SoVITS decodes: the generated tokens, reproducing upstream's `y[:, -idx:]` without its slice.
+
+        With a prompt and an "early_stop" / "step_cap" stop, upstream's idx is one short, so it drops the first
+        generated token; we drop it explicitly instead of slicing by a count that could be 0.
+        """
+        if self.stop_reason == "eos" or self.reference_free:
             return self.tokens
-        return self.tokens[len(self.tokens) - self.steps :]
+        return self.tokens[1:]
 
 
 def sine_positions(length: int, dim: int) -> torch.Tensor:

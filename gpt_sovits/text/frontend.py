@@ -32,7 +32,6 @@ MIN_PHONES = 6
 _SILENCE_MARKS = (("￥", "SP2"), ("^", "SP3"))
 
 # Phones that are not speech. A text that becomes only these has nothing to say.
-_NOT_SPEECH = frozenset(symbols.PUNCTUATION) | {"SP", "SP2", "SP3", "UNK", "_"}
 
 _MAX_SEGMENT_CHARACTERS = 510  # BERT's limit, in characters (official `split_big_text`)
 
@@ -60,7 +59,7 @@ class PhonemizedText:
     @property
     def has_speech(self) -> bool:
         """False when every phone is punctuation or silence: nothing that could be spoken."""
-        return any(phone not in _NOT_SPEECH for phone in self.phones)
+        return any(phone not in symbols.NOT_SPEECH for phone in self.phones)
 
     def require_speech(self, text: str) -> "PhonemizedText":
         """Self, or TextError when there is nothing to speak (what synthesis needs; parity does not)."""

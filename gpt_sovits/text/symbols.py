@@ -21,6 +21,8 @@ V1_SYMBOL_COUNT = 322
 # Punctuation marks that are phones themselves (Chinese and English g2p both emit them as they are).
 PUNCTUATION = ("!", "?", "…", ",", ".", "-")
 UNKNOWN = "UNK"  # what a phone outside the table becomes
+# Phones that make no speech sound: punctuation, the silence tokens, the unknown phone and padding.
+NOT_SPEECH = frozenset(PUNCTUATION) | {"SP", "SP2", "SP3", UNKNOWN, "_"}
 
 _TABLE_PATH = Path(__file__).parent / "data" / "symbols_v2.txt"
 
