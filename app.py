@@ -22,7 +22,7 @@ from gpt_sovits.cli import add_model_arguments, create_engine
 from gpt_sovits.engine import SynthesisRequest
 from gpt_sovits.errors import AudioError, GptSovitsError
 from gpt_sovits.i18n import translations
-from gpt_sovits.settings import CUT_METHODS, InferenceSettings
+from gpt_sovits.settings import CUT_METHODS, InferenceSettings, seed_from_user
 
 try:  # only present on Hugging Face Spaces: borrow a ZeroGPU for each synthesis
     import spaces
@@ -86,7 +86,7 @@ class VoiceCloningApp:
                 repetition_penalty=float(repetition_penalty),
                 speed=float(speed),
                 pause_seconds=float(pause_seconds),
-                seed=None if seed is None or seed < 0 else int(seed),  # empty or -1: a fresh random seed
+                seed=seed_from_user(seed),
                 cut_method=cut_method,
             )
             request = SynthesisRequest(

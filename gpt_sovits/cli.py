@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gpt_sovits import validation
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.settings import CUT_METHODS, InferenceSettings
+from gpt_sovits.settings import CUT_METHODS, InferenceSettings, seed_from_user
 from gpt_sovits.validation import LANGUAGE_NAMES
 
 # The `weights/` folder beside `app.py` in a checkout, unless GPT_SOVITS_WEIGHTS_DIR says otherwise.
@@ -133,7 +133,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         repetition_penalty=args.repetition_penalty,
         speed=args.speed,
         pause_seconds=args.pause,
-        seed=None if args.seed is None or args.seed < 0 else args.seed,
+        seed=seed_from_user(args.seed),
         cut_method=args.cut_method,
     )
     request = SynthesisRequest(

@@ -19,6 +19,11 @@ class SettingsError(GptSovitsError):
     """A setting outside its allowed range."""
 
 
+def seed_from_user(value) -> int | None:
+    """The seed as a person gives it in the UI or CLI: empty or negative (the UI's -1) means a fresh random seed."""
+    return None if value is None or value < 0 else int(value)
+
+
 @dataclass(frozen=True)
 class InferenceSettings:
     top_k: int = 15  # official web UI default (the function signature says 20, the UI wins)
