@@ -1,0 +1,153 @@
+"""Speaking one target sentence: semantic tokens from T2S (with the guards against bad runs), then SoVITS audio.
+
+The guards are the other half of never returning the wrong speech. A run whose token count is implausible for the
+sentence is thrown away and drawn again with a new seed, up to `MAX_ATTEMPTS` times, and then the sentence is
+refused with a clear message, before anything is decoded:
+* too few tokens: the model stopped early (with a prompt this is when the reference tends to come back);
+* too many tokens: the model never stopped (babbling, or looping over the reference).
+The decoder only ever receives the tokens generated for the target (`T2SOutput.decoder_tokens`).
+
+Seeds: sentence i of a request with seed s speaks with its own seed s + 2i. T2S samples from that seed (attempt k
+from seed + 1_000_003 k), and the SoVITS noise comes from seed + 1: the official pipeline's draw order under
+`torch.manual_seed(seed)` with the noise re-seeded to seed + 1, which is how the reference vectors were made.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gpt_sovits.engine.model_set import ModelSet
+from gpt_sovits.engine.reference import PreparedReference
+from gpt_sovits.errors import SynthesisCancelled, SynthesisError
+from gpt_sovits.models.t2s import SamplingParams, T2SOutput
+from gpt_sovits.settings import InferenceSettings
+from gpt_sovits.text import symbols
+from gpt_sovits.text.types import TextRun
+
+MAX_ATTEMPTS = 4
+# Speech runs at 25 semantic tokens per second and rarely faster than ~16 phones per second (>= 1.5 tokens per
+# phone). Fewer than 0.25 tokens per spoken phone means the model stopped early, not that the speaker was fast.
+MIN_TOKENS_PER_PHONE = 0.25
+# The other way: a phone lasts 0.06-0.2 s in normal speech (1.5-5 tokens), and even very slow, drawn-out speech
+# stays under ~0.3 s (8 tokens). Twelve tokens (0.48 s) per spoken phone, plus 2 s for pauses and breaths, is far
+# beyond any real reading of the sentence; past it the model is not going to stop. The official cap of 1500 tokens
+# (60 s) still applies to long sentences.
+MAX_TOKENS_PER_PHONE = 12
+RUNAWAY_SLACK_TOKENS = 50
+OFFICIAL_MAX_TOKENS = 1500
+
+
+def sentence_seed(request_seed: int, index: int) -> int:
+    return request_seed + 2 * index
+
+
+@dataclass(frozen=True)
+class TargetSentence:
+    """One piece of the target text, phonemized, with its seed."""
+
+    index: int
+    text: str
+    runs: tuple[TextRun, ...]
+    seed: int
+
+    @property
+    def phone_ids(self) -> list[int]:
+        return [phone_id for run in self.runs for phone_id in run.phone_ids]
+
+    @property
+    def spoken_phones(self) -> int:
+        return sum(phone not in symbols.NOT_SPEECH for run in self.runs for phone in run.phones)
+
+    @property
+    def token_range(self) -> tuple[int, int]:
+        """(fewest, most) tokens a real reading of the sentence can have."""
+        phones = self.spoken_phones
+        most = min(OFFICIAL_MAX_TOKENS, MAX_TOKENS_PER_PHONE * phones + RUNAWAY_SLACK_TOKENS)
+        return max(1, int(MIN_TOKENS_PER_PHONE * phones)), most
+
+
+@dataclass(frozen=True)
+class SpokenTokens:
+    output: T2SOutput
+    attempts: int
+
+
+def sampling_params(settings: InferenceSettings, models: ModelSet, max_tokens: int) -> SamplingParams:
+    return SamplingParams(
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        temperature=settings.temperature,
+        repetition_penalty=settings.repetition_penalty,
+        max_steps=max_tokens,
+        early_stop_num=models.t2s.config.early_stop_num,
+    )
+
+
+@torch.inference_mode()
+def generate_tokens(
+    models: ModelSet,
+    reference: PreparedReference,
+    sentence: TargetSentence,
+    target_bert: torch.Tensor,
+    settings: InferenceSettings,
+    cancel=None,
+) -> SpokenTokens:
+    """T2S for one sentence, re-rolled while its length is implausible; SynthesisError when it stays so.
+
+    target_bert: [target phones, 1024], from `FeatureModels.bert_features(sentence.runs)`.
+    """
+    phone_ids = torch.tensor(reference.phone_ids + sentence.phone_ids, dtype=torch.long)
+    bert = torch.cat([reference.bert_features, target_bert])  # [phones, 1024]
+    fewest, most = sentence.token_range
+    sampling = sampling_params(settings, models, most)
+    for attempt in range(MAX_ATTEMPTS):
+        check_cancel(cancel)
+        generator = torch.Generator().manual_seed(sentence.seed + 1_000_003 * attempt)
+        output = models.t2s.generate(phone_ids, bert.T, reference.prompt_tokens, sampling, generator=generator)
+        runaway = output.stop_reason == "step_cap" and most < OFFICIAL_MAX_TOKENS
+        if not runaway and len(output.decoder_tokens) >= fewest:
+            return SpokenTokens(output, attempt + 1)
+    if runaway:
+        raise SynthesisError(
+            f"The model kept talking past {most} sound tokens ({most / 25:.0f} s) for a sentence of "
+            f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so it was stopped and no "
+            "audio was made for it. Check that the reference text matches what the clip says, try a different "
+            "reference clip, or rephrase the sentence."
+        )
+    raise SynthesisError(
+        f"The model kept stopping after {len(output.decoder_tokens)} sound tokens for a sentence of "
+        f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so no audio was made for it. "
+        "Check that the reference text matches what the clip says, try a different reference clip, or rephrase "
+        "the sentence."
+    )
+
+
+@torch.inference_mode()
+def decode(
+    models: ModelSet, reference: PreparedReference, sentence: TargetSentence, tokens: torch.Tensor,
+    settings: InferenceSettings,
+) -> np.ndarray:
+    """Tokens -> float32 waveform at the model's rate, peak-normalised like upstream (no pause)."""
+    waveform = models.sovits.decode(
+        tokens,
+        torch.tensor(sentence.phone_ids, dtype=torch.long),
+        reference.timbre,
+        speed=settings.speed,
+        noise_scale=settings.noise_scale,
+        generator=torch.Generator().manual_seed(sentence.seed + 1),
+    )
+    waveform = waveform.float().cpu().numpy()
+    peak = float(np.abs(waveform).max()) if waveform.size else 0.0
+    return (waveform / peak if peak > 1.0 else waveform).astype(np.float32)
+
+
+def pause(settings: InferenceSettings, sample_rate: int) -> np.ndarray:
+    return np.zeros(int(sample_rate * settings.pause_seconds), dtype=np.float32)
+
+
+def check_cancel(cancel) -> None:
+    """`cancel` is a threading.Event (or None): set by a Stop button, a closed tab or a dropped client."""
+    if cancel is not None and cancel.is_set():
+        raise SynthesisCancelled("Stopped.")
+
