@@ -75,15 +75,6 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def create_engine(weights_dir: Path, gpt: Path | None, sovits: Path | None):
-    """An Engine over the chosen files; a WeightsError says what is missing and where it goes."""
-    from gpt_sovits.engine import Engine, ModelPaths
-    from gpt_sovits.weights import resolve_weights
-
-    resolved = resolve_weights(weights_dir, gpt, sovits)
-    return Engine(ModelPaths(**resolved._asdict()))
-
-
 # ----- synthesize -----------------------------------------------------------------------------------------
 
 
@@ -147,7 +138,9 @@ def run_synthesize(args: argparse.Namespace) -> int:
     )
     check_before_loading(request)
     check_output(args.output)
-    engine = create_engine(args.weights_dir, args.gpt, args.sovits)
+    from gpt_sovits.engine import Engine
+
+    engine = Engine.from_weights_dir(args.weights_dir, args.gpt, args.sovits)
     result = engine.synthesize(request)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
