@@ -33,7 +33,7 @@ from gpt_sovits.errors import CheckpointError, SynthesisError, TextError
 from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
 from gpt_sovits.models.speaker import SpeakerEncoder
-from gpt_sovits.models.t2s import SamplingParams, Text2Semantic
+from gpt_sovits.models.t2s import SamplingParams, T2SInput, Text2Semantic
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text import symbols
 from gpt_sovits.text.frontend import phonemize, prepare_reference_text, prepare_target_segments
@@ -371,15 +371,8 @@ class Engine:
         minimum_tokens = int(MIN_TOKENS_PER_PHONE * spoken_phones)
         started = time.perf_counter()
         for attempt in range(MAX_ATTEMPTS):
-            generator = torch.Generator().manual_seed(seed + 1_000_003 * attempt)
-            output = models.t2s.generate(
-                all_ids,
-                all_bert,
-                reference.prompt_tokens,
-                sampling,
-                generator=generator,
-                trace=trace,
-            )
+            t2s_input = T2SInput(all_ids, all_bert.T, reference.prompt_tokens, seed=seed + 1_000_003 * attempt)
+            output = models.t2s.generate(t2s_input, sampling)
             decoder_tokens = output.decoder_tokens
             if len(decoder_tokens) >= max(1, minimum_tokens):
                 break

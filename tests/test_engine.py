@@ -128,7 +128,7 @@ def test_implausibly_short_output_is_rerolled_then_refused(eos_first_engine, ref
     with pytest.raises(SynthesisError, match="kept stopping"):
         eos_first_engine.synthesize_runs(reference_wav, REFERENCE_RUNS, LONG_TARGET, InferenceSettings(seed=5))
     assert len(generated) == engine_module.MAX_ATTEMPTS
-    seeds = {call[1]["generator"].initial_seed() for call in generated}
+    seeds = {call[0][0].seed for call in generated}  # each call: (T2SInput, sampling)
     assert len(seeds) == engine_module.MAX_ATTEMPTS, "every retry uses a new seed"
     assert decoded == [], "nothing is decoded, so no reference audio can come back"
 
