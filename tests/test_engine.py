@@ -103,15 +103,31 @@ def _spy(monkeypatch, obj, name):
     return calls
 
 
+def _spy_t2s(monkeypatch, t2s):
+    """Record every T2S run: (its inputs, {row: T2SOutput}) as the engine iterates it."""
+    calls = []
+    original = t2s.stream
+
+    def wrapper(inputs, sampling):
+        outputs = {}
+        calls.append((inputs, outputs))
+        for step in original(inputs, sampling):
+            outputs.update(step.finished)
+            yield step
+
+    monkeypatch.setattr(t2s, "stream", wrapper)
+    return calls
+
+
 def test_decoder_receives_only_the_generated_target_tokens(eos_first_engine, reference_wav, monkeypatch):
     models = eos_first_engine.model_set()
-    generated = _spy(monkeypatch, models.t2s, "generate")
+    generated = _spy_t2s(monkeypatch, models.t2s)
     decoded = _spy(monkeypatch, models.sovits, "decode")
     prompted = _spy(monkeypatch, models.sovits, "extract_prompt_codes")
     result = eos_first_engine.synthesize_phonemized(
         reference_wav, REFERENCE_RUNS, SHORT_TARGET, InferenceSettings(top_k=1, seed=3)
     )
-    output = generated[-1][2]
+    output = generated[-1][1][0]
     assert output.stop_reason == "eos" and len(output.tokens) == 11  # EOS banned for steps 0-10, then it wins
     decoder_codes = decoded[-1][0][0]
     assert torch.equal(decoder_codes, output.tokens)
@@ -123,12 +139,12 @@ def test_decoder_receives_only_the_generated_target_tokens(eos_first_engine, ref
 
 
 def test_implausibly_short_output_is_rerolled_then_refused(eos_first_engine, reference_wav, monkeypatch):
-    generated = _spy(monkeypatch, eos_first_engine.model_set().t2s, "generate")
+    generated = _spy_t2s(monkeypatch, eos_first_engine.model_set().t2s)
     decoded = _spy(monkeypatch, eos_first_engine.model_set().sovits, "decode")
     with pytest.raises(SynthesisError, match="kept stopping"):
         eos_first_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, LONG_TARGET, InferenceSettings(seed=5))
     assert len(generated) == speak.MAX_ATTEMPTS
-    seeds = {call[1]["generator"].initial_seed() for call in generated}
+    seeds = {inputs[0].seed for inputs, _ in generated}
     assert len(seeds) == speak.MAX_ATTEMPTS, "every retry uses a new seed"
     assert decoded == [], "nothing is decoded, so no reference audio can come back"
 

@@ -346,22 +346,21 @@ def _sampling_args(sidecar) -> dict:
 
 
 def stage_t2s(case, sidecar, arrays, check: StageCheck, tmp_path):
-    from gpt_sovits.models.t2s import SamplingParams
+    from gpt_sovits.models.t2s import SamplingParams, T2SInput
+    from probes import decode_with_trace
 
     t2s = _t2s(_version_dir(case, sidecar) / "t2s.ckpt")
     prompt = torch.from_numpy(arrays["t2s_prompt"][0])
     sampling = SamplingParams(**_sampling_args(sidecar), early_stop_num=t2s.config.early_stop_num)
-    trace: dict = {}
-    output = t2s.generate(
+    t2s_input = T2SInput(
         torch.from_numpy(arrays["t2s_all_phoneme_ids"]),
-        torch.from_numpy(arrays["t2s_bert"]),
+        torch.from_numpy(arrays["t2s_bert"]).T,  # the vectors store [1024, phones]
         prompt if prompt.numel() else None,
-        sampling,
         # upstream draws from torch's global RNG right after torch.manual_seed(<this>); a fresh generator with the
         # same seed gives the same draws (irrelevant for greedy cases, exact for sampled ones)
-        generator=torch.Generator().manual_seed(int(sidecar["torch_manual_seed_before_get_tts_wav"])),
-        trace=trace,
+        seed=int(sidecar["torch_manual_seed_before_get_tts_wav"]),
     )
+    output, trace = decode_with_trace(t2s, t2s_input, sampling)
     check.compare("t2s_y", torch.cat([prompt, output.tokens]), arrays["t2s_y"])
     check.compare("t2s_idx", torch.tensor(output.steps), _expected_steps(sidecar, arrays))
     expected_stop = {"EOS": "eos", "early_stop_num": "early_stop"}[sidecar["t2s"]["stopped_by"]]

@@ -20,7 +20,7 @@ import torch
 from gpt_sovits.engine.model_set import ModelSet
 from gpt_sovits.engine.reference import PreparedReference
 from gpt_sovits.errors import SynthesisCancelled, SynthesisError
-from gpt_sovits.models.t2s import SamplingParams, T2SOutput
+from gpt_sovits.models.t2s import SamplingParams, T2SInput, T2SOutput
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text import symbols
 from gpt_sovits.text.types import TextRun
@@ -73,14 +73,25 @@ class SpokenTokens:
     attempts: int
 
 
-def sampling_params(settings: InferenceSettings, models: ModelSet, max_tokens: int) -> SamplingParams:
+def sampling_params(settings: InferenceSettings, models: ModelSet) -> SamplingParams:
     return SamplingParams(
         top_k=settings.top_k,
         top_p=settings.top_p,
         temperature=settings.temperature,
         repetition_penalty=settings.repetition_penalty,
-        max_steps=max_tokens,
+        max_steps=OFFICIAL_MAX_TOKENS,
         early_stop_num=models.t2s.config.early_stop_num,
+    )
+
+
+def t2s_input(reference: PreparedReference, sentence: TargetSentence, target_bert: torch.Tensor, attempt: int) -> T2SInput:
+    """What T2S reads for one attempt at one sentence: [reference phones ‖ target phones], the prompt tokens."""
+    return T2SInput(
+        phone_ids=torch.tensor(reference.phone_ids + sentence.phone_ids, dtype=torch.long),
+        bert_features=torch.cat([reference.bert_features, target_bert]),  # [phones, 1024]
+        prompt_tokens=reference.prompt_tokens,
+        seed=sentence.seed + 1_000_003 * attempt,
+        max_tokens=sentence.token_range[1],
     )
 
 
@@ -97,25 +108,30 @@ def generate_tokens(
 
     target_bert: [target phones, 1024], from `FeatureModels.bert_features(sentence.runs)`.
     """
-    phone_ids = torch.tensor(reference.phone_ids + sentence.phone_ids, dtype=torch.long)
-    bert = torch.cat([reference.bert_features, target_bert])  # [phones, 1024]
-    fewest, most = sentence.token_range
-    sampling = sampling_params(settings, models, most)
+    fewest, _ = sentence.token_range
+    sampling = sampling_params(settings, models)
     for attempt in range(MAX_ATTEMPTS):
         check_cancel(cancel)
-        generator = torch.Generator().manual_seed(sentence.seed + 1_000_003 * attempt)
-        output = models.t2s.generate(phone_ids, bert.T, reference.prompt_tokens, sampling, generator=generator)
-        runaway = output.stop_reason == "step_cap" and most < OFFICIAL_MAX_TOKENS
-        if not runaway and len(output.decoder_tokens) >= fewest:
+        output = None
+        for step in models.t2s.stream([t2s_input(reference, sentence, target_bert, attempt)], sampling):
+            check_cancel(cancel)
+            output = step.finished.get(0, output)
+        if output.stop_reason != "token_limit" and len(output.decoder_tokens) >= fewest:
             return SpokenTokens(output, attempt + 1)
-    if runaway:
-        raise SynthesisError(
+    raise implausible_length_error(sentence, output)
+
+
+def implausible_length_error(sentence: TargetSentence, output: T2SOutput) -> SynthesisError:
+    """The last attempt's length was still implausible: say which way, and what the user can change."""
+    if output.stop_reason == "token_limit":
+        most = sentence.token_range[1]
+        return SynthesisError(
             f"The model kept talking past {most} sound tokens ({most / 25:.0f} s) for a sentence of "
             f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so it was stopped and no "
             "audio was made for it. Check that the reference text matches what the clip says, try a different "
             "reference clip, or rephrase the sentence."
         )
-    raise SynthesisError(
+    return SynthesisError(
         f"The model kept stopping after {len(output.decoder_tokens)} sound tokens for a sentence of "
         f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so no audio was made for it. "
         "Check that the reference text matches what the clip says, try a different reference clip, or rephrase "
