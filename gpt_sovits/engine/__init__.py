@@ -205,24 +205,28 @@ class SynthesisStream:
         )
 
     def _speak(self, models, reference, sentences, settings, timer, report, cancel) -> Iterator[AudioChunk]:
-        position = 0.0  # seconds of audio before the current sentence
+        speak_sentence = speak.stream_pieces if settings.streaming == "token" else speak.whole_sentence
+        position = 0.0  # seconds of audio handed out so far
         for sentence, sentence_report in zip(sentences, self.sentences):
             report(sentence.index / len(sentences), f"Speaking sentence {sentence.index + 1} of {len(sentences)}")
             with timer("bert"):
                 target_bert = models.features.bert_features(sentence.runs)
-            with timer("t2s"):
-                spoken = speak.generate_tokens(models, reference, sentence, target_bert, settings, cancel)
-            speak.check_cancel(cancel)
-            tokens = spoken.output.decoder_tokens
-            with timer("sovits"):
-                waveform = speak.decode(models, reference, sentence, tokens, settings)
-            sentence_report.tokens, sentence_report.stop_reason = tokens, spoken.output.stop_reason
-            sentence_report.attempts = spoken.attempts
             sentence_report.start_seconds = position
-            sentence_report.end_seconds = position + len(waveform) / self.sample_rate
-            audio = np.concatenate([waveform, speak.pause(settings, self.sample_rate)])
-            yield AudioChunk(audio, self.sample_rate, sentence.index, sentence.text, position, sentence_end=True)
-            position += len(audio) / self.sample_rate
+            pieces = speak_sentence(models, reference, sentence, target_bert, settings, timer, cancel)
+            while True:
+                try:
+                    audio, last = next(pieces)
+                except StopIteration as finished:
+                    spoken = finished.value
+                    break
+                speech_end = position + len(audio) / self.sample_rate
+                if last:  # the sentence's pause travels with its last piece
+                    audio = np.concatenate([audio, speak.pause(settings, self.sample_rate)])
+                yield AudioChunk(audio, self.sample_rate, sentence.index, sentence.text, position, sentence_end=last)
+                position += len(audio) / self.sample_rate
+            sentence_report.end_seconds = speech_end
+            sentence_report.tokens = spoken.output.tokens if settings.streaming == "token" else spoken.output.decoder_tokens
+            sentence_report.stop_reason, sentence_report.attempts = spoken.output.stop_reason, spoken.attempts
         report(1.0, "Done")
 
 

@@ -167,3 +167,120 @@ def check_cancel(cancel) -> None:
     if cancel is not None and cancel.is_set():
         raise SynthesisCancelled("Stopped.")
 
+
+
+# ----- token streaming ---------------------------------------------------------------------------------------
+# Audio pieces while T2S is still running. Not bit-equal to the whole-sentence decode: the text encoder sees only
+# the tokens so far, the flow and vocoder a window of frames, and the noise is drawn frame by frame (the whole
+# decode draws it in one call over a shape only known at the end). benchmarks/streaming.py measures the
+# difference. The first piece waits until the sentence has more tokens than the too-short guard needs, so a
+# re-roll never takes back audio that was already played; a run that turns out too long after its first piece can
+# no longer be re-rolled and is refused.
+
+FIRST_PIECE_TOKENS = 12  # 0.48 s of speech: the first piece goes out as soon as this much (plus lookahead) exists
+MAX_PIECE_TOKENS = 50  # pieces then double up to 2 s: fewer seams, and Gradio's player likes chunks over 1 s
+LOOKAHEAD_FRAMES = 8  # decoded past a piece's end but held back: the flow and vocoder need right context
+CONTEXT_FRAMES = 8  # decoded before a piece's start: left context
+CROSSFADE_FRAMES = 2  # consecutive pieces overlap by this much (40 ms), faded into each other
+
+
+class PieceDecoder:
+    """Decodes the growing token sequence of one sentence into consecutive audio pieces."""
+
+    def __init__(self, models: ModelSet, reference: PreparedReference, sentence: TargetSentence, settings):
+        self.sovits, self.reference, self.settings = models.sovits, reference, settings
+        self.phone_ids = torch.tensor(sentence.phone_ids, dtype=torch.long)
+        self.generator = torch.Generator().manual_seed(sentence.seed + 1)
+        self.noise = torch.zeros(1, models.sovits.config.inter_channels, 0)  # [1, inter, frames drawn so far]
+        self.done_frames = 0  # frames whose audio has been handed out
+        self.tail = np.zeros(0, dtype=np.float32)  # audio decoded past done_frames, faded into the next piece
+
+    @torch.inference_mode()
+    def piece(self, tokens: list[int], final: bool) -> np.ndarray:
+        sovits, ge, hop = self.sovits, self.reference.timbre, self.sovits.samples_per_frame
+        m, logs = sovits.prior(torch.tensor(tokens), self.phone_ids, ge, self.settings.speed)  # [1, inter, F]
+        frames = m.shape[-1]
+        if frames > self.noise.shape[-1]:  # new frames get their noise once, so a frame keeps it across pieces
+            new = torch.randn(frames - self.noise.shape[-1], m.shape[1], generator=self.generator)
+            self.noise = torch.cat([self.noise, new.T[None]], dim=-1)
+        end = frames if final else frames - LOOKAHEAD_FRAMES
+        if end <= self.done_frames:
+            return np.zeros(0, dtype=np.float32)
+        start = max(0, self.done_frames - CONTEXT_FRAMES)
+        window = slice(start, frames)
+        z_p = m[..., window] + self.noise[..., window].to(m) * torch.exp(logs[..., window]) * self.settings.noise_scale
+        audio = sovits.dec(sovits.flow.reverse(z_p, ge), ge)[0, 0].float().cpu().numpy()
+        audio = audio[(self.done_frames - start) * hop :]  # from the first frame not yet handed out
+        keep = 0 if final else CROSSFADE_FRAMES * hop
+        audio = audio[: (end - self.done_frames) * hop + keep]
+        overlap = len(self.tail)
+        if overlap:
+            fade_in = np.linspace(0.0, 1.0, overlap, endpoint=False, dtype=np.float32)
+            audio[:overlap] = self.tail * (1 - fade_in) + audio[:overlap] * fade_in
+        self.done_frames = end
+        out, self.tail = audio[: len(audio) - keep], audio[len(audio) - keep :].copy()
+        # Upstream normalises a sentence by its peak, which a stream cannot know in advance: limit instead.
+        return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+def whole_sentence(
+    models: ModelSet,
+    reference: PreparedReference,
+    sentence: TargetSentence,
+    target_bert: torch.Tensor,
+    settings: InferenceSettings,
+    timer,
+    cancel=None,
+):
+    """Sentence streaming: yields (the sentence's whole audio, True); returns its SpokenTokens."""
+    with timer("t2s"):
+        spoken = generate_tokens(models, reference, sentence, target_bert, settings, cancel)
+    check_cancel(cancel)
+    with timer("sovits"):
+        waveform = decode(models, reference, sentence, spoken.output.decoder_tokens, settings)
+    yield waveform, True
+    return spoken
+
+
+def stream_pieces(
+    models: ModelSet,
+    reference: PreparedReference,
+    sentence: TargetSentence,
+    target_bert: torch.Tensor,
+    settings: InferenceSettings,
+    timer,
+    cancel=None,
+):
+    """Token streaming: yields (audio piece, is the last one) while T2S goes; returns the SpokenTokens."""
+    fewest, _ = sentence.token_range
+    sampling = sampling_params(settings, models)
+    for attempt in range(MAX_ATTEMPTS):
+        check_cancel(cancel)
+        decoder = PieceDecoder(models, reference, sentence, settings)
+        steps = models.t2s.stream([t2s_input(reference, sentence, target_bert, attempt)], sampling)
+        tokens: list[int] = []
+        piece_tokens = max(FIRST_PIECE_TOKENS, fewest)
+        next_piece = piece_tokens + LOOKAHEAD_FRAMES // 2  # two frames per token
+        played, output = False, None
+        while output is None:
+            check_cancel(cancel)
+            with timer("t2s"):
+                step = next(steps)
+            tokens.extend(step.tokens.values())
+            output = step.finished.get(0)
+            if output is None and len(tokens) >= next_piece:
+                with timer("sovits"):
+                    piece = decoder.piece(tokens, final=False)
+                played = True
+                yield piece, False
+                piece_tokens = min(2 * piece_tokens, MAX_PIECE_TOKENS)
+                next_piece = len(tokens) + piece_tokens
+        too_long = output.stop_reason == "token_limit"
+        if played and too_long:
+            raise implausible_length_error(sentence, output)
+        if not too_long and len(output.tokens) >= fewest:
+            with timer("sovits"):
+                last = decoder.piece(output.tokens.tolist(), final=True)
+            yield last, True
+            return SpokenTokens(output, attempt + 1)
+    raise implausible_length_error(sentence, output)
