@@ -9,6 +9,7 @@ On Hugging Face ZeroGPU Spaces (where the `spaces` package exists) synthesis run
 import argparse
 import os
 import shutil
+import threading
 
 import gradio as gr
 
@@ -53,6 +54,8 @@ def create(args: argparse.Namespace) -> tuple[VoiceCloningUI, gr.Blocks]:
     holder = EngineHolder(args.weights_dir, args.gpt, args.sovits, model_pool_size=args.model_pool)
     if holder.startup_error:
         print(f"Starting without models: {holder.startup_error}")
+    else:
+        threading.Thread(target=holder.engine.warm_up, name="warm-up", daemon=True).start()
     # Gradio encodes a live audio stream with the ffmpeg program (Hugging Face Spaces have it; elsewhere
     # `apt install ffmpeg` / `brew install ffmpeg`). Without it, results play once they are complete.
     live_audio = shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None

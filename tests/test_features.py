@@ -30,12 +30,12 @@ def bert(tiny_checkpoints):
 
 @lru_cache(maxsize=None)
 def _hubert_for(model_dir):
-    return HubertEncoder(model_dir)
+    return HubertEncoder.from_dir(model_dir)
 
 
 @lru_cache(maxsize=None)
 def _bert_for(model_dir):
-    return BertEncoder(model_dir)
+    return BertEncoder.from_dir(model_dir)
 
 
 def _cases_with(array_name):
@@ -124,7 +124,7 @@ def test_bert_directory_needs_only_one_tokenizer_file(bert, tiny_checkpoints, tm
     for name in ("config.json", "pytorch_model.bin", tokenizer_file):
         (tmp_path / name).symlink_to(tiny_checkpoints / "bert" / name)
     text = "我们明天早上八点在学校门口见面."
-    assert torch.equal(BertEncoder(tmp_path).token_ids(text), bert.token_ids(text))
+    assert torch.equal(BertEncoder.from_dir(tmp_path).token_ids(text), bert.token_ids(text))
 
 
 def _copy_hubert_dir(tiny_checkpoints, destination, convert):
@@ -151,7 +151,7 @@ def test_hubert_loads_weight_g_weight_v_naming(hubert, tiny_checkpoints, tmp_pat
         assert any(name.endswith("weight_g") for name in renamed)
         return renamed
 
-    converted = HubertEncoder(_copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", rename))
+    converted = HubertEncoder.from_dir(_copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", rename))
     wav = torch.linspace(-1, 1, 8000).sin()
     # Not bit-equal: the weight norm is folded at load, and its sum's order depends on the thread count then.
     assert torch.allclose(converted(wav), hubert(wav), rtol=0, atol=1e-5)
@@ -159,7 +159,7 @@ def test_hubert_loads_weight_g_weight_v_naming(hubert, tiny_checkpoints, tmp_pat
 
 def test_hubert_float16_file_runs_in_float32(tiny_checkpoints, tmp_path):
     """The published chinese-hubert-base file is float16; upstream runs it in float32 on CPU."""
-    half = HubertEncoder(
+    half = HubertEncoder.from_dir(
         _copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", lambda w: {k: v.half() for k, v in w.items()})
     )
     assert {p.dtype for p in half.model.parameters()} == {torch.float32}
@@ -176,7 +176,7 @@ def test_hubert_output_shape(hubert):
 
 def test_missing_model_directory_names_directory_and_files(tmp_path):
     with pytest.raises(CheckpointError) as error:
-        HubertEncoder(tmp_path / "chinese-hubert-base")
+        HubertEncoder.from_dir(tmp_path / "chinese-hubert-base")
     message = str(error.value)
     assert str(tmp_path / "chinese-hubert-base") in message
     assert "config.json" in message and "pytorch_model.bin" in message
@@ -186,19 +186,19 @@ def test_incomplete_bert_directory_lists_missing_files(tiny_checkpoints, tmp_pat
     (tmp_path / "bert").mkdir()
     shutil.copy(tiny_checkpoints / "bert" / "config.json", tmp_path / "bert")
     with pytest.raises(CheckpointError, match="missing.*pytorch_model.bin.*vocab.txt"):
-        BertEncoder(tmp_path / "bert")
+        BertEncoder.from_dir(tmp_path / "bert")
 
 
 def test_wrong_model_kind_is_refused(tiny_checkpoints):
     with pytest.raises(CheckpointError, match="'bert' model"):
-        HubertEncoder(tiny_checkpoints / "bert")
+        HubertEncoder.from_dir(tiny_checkpoints / "bert")
 
 
 def test_corrupt_weight_file_is_refused(tiny_checkpoints, tmp_path):
     shutil.copytree(tiny_checkpoints / "hubert", tmp_path / "hubert")
     (tmp_path / "hubert" / "pytorch_model.bin").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="Cannot load the HuBERT model"):
-        HubertEncoder(tmp_path / "hubert")
+        HubertEncoder.from_dir(tmp_path / "hubert")
 
 
 def test_weight_file_with_missing_tensors_is_refused(tiny_checkpoints, tmp_path):
@@ -206,7 +206,7 @@ def test_weight_file_with_missing_tensors_is_refused(tiny_checkpoints, tmp_path)
         return {k: v for k, v in weights.items() if not k.startswith("encoder.layers.0.attention.q_proj")}
 
     with pytest.raises(CheckpointError, match="missing"):
-        HubertEncoder(_copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", drop_one))
+        HubertEncoder.from_dir(_copy_hubert_dir(tiny_checkpoints, tmp_path / "hubert", drop_one))
 
 
 def test_hubert_rejects_too_short_audio(hubert):

@@ -181,14 +181,14 @@ def _version_dir(case, sidecar) -> Path:
 def _hubert(model_dir: Path):
     from gpt_sovits.models.features import HubertEncoder
 
-    return HubertEncoder(model_dir)
+    return HubertEncoder.from_dir(model_dir)
 
 
 @lru_cache(maxsize=None)
 def _bert(model_dir: Path):
     from gpt_sovits.models.features import BertEncoder
 
-    return BertEncoder(model_dir)
+    return BertEncoder.from_dir(model_dir)
 
 
 @lru_cache(maxsize=None)

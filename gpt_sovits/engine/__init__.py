@@ -25,7 +25,7 @@ import numpy as np
 
 from gpt_sovits import validation
 from gpt_sovits.engine import speak
-from gpt_sovits.engine.model_set import ModelPool, ModelSet
+from gpt_sovits.engine.model_set import ModelPool, ModelSet, SingleModelSet
 from gpt_sovits.engine.reference import (
     ReferenceCache,
     compute_reference,
@@ -76,12 +76,27 @@ class Engine:
 
         return cls(ModelPaths(**resolve_weights(weights_dir, gpt, sovits)._asdict()), **options)
 
+    @classmethod
+    def from_model_set(cls, model_set: ModelSet, reference_cache_size: int = 8) -> "Engine":
+        """An engine over models built elsewhere (the benchmarks build real-size random ones in memory)."""
+        engine = cls.__new__(cls)
+        engine.models = SingleModelSet(model_set)
+        engine.references = ReferenceCache(reference_cache_size)
+        return engine
+
     def model_set(self, choice: ModelChoice | None = None) -> ModelSet:
         """The loaded models for `choice` (None: the defaults), loading them into the pool if needed."""
         return self.models.get(choice)
 
     def model_info(self, choice: ModelChoice | None = None) -> ModelInfo:
         return self.model_set(choice).info
+
+    def warm_up(self) -> None:
+        """Load what the first request would otherwise wait for (jieba, pypinyin and the English dictionaries take
+        seconds on first use); the UI calls this in the background at start-up."""
+        symbol_version = self.model_info().symbol_version
+        for text, language in (("你好，世界。", "all_zh"), ("Hello world.", "en")):
+            phonemize(text, language, symbol_version)
 
     # ----- text in, speech out ------------------------------------------------------------------------------
 

@@ -42,14 +42,17 @@ def file_identity(path: Path) -> str:
 class FeatureModels:
     """HuBERT, BERT and (loaded when a v2Pro model first needs it) the speaker encoder: shared by every model set."""
 
-    def __init__(self, paths: ModelPaths):
-        self.hubert = HubertEncoder(paths.hubert_dir)
-        self.bert = BertEncoder(paths.bert_dir)
-        self._speaker_path = paths.speaker_encoder
+    def __init__(self, hubert: HubertEncoder, bert: BertEncoder, speaker_path: Path | None, identity: str):
+        self.hubert, self.bert = hubert, bert
+        self._speaker_path = speaker_path
         self._speaker: SpeakerEncoder | None = None
         self._lock = threading.Lock()
-        # The reference cache keys on this too: prompt tokens and timbre depend on these encoders.
-        self.identity = f"{Path(paths.hubert_dir).resolve()}|{Path(paths.bert_dir).resolve()}|{paths.speaker_encoder}"
+        self.identity = identity  # the reference cache keys on this too: prompt tokens and timbre depend on it
+
+    @classmethod
+    def from_paths(cls, paths: ModelPaths) -> "FeatureModels":
+        identity = f"{Path(paths.hubert_dir).resolve()}|{Path(paths.bert_dir).resolve()}|{paths.speaker_encoder}"
+        return cls(HubertEncoder.from_dir(paths.hubert_dir), BertEncoder.from_dir(paths.bert_dir), paths.speaker_encoder, identity)
 
     def hubert_features(self, wav16k: np.ndarray) -> torch.Tensor:
         """The reference at 16 kHz -> HuBERT's last hidden state [F, 768] (after upstream's zero padding)."""
@@ -121,7 +124,7 @@ class ModelPool:
         if capacity < 1:
             raise ValueError("the model pool needs room for at least one model set")
         self.default_paths = paths
-        self.features = FeatureModels(paths)
+        self.features = FeatureModels.from_paths(paths)
         self.capacity = capacity
         self._sets: OrderedDict[tuple[str, str], ModelSet] = OrderedDict()
         self._lock = threading.Lock()  # held while loading, so two requests never load the same files twice
@@ -140,3 +143,16 @@ class ModelPool:
                     self._sets.popitem(last=False)
             self._sets.move_to_end(key)
             return model_set
+
+
+class SingleModelSet:
+    """Stands in for the pool when an engine serves one model set built elsewhere (`Engine.from_model_set`)."""
+
+    def __init__(self, model_set: ModelSet):
+        self.model_set = model_set
+        self.default_paths = ModelPaths(model_set.info.t2s_path, model_set.info.sovits_path, Path(), Path())
+
+    def get(self, choice: ModelChoice | None) -> ModelSet:
+        if choice and (choice.t2s or choice.sovits):
+            raise CheckpointError("This engine serves one fixed model set; it cannot load other model files.")
+        return self.model_set

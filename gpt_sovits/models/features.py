@@ -85,12 +85,14 @@ def hubert_for_inference(model: HubertModel) -> HubertModel:
 class HubertEncoder:
     """chinese-hubert-base: 16 kHz waveform -> last hidden state, one 768-d row per 320 samples."""
 
-    def __init__(self, model_dir):
+    def __init__(self, model: HubertModel):
+        self.model = hubert_for_inference(model)
+
+    @classmethod
+    def from_dir(cls, model_dir) -> "HubertEncoder":
         model_dir = _check_model_dir(model_dir, "HuBERT", "hubert", other_files=())
         # masked_spec_embed is the learned mask vector of pre-training, never used at inference.
-        self.model = hubert_for_inference(
-            _load_pretrained(HubertModel, model_dir, "HuBERT", is_used=lambda name: name != "masked_spec_embed")
-        )
+        return cls(_load_pretrained(HubertModel, model_dir, "HuBERT", is_used=lambda name: name != "masked_spec_embed"))
 
     @torch.inference_mode()
     def __call__(self, wav16k: Tensor) -> Tensor:
@@ -125,12 +127,18 @@ class BertEncoder:
     dropped at load: 22 of 24 layers run, with identical numbers.
     """
 
-    def __init__(self, model_dir):
+    def __init__(self, masked_lm: BertForMaskedLM, tokenizer):
+        self.tokenizer = tokenizer
+        self.bert = bert_up_to_third_last_layer(masked_lm)
+        self.max_characters = self.bert.config.max_position_embeddings - 2  # room for [CLS] and [SEP]
+
+    @classmethod
+    def from_dir(cls, model_dir) -> "BertEncoder":
         model_dir = _check_model_dir(
             model_dir, "BERT", "bert", other_files=(("tokenizer.json", "vocab.txt"),)
         )
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+            tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
         except Exception as error:
             raise CheckpointError(f"Cannot load the BERT tokenizer from {model_dir}: {error}") from error
         masked_lm = _load_pretrained(
@@ -138,8 +146,7 @@ class BertEncoder:
         )
         if masked_lm.config.num_hidden_layers < 3:
             raise CheckpointError(f"The BERT model in {model_dir} has fewer than the 3 layers GPT-SoVITS needs.")
-        self.bert = bert_up_to_third_last_layer(masked_lm)
-        self.max_characters = self.bert.config.max_position_embeddings - 2  # room for [CLS] and [SEP]
+        return cls(masked_lm, tokenizer)
 
     def token_ids(self, text: str) -> Tensor:
         """LongTensor [tokens]: [CLS] + one id per character (for Chinese text) + [SEP]."""
