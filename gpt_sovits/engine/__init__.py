@@ -22,10 +22,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from gpt_sovits import validation
 from gpt_sovits.engine import speak
-from gpt_sovits.engine.model_set import ModelPool, ModelSet, SingleModelSet
+from gpt_sovits.engine.model_set import ModelPool, ModelSet, Placement, SingleModelSet
 from gpt_sovits.engine.reference import (
     ReferenceCache,
     compute_reference,
@@ -65,8 +66,15 @@ Progress = Callable[[float, str], None]
 class Engine:
     """Owns the model pool and the reference cache. Safe to share between concurrent requests."""
 
-    def __init__(self, paths: ModelPaths, model_pool_size: int = 2, reference_cache_size: int = 8):
-        self.models = ModelPool(paths, model_pool_size)
+    def __init__(
+        self,
+        paths: ModelPaths,
+        model_pool_size: int = 2,
+        reference_cache_size: int = 8,
+        device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ):
+        self.models = ModelPool(paths, model_pool_size, Placement(device, dtype))
         self.references = ReferenceCache(reference_cache_size)
 
     @classmethod
