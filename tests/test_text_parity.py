@@ -156,13 +156,22 @@ def test_caret_and_yen_become_silences():
     [
         ("", "zh", "empty"),
         (" \n\t ", "all_zh", "empty"),
-        ("你好かな", "auto", "Japanese"),
-        ("你好", "ja", "language mode"),
+        ("你好", "jp", "Unknown language mode"),
     ],
 )
 def test_rejected_text(text, mode, message):
     with pytest.raises(TextError, match=message):
         phonemize(text, mode, "v2")
+
+
+def test_v1_models_have_no_korean_or_cantonese_modes():
+    with pytest.raises(TextError, match="needs a v2 or later model"):
+        phonemize("안녕하세요", "all_ko", "v1")
+    # auto mode still meets Korean: upstream reads it as a pause, which synthesis refuses with a message
+    result = phonemize("안녕하세요", "auto", "v1")
+    assert result.phones == (",",) and result.runs[0].language == "ko"
+    with pytest.raises(TextError, match="Korean text cannot be spoken by a v1 model"):
+        result.require_speech("안녕하세요")
 
 
 @pytest.mark.parametrize(
