@@ -51,7 +51,7 @@ def test_synthesize_writes_a_32k_wav(weights_dir, reference, tmp_path, capsys):
     "extra, message",
     [
         (["--target-text", ""], "text to synthesize is empty"),
-        (["--target-language", "all_ja"], "Japanese ('all_ja') is not supported"),
+        (["--target-language", "all_jp"], "Unknown language mode 'all_jp'"),
         (["--top-k", "0"], "'top_k' must be between 1 and 100"),
         (["--cut-method", "cut5", "--temperature", "5"], "'temperature' must be between"),
         (["--seed", "99999999999999999999"], "'seed' must be a whole number from 0 to"),

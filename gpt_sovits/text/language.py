@@ -5,19 +5,21 @@ cuts kanji/kana into phrases with BudouX, labels every phrase and word with a fa
 126 MB download), merges the labels with a cascade of rules, and then applies its own rules on top. This module
 follows the same steps with the same rules, but labels with character classes instead of the detector:
 
-- kanji/kana phrase: "ja" when it holds kana (split-lang's own rule), else "zh";
-- other word: "en" when it is English by the official `full_en` rule or plain printable ASCII, else "x"
-  (unknown), which the merging rules give the language of a neighbour.
+- kanji/kana phrase: "ja" when it holds kana (split-lang's own rule), else "zh" (a phrase of spaces: unknown);
+- other word: "en" when it is English by the official `full_en` rule; "zh" when it holds a rare ideograph
+  (CJK extensions: 㗎, 𡃉); for symbols without letters (•, ㎡, →) what the detector answers for text it has no
+  evidence on, its prior "en" (a few symbols typical of Chinese or Japanese text excepted); else (accented or
+  other alphabets, emoji) "x", unknown, which the merging rules resolve from the neighbours.
 
-The detector's only say is then on kanji-only phrases: the official app can call one Japanese (or, rarely,
-Cantonese written as "zh") where we always say "zh". That matters only in the auto modes (auto, auto_yue), and
-the reference vectors mark the records whose result depends on such a call (`detector_sensitive`).
+The detector's real say is then on kanji-only phrases: the official app can call one Japanese where we always
+say "zh". That matters only in the auto modes (auto, auto_yue); the reference vectors mark the records whose
+result depends on such a call (`detector_sensitive`), and on the others this module gives the official runs.
 
 Steps (each a function below):
 1. `_sections`: the text is cut by script into sections: kanji/kana, Hangul, digits, punctuation (one
    section per mark), line breaks (one per break) and "other" (Latin letters, symbols, emoji, ...). Spaces and
    an apostrophe inside a word stay in the section they are in.
-2. `_phrases` + `_merge_within_section`: kanji/kana sections become BudouX phrases, other sections words,
+2. `_labelled_pieces`: kanji/kana sections become BudouX phrases (`_kanji_kana_phrases`), other sections words,
    each labelled as above; labels are smoothed within the section (split-lang's "smart merge").
 3. `_attach_marks`, `_attach_line_breaks`: punctuation and line breaks join the section before them (at the
    very start: the one after them); sections of one kind that meet are joined, and so are their pieces of one
@@ -167,7 +169,10 @@ def _words(text: str) -> list[str]:
 def _detect(text: str, kind: str) -> str:
     """Our stand-in for the detector (see the module doc): the label of a phrase or word."""
     if kind == "kanji_kana":
-        return "ja" if _KANA.search(text) else "zh"
+        if _KANA.search(text):
+            return "ja"
+        # A phrase of spaces only tells the detector nothing (its prior, English, is no label here): unknown.
+        return "zh" if _KANJI_KANA.search(text) else _UNKNOWN
     if any(_is_ideograph(char) for char in text):  # rare ideographs (e.g. Cantonese 㗎 𡃉) are Chinese
         return "zh"
     if is_english(text):

@@ -126,8 +126,8 @@ LANGUAGE_MODES = {
         LanguageMode("ja", "language_ja", "Japanese-English mix", "日英混合", "mixed", "ja", ALL_VERSIONS),
         LanguageMode("yue", "language_yue", "Cantonese-English mix", "粤英混合", "mixed", "yue", V2_ONWARDS),
         LanguageMode("ko", "language_ko", "Korean-English mix", "韩英混合", "mixed", "ko", V2_ONWARDS),
-        LanguageMode("auto", "language_auto", "multilingual (auto-detect)", "多语种混合", "auto", None, ALL_VERSIONS),
-        LanguageMode("auto_yue", "language_auto_yue", "multilingual, Chinese read as Cantonese (auto-detect)",
+        LanguageMode("auto", "language_auto", "multilingual, auto-detected", "多语种混合", "auto", None, ALL_VERSIONS),
+        LanguageMode("auto_yue", "language_auto_yue", "multilingual with Cantonese, auto-detected",
                      "多语种混合(粤语)", "auto", None, V2_ONWARDS, chinese_as="yue"),
     )
 }  # fmt: skip

@@ -60,7 +60,8 @@ def g2p(normalized_text: str, symbol_version: str) -> tuple[list[str], None]:
     phones = []
     for japanese, mark in _PIECES.findall(normalized_text.replace("％", "パーセント").lower()):
         if japanese:
-            phones.extend(phones_with_prosody(_label(japanese)))
+            for chunk in _fitting_chunks(japanese):
+                phones.extend(phones_with_prosody(_label(chunk)))
         elif mark != " ":
             phones.append(_MARK_PHONES.get(mark, mark))
     return phones, None
@@ -95,6 +96,23 @@ def _open_jtalk():
             "pip install --force-reinstall -r requirements.txt"
         )
     return OpenJTalk(dn_mecab=str(path).encode("utf-8")), threading.Lock()
+
+
+# Open JTalk copies its input, with ASCII widened to 3-byte full-width characters, into an 8192-byte buffer and
+# crashes the process beyond it (about 2,700 characters). Longer runs of Japanese characters, where the official
+# app would crash, are cut into chunks that fit; every text the official app can read is read in one piece.
+_BUFFER_BYTES = 8000
+
+
+def _fitting_chunks(run: str) -> list[str]:
+    chunks, size, start = [], 0, 0
+    for index, char in enumerate(run):
+        char_size = max(3, len(char.encode("utf-8")))
+        if size + char_size > _BUFFER_BYTES:
+            chunks.append(run[start:index])
+            size, start = 0, index
+        size += char_size
+    return chunks + [run[start:]]
 
 
 def _label(text: str) -> list[str]:
