@@ -21,9 +21,8 @@ Steps (each a function below):
    an apostrophe inside a word stay in the section they are in.
 2. `_labelled_pieces`: kanji/kana sections become BudouX phrases (`_kanji_kana_phrases`), other sections words,
    each labelled as above; labels are smoothed within the section (split-lang's "smart merge").
-3. `_attach_marks`, `_attach_line_breaks`: punctuation and line breaks join the section before them (at the
-   very start: the one after them); sections of one kind that meet are joined, and so are their pieces of one
-   label.
+3. `_attach`: punctuation, then line breaks, join the section before them (at the very start: the one after
+   them); sections of one kind that meet are joined, and so are their pieces of one label.
 4. `_merge_kanji_kana_labels`: within kanji/kana text, short pieces between two of one language take it, and
    text that is nearly all Japanese becomes all Japanese (split-lang's "special merge").
 5. `detected_runs`: the official LangSegmenter rules on top: English by `full_en`, kana and Hangul runs pulled
@@ -315,45 +314,30 @@ def _join_across(pieces: list[_Piece], separator: str) -> list[_Piece]:
     return joined
 
 
-def _attach_marks(sections: list[_Section]) -> list[_Section]:
-    """Step 3a: each punctuation section joins the section before it; leading marks join the first section after."""
+def _attach(sections: list[_Section], separator: str) -> list[_Section]:
+    """Step 3: each `separator` section (punctuation, or a line break) joins the section before it; leading ones
+    join the first section after them. Marks are glued to the text of the piece they meet (leading marks take that
+    piece's label); a line break stays a piece of its own. Then sections of one kind that meet are joined, and so
+    are their pieces across the separators."""
     attached = sections[:1]
     for section in sections[1:]:
         previous = attached[-1]
-        if previous.kind == _MARK:  # only at the start: the marks are glued to the front of this section
-            previous.kind = section.kind
-            previous.text += section.text
-            previous.pieces[-1].text += section.pieces[0].text
-            previous.pieces[-1].label = section.pieces[0].label
-            previous.pieces.extend(section.pieces[1:])
-        elif section.kind == _MARK:
-            previous.text += section.text
-            previous.pieces[-1].text += section.pieces[0].text
-        else:
+        if previous.kind != separator and section.kind != separator:
             attached.append(section)
+            continue
+        pieces = section.pieces
+        if separator == _MARK:
+            previous.pieces[-1].text += pieces[0].text
+            if previous.kind == _MARK:
+                previous.pieces[-1].label = pieces[0].label
+            pieces = pieces[1:]
+        if previous.kind == separator:
+            previous.kind = section.kind
+        previous.text += section.text
+        previous.pieces.extend(pieces)
     attached = _join_same_kinds(attached)
     for section in attached:
-        section.pieces = _join_across(section.pieces, _MARK)
-    return attached
-
-
-def _attach_line_breaks(sections: list[_Section]) -> list[_Section]:
-    """Step 3b: like marks, but a line break stays a piece of its own inside the section it joins."""
-    attached = sections[:1]
-    for section in sections[1:]:
-        previous = attached[-1]
-        if previous.kind == _LINE_BREAK:
-            previous.kind = section.kind
-            previous.text += section.text
-            previous.pieces.extend(section.pieces)
-        elif section.kind == _LINE_BREAK:
-            previous.text += section.text
-            previous.pieces.extend(section.pieces)
-        else:
-            attached.append(section)
-    attached = _join_same_kinds(attached)
-    for section in attached:
-        section.pieces = _join_across(section.pieces, _LINE_BREAK)
+        section.pieces = _join_across(section.pieces, separator)
     return attached
 
 
@@ -421,7 +405,7 @@ def split_lang_pieces(text: str) -> list[tuple[str, str]]:
         return []
     for section in sections:
         section.pieces = _labelled_pieces(section)
-    sections = _attach_line_breaks(_attach_marks(sections))
+    sections = _attach(_attach(sections, _MARK), _LINE_BREAK)
     pieces = []
     for section in sections:
         if section.kind == "kanji_kana":
