@@ -48,6 +48,24 @@ def test_synthesize_writes_a_32k_wav(weights_dir, reference, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    "reference_text, reference_language, target_text, target_language",
+    [("오늘은 날씨가 좋네요, 산책하러 갈까요?", "all_ko", "今日はいい天気ですね。東京でGPUを買った。", "ja"),
+     (REFERENCE_TEXT, "all_zh", "我哋去飲茶，OK？今日天氣好好。", "yue")],
+)  # fmt: skip
+def test_japanese_korean_and_cantonese_synthesize(
+    weights_dir, reference, tmp_path, reference_text, reference_language, target_text, target_language
+):
+    output = tmp_path / "out.wav"
+    arguments = synthesize_args(weights_dir, reference, output, "--seed", "3")
+    for option, value in (("--reference-text", reference_text), ("--reference-language", reference_language),
+                          ("--target-text", target_text), ("--target-language", target_language)):  # fmt: skip
+        arguments[arguments.index(option) + 1] = value
+    assert cli.main(arguments) == 0
+    samples, rate = soundfile.read(output, dtype="int16")
+    assert len(samples) / rate > 0.3 and np.abs(samples).max() > 0
+
+
+@pytest.mark.parametrize(
     "extra, message",
     [
         (["--target-text", ""], "text to synthesize is empty"),
