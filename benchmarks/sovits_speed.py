@@ -61,11 +61,11 @@ def time_decode(model: SoVITS, repeats: int) -> float:
     codes = torch.randint(0, 1024, (TOKENS,), generator=generator)
     phones = torch.randint(0, 732, (TARGET_PHONES,), generator=generator)
     ge = torch.randn(1, model.config.gin_channels, 1, generator=generator) * 0.1
-    model.decode(codes, phones, [ge], generator=generator)  # warm-up
+    model.decode(codes, phones, ge, generator=generator)  # warm-up
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        model.decode(codes, phones, [ge], generator=generator)
+        model.decode(codes, phones, ge, generator=generator)
         best = min(best, time.perf_counter() - start)
     return best
 

@@ -1,22 +1,27 @@
-"""How fast the T2S model generates at the official size, on CPU, in fp32.
+"""How fast the T2S model decodes at the official size, on CPU, alone and in batches (exact mode, float32).
 
-Builds a real-size model (512 dim, 16 heads, 24 layers, 1025 semantic tokens, 732 phones) with RANDOM weights
-in this process (nothing is downloaded or stored), then times `generate` for a typical sentence: 60 phones, a
-150-token reference prompt, 250 generated tokens (the step cap stops it there, so EOS never cuts it short).
+Builds a real-size model (512 dim, 16 heads, 24 layers, 1025 semantic tokens, 732 phones) with RANDOM weights in
+this process (nothing is downloaded or stored) and decodes typical sentences: about 60 phones after a 150-token
+reference prompt, 250 generated tokens each (a per-sentence max_tokens stops them there; early stop is off).
+The batch-1 sentence is exactly 60 phones + 150 prompt tokens; the other sentences of a batch vary around that.
 
-The yardstick is a "bare pass": the same weight matrices applied to one vector with nothing else (no attention,
-no cache, no sampling) - the memory-bound floor of one decode step. Upstream's naive CPU path measured 26.0 ms/token.
+The yardstick is a "bare pass": the same weight matrices applied to one vector, plus reading the keys and values
+of a cache as long as the decode step's at that moment - the memory-bound floor of one decode step (no norms,
+softmax, sampling or bookkeeping). One bare pass runs right after each batch-1 decode step, so both see the same
+outside load; the figures are medians over the steps. At batch B, "ms per token per sentence" is the median step
+time divided by B (prefill excluded; `*_with_prefill` counts everything).
 
-    python benchmarks/t2s_speed.py [--threads 2] [--json]
+    python benchmarks/t2s_speed.py [--threads 2] [--batches 1,2,4,8] [--tokens 250] [--json]
 
 On a busy machine run it with OMP_WAIT_POLICY=PASSIVE: with OpenMP's default spin-waiting, every parallel
 region of a decode step can wait a whole scheduler slice for a worker thread that another process displaced,
-and 2 threads then run several times slower than 1 (measured here: 130-260 ms/token instead of ~42).
+and 2 threads then run several times slower than 1. Report `uptime` beside the figures.
 """
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,7 +32,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
 from gpt_sovits.checkpoints import T2SConfig  # noqa: E402
-from gpt_sovits.models.t2s import SamplingParams, Text2Semantic  # noqa: E402
+from gpt_sovits.models.t2s import SamplingParams, T2SInput, Text2Semantic  # noqa: E402
 
 OFFICIAL_SIZE = T2SConfig(
     embedding_dim=512,
@@ -40,7 +45,7 @@ OFFICIAL_SIZE = T2SConfig(
     early_stop_num=2700,
 )
 NUM_PHONES, NUM_PROMPT, NUM_GENERATED = 60, 150, 250
-BARE_PASSES = 100
+SAMPLING = SamplingParams(early_stop_num=-1)  # upstream's defaults otherwise: top_k 15, temperature 1
 
 
 def random_model(config: T2SConfig, seed: int = 0) -> Text2Semantic:
@@ -55,105 +60,135 @@ def random_model(config: T2SConfig, seed: int = 0) -> Text2Semantic:
     return model
 
 
-def timed(function) -> tuple[float, float]:
-    """(wall seconds, this process's CPU seconds) of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    function()
-    return time.perf_counter() - wall, time.process_time() - cpu
+def sentence(config: T2SConfig, index: int, max_tokens: int) -> T2SInput:
+    """Sentence 0 is the standard shape; later ones vary by up to +-20 phones and +-40 prompt tokens."""
+    generator = torch.Generator().manual_seed(index)
+    num_phones = NUM_PHONES + (0 if index == 0 else int(torch.randint(-20, 21, (1,), generator=generator)))
+    num_prompt = NUM_PROMPT + (0 if index == 0 else int(torch.randint(-40, 41, (1,), generator=generator)))
+    return T2SInput(
+        phone_ids=torch.randint(0, config.phoneme_vocab_size, (num_phones,), generator=generator),
+        bert_features=torch.randn(num_phones, 1024, generator=generator),
+        prompt_tokens=torch.randint(0, 1024, (num_prompt,), generator=generator),
+        seed=index,
+        max_tokens=max_tokens,
+    )
 
 
-def bare_pass(model: Text2Semantic) -> None:
-    """One vector through every weight matrix of a decode step (no attention, norms or sampling)."""
-    x = torch.randn(1, model.config.hidden_dim)
+def bare_pass(model: Text2Semantic, keys_values: torch.Tensor, length: int) -> None:
+    """One vector through every weight matrix of a decode step, plus one read of `length` cached keys and values
+    per layer (keys_values: [layer, key|value, heads, capacity, head_dim])."""
+    dim, heads = model.config.hidden_dim, model.config.num_heads
     with torch.inference_mode():
-        h = x
-        for block in model.blocks:
+        h = torch.randn(1, dim)
+        for block, (keys, values) in zip(model.blocks, keys_values[:, :, :, :length]):
             qkv = F.linear(h, block.qkv.weight, block.qkv.bias)
-            h = F.linear(qkv[:, : h.shape[1]], block.attention_out.weight, block.attention_out.bias)
+            queries = qkv[:, :dim].view(heads, 1, dim // heads)
+            attended = torch.bmm(torch.bmm(queries, keys.transpose(1, 2)), values)  # [heads, 1, head_dim]
+            h = F.linear(attended.view(1, dim), block.attention_out.weight, block.attention_out.bias)
             h = F.linear(F.linear(h, block.ffn_in.weight, block.ffn_in.bias), block.ffn_out.weight, block.ffn_out.bias)
         F.linear(h, model.to_logits.weight)
 
 
-def generate(model: Text2Semantic, max_steps: int, seed: int = 0) -> None:
-    generator = torch.Generator().manual_seed(seed)
-    phone_ids = torch.randint(0, model.config.phoneme_vocab_size, (NUM_PHONES,), generator=generator)
-    bert_features = torch.randn(1024, NUM_PHONES, generator=generator)
-    prompt_tokens = torch.randint(0, 1024, (NUM_PROMPT,), generator=generator)
-    sampling = SamplingParams(max_steps=max_steps, early_stop_num=-1)
-    output = model.generate(phone_ids, bert_features, prompt_tokens, sampling, generator)
-    assert len(output.tokens) >= max_steps - 1, "benchmark model stopped early"
+def decode(model: Text2Semantic, inputs: list[T2SInput], after_step=None) -> dict:
+    """Decode `inputs` as one batch, timing each step; `after_step(step)` runs (untimed) after each one."""
+    steps, logits = [], []
+    iterator = model.stream(inputs, SAMPLING)
+    while True:
+        begin = time.perf_counter()
+        step = next(iterator, None)
+        if step is None:
+            break
+        steps.append(time.perf_counter() - begin)
+        logits.append(step.logits[step.rows.index(0)] if 0 in step.rows else None)
+        if step.finished and any(output.stop_reason != "token_limit" for output in step.finished.values()):
+            raise RuntimeError("a benchmark sentence stopped early (random weights said EOS); change its seed")
+        if after_step is not None:
+            after_step(step)
+    return {"prefill_s": steps[0], "step_s": steps[1:], "total_s": sum(steps), "row0_logits": logits}
 
 
-def measure(threads: int = 2, repeats: int = 2) -> dict:
-    """Time the official-size T2S; returns plain numbers (an aggregate benchmark calls this).
-
-    Every figure is the best of `repeats`, so other load on the machine inflates it as little as possible. The
-    "cpu_" figures count this process's CPU time instead of wall time: with threads=1 they hardly depend on
-    other processes at all, which makes `cpu_decode_vs_bare_pass` the steadiest number on a busy machine.
-    """
+def measure(threads: int = 2, batches=(1, 2, 4, 8), tokens: int = NUM_GENERATED) -> dict:
+    """Time the official-size T2S; returns plain numbers (an aggregate benchmark calls this)."""
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         model = random_model(OFFICIAL_SIZE)
-        generate(model, 20)  # warm-up: thread pool, allocator, kernels
-        runs = []
-        for _ in range(repeats):
-            prefill = timed(lambda: generate(model, 1))
-            total = timed(lambda: generate(model, NUM_GENERATED))
-            # Averaged over a run of passes, like decode steps are, so both see the same share of outside load;
-            # the best single pass is kept too (a lower bound no real step reaches on a busy machine).
-            passes = [timed(lambda: bare_pass(model)) for _ in range(BARE_PASSES)]
-            bare = tuple(sum(clock) / BARE_PASSES for clock in zip(*passes))
-            bare_best = tuple(min(clock) for clock in zip(*passes))
-            runs.append((prefill, total, bare, bare_best))
+        config = model.config
+        decode(model, [sentence(config, 0, 20)])  # warm-up: thread pool, allocator, kernels
+
+        # Batch 1, each decode step followed by a bare pass over as many cached positions as the step read.
+        capacity = NUM_PHONES + NUM_PROMPT + tokens
+        head_dim = config.hidden_dim // config.num_heads
+        keys_values = torch.randn(config.num_layers, 2, config.num_heads, capacity, head_dim)
+        bare = []
+
+        def bare_after(step):
+            length = NUM_PHONES + NUM_PROMPT + step.step + 1  # what the next decode step attends to
+            begin = time.perf_counter()
+            bare_pass(model, keys_values, min(length, capacity))
+            bare.append(time.perf_counter() - begin)
+
+        single = decode(model, [sentence(config, 0, tokens)], bare_after)
+        results = {1: single}
+        for batch in batches:
+            if batch != 1:
+                results[batch] = decode(model, [sentence(config, index, tokens) for index in range(batch)])
     finally:
         torch.set_num_threads(previous_threads)
 
-    def best(which: int, clock: int) -> float:
-        return min(run[which][clock] for run in runs)
-
+    step_ms = statistics.median(single["step_s"]) * 1000
+    bare_ms = statistics.median(bare[:-1]) * 1000  # the last one follows the final step, which ran no decode
     result = {
         "threads": threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "phones": NUM_PHONES,
         "prompt_tokens": NUM_PROMPT,
-        "generated_tokens": NUM_GENERATED,
+        "generated_tokens": tokens,
+        "prefill_ms": round(single["prefill_s"] * 1000, 1),
+        "batch1_total_s": round(single["total_s"], 3),  # prefill + every step of one sentence
+        "batch1_ms_per_token": round(step_ms, 2),
+        "bare_pass_with_kv_ms": round(bare_ms, 2),
+        "batch1_vs_bare_pass": round(step_ms / bare_ms, 3),
     }
-    for prefix, clock in (("", 0), ("cpu_", 1)):
-        prefill_s, total_s, bare_s, bare_best_s = best(0, clock), best(1, clock), best(2, clock), best(3, clock)
-        decode_ms = (total_s - prefill_s) * 1000 / (NUM_GENERATED - 1)
-        result |= {
-            f"{prefix}prefill_ms": round(prefill_s * 1000, 2),
-            f"{prefix}total_s": round(total_s, 3),
-            f"{prefix}ms_per_token": round(total_s * 1000 / NUM_GENERATED, 2),  # everything, prefill included
-            f"{prefix}decode_ms_per_token": round(decode_ms, 2),  # one decode step
-            f"{prefix}bare_pass_ms": round(bare_s * 1000, 2),  # mean over a run of passes
-            f"{prefix}bare_pass_best_ms": round(bare_best_s * 1000, 2),
-            f"{prefix}decode_vs_bare_pass": round(decode_ms / (bare_s * 1000), 3),
-            f"{prefix}decode_vs_best_bare_pass": round(decode_ms / (bare_best_s * 1000), 3),
-        }
+    for batch, run in results.items():
+        result[f"batch{batch}_ms_per_token_per_sentence"] = round(statistics.median(run["step_s"]) * 1000 / batch, 2)
+        with_prefill = run["total_s"] * 1000 / (batch * tokens)
+        result[f"batch{batch}_ms_per_token_per_sentence_with_prefill"] = round(with_prefill, 2)
+    # Row 0 of every batch is the batch-1 sentence: how far its logits and tokens moved with the batch size.
+    for batch, run in results.items():
+        if batch != 1:
+            pairs = [(a, b) for a, b in zip(single["row0_logits"], run["row0_logits"]) if b is not None]
+            result[f"batch{batch}_row0_max_logit_diff"] = float(max((a - b).abs().max() for a, b in pairs))
     return result
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batches", default="1,2,4,8", help="comma-separated batch sizes (1 is always run)")
+    parser.add_argument("--tokens", type=int, default=NUM_GENERATED, help="tokens generated per sentence")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    result = measure(args.threads)
+    result = measure(args.threads, tuple(int(b) for b in args.batches.split(",")), args.tokens)
     if args.json:
         print(json.dumps(result))
         return
-    print(f"T2S official size, fp32, {result['threads']} threads (OMP_WAIT_POLICY {result['omp_wait_policy']}): "
-          f"{result['phones']} phones, "
-          f"{result['prompt_tokens']}-token prompt, {result['generated_tokens']} tokens")
-    print(f"  prefill            {result['prefill_ms']:8.2f} ms")
-    print(f"  decode             {result['decode_ms_per_token']:8.2f} ms/token")
-    print(f"  overall            {result['ms_per_token']:8.2f} ms/token ({result['total_s']:.2f} s)")
-    print(f"  bare weight pass   {result['bare_pass_ms']:8.2f} ms  -> decode is {result['decode_vs_bare_pass']:.2f}x "
-          f"(best single pass {result['bare_pass_best_ms']:.2f} ms -> {result['decode_vs_best_bare_pass']:.2f}x)")
-    print(f"  in CPU time: decode {result['cpu_decode_ms_per_token']:.2f} ms/token, bare pass "
-          f"{result['cpu_bare_pass_ms']:.2f} ms -> {result['cpu_decode_vs_bare_pass']:.2f}x")
+    print(f"T2S official size, fp32, {result['threads']} threads (OMP_WAIT_POLICY {result['omp_wait_policy']}, "
+          f"load {result['load_average_1min']}): {result['phones']} phones, {result['prompt_tokens']}-token prompt, "
+          f"{result['generated_tokens']} tokens per sentence")
+    print(f"  prefill                 {result['prefill_ms']:8.1f} ms")
+    print(f"  batch 1                 {result['batch1_ms_per_token']:8.2f} ms/token (median step)")
+    print(f"  bare pass + KV read     {result['bare_pass_with_kv_ms']:8.2f} ms  -> batch 1 is "
+          f"{result['batch1_vs_bare_pass']:.3f}x")
+    for name, value in result.items():
+        if name.endswith("_per_sentence"):
+            batch = name.removeprefix("batch").split("_")[0]
+            print(f"  batch {batch:2s} per sentence    {value:8.2f} ms/token "
+                  f"({result[name + '_with_prefill']:.2f} with prefill)")
+    for name, value in result.items():
+        if name.endswith("_row0_max_logit_diff"):
+            print(f"  {name}: {value:.2e}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gpt_sovits import validation
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.settings import CUT_METHODS, InferenceSettings, seed_from_user
+from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings, seed_from_user
 from gpt_sovits.text.languages import LANGUAGE_MODES, describe_modes
 
 # The `weights/` folder beside `app.py` in a checkout, unless GPT_SOVITS_WEIGHTS_DIR says otherwise.
@@ -75,15 +75,6 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def create_engine(weights_dir: Path, gpt: Path | None, sovits: Path | None):
-    """An Engine over the chosen files; a WeightsError says what is missing and where it goes."""
-    from gpt_sovits.engine import Engine, ModelPaths
-    from gpt_sovits.weights import resolve_weights
-
-    resolved = resolve_weights(weights_dir, gpt, sovits)
-    return Engine(ModelPaths(**resolved._asdict()))
-
-
 # ----- synthesize -----------------------------------------------------------------------------------------
 
 
@@ -115,6 +106,11 @@ def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
     knobs.add_argument("--pause", type=float, default=defaults.pause_seconds, help="seconds of silence per sentence")
     knobs.add_argument("--seed", type=int, default=None, help="fixed seed for a repeatable result; default random")
     knobs.add_argument(
+        "--stream", choices=STREAMING_LEVELS, default=None,
+        help="write the file as the audio is made: 'sentence' (exact) or 'token' (sooner, not bit-exact); "
+        "default: write the complete file at the end",
+    )  # fmt: skip
+    knobs.add_argument(
         "--cut-method", choices=CUT_METHODS, default=defaults.cut_method,
         help="how to cut the text: cut0 not at all, cut1 every 4 sentences, cut2 every 50 characters, "
         "cut3 at Chinese full stops, cut4 at English full stops, cut5 at every punctuation mark",
@@ -136,6 +132,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         pause_seconds=args.pause,
         seed=seed_from_user(args.seed),
         cut_method=args.cut_method,
+        streaming=args.stream or "sentence",
     )
     request = SynthesisRequest(
         reference_audio=args.reference_audio,
@@ -148,13 +145,22 @@ def run_synthesize(args: argparse.Namespace) -> int:
     )
     check_before_loading(request)
     check_output(args.output)
-    engine = create_engine(args.weights_dir, args.gpt, args.sovits)
-    result = engine.synthesize(request)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    from gpt_sovits.engine import Engine
 
+    engine = Engine.from_weights_dir(args.weights_dir, args.gpt, args.sovits)
+    stream = engine.stream(request)
+    for warning in stream.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
-        soundfile.write(args.output, result.audio_int16(), result.sample_rate, subtype="PCM_16")
+        if args.stream:  # each chunk goes to disk as it comes, so the file can be played while it grows
+            with soundfile.SoundFile(args.output, "w", stream.sample_rate, 1, subtype="PCM_16") as file:
+                for chunk in stream:
+                    file.write(chunk.int16())
+                    file.flush()
+            result = stream.result()
+        else:
+            result = stream.result()
+            soundfile.write(args.output, result.audio_int16(), result.sample_rate, subtype="PCM_16")
     except (OSError, soundfile.LibsndfileError) as error:
         raise OutputError(f"Cannot write {args.output}: {error}") from None
     stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items())

@@ -28,3 +28,7 @@ class TextError(GptSovitsError):
 
 class SynthesisError(GptSovitsError):
     """Synthesis failed even though the inputs were valid (for example, the model kept stopping at once)."""
+
+
+class SynthesisCancelled(GptSovitsError):
+    """The request was stopped (Stop button, closed page, dropped connection) before it finished."""

@@ -10,6 +10,9 @@ from gpt_sovits.errors import GptSovitsError
 
 # Official cutting methods (see gpt_sovits.text.cutting): name -> what the UI shows.
 CUT_METHODS = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
+# How audio is handed out while it is made (see gpt_sovits.engine): "sentence" gives each sentence whole, exactly
+# the audio of a non-streamed run; "token" gives pieces while the tokens come (first sound sooner, not bit-exact).
+STREAMING_LEVELS = ("sentence", "token")
 # Largest fixed seed: the official app draws seeds below 2**32, and the engine derives per-sentence and retry
 # seeds by adding to it, which must stay within torch's 64-bit seed range.
 MAX_SEED = 2**32 - 1
@@ -35,6 +38,7 @@ class InferenceSettings:
     noise_scale: float = 0.5  # SoVITS decode noise; the official callers always use 0.5
     seed: int | None = None  # None: a fresh random seed, reported back in the result
     cut_method: str = "cut1"  # official default: every 4 sentences
+    streaming: str = "sentence"  # one of STREAMING_LEVELS
 
     # (low, high) inclusive limits; the UI sliders use the same numbers.
     LIMITS = {
@@ -64,5 +68,7 @@ class InferenceSettings:
             raise SettingsError(
                 f"Setting 'seed' must be a whole number from 0 to {MAX_SEED} (or empty for random), got {self.seed!r}."
             )
+        if self.streaming not in STREAMING_LEVELS:
+            raise SettingsError(f"Unknown streaming level {self.streaming!r}; choose one of {', '.join(STREAMING_LEVELS)}.")
         if self.cut_method not in CUT_METHODS:
             raise SettingsError(f"Unknown cutting method {self.cut_method!r}; choose one of {', '.join(CUT_METHODS)}.")

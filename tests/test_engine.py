@@ -14,8 +14,7 @@ import pytest
 import soundfile
 import torch
 
-from gpt_sovits import engine as engine_module
-from gpt_sovits.engine import Engine, ModelPaths, SynthesisRequest
+from gpt_sovits.engine import Engine, ModelPaths, SynthesisRequest, speak
 from gpt_sovits.errors import SynthesisError, TextError
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text.symbols import phones_to_ids
@@ -104,53 +103,70 @@ def _spy(monkeypatch, obj, name):
     return calls
 
 
+def _spy_t2s(monkeypatch, t2s):
+    """Record every T2S run: (its inputs, {row: T2SOutput}) as the engine iterates it."""
+    calls = []
+    original = t2s.stream
+
+    def wrapper(inputs, sampling):
+        outputs = {}
+        calls.append((inputs, outputs))
+        for step in original(inputs, sampling):
+            outputs.update(step.finished)
+            yield step
+
+    monkeypatch.setattr(t2s, "stream", wrapper)
+    return calls
+
+
 def test_decoder_receives_only_the_generated_target_tokens(eos_first_engine, reference_wav, monkeypatch):
-    models = eos_first_engine._models
-    generated = _spy(monkeypatch, models.t2s, "generate")
+    models = eos_first_engine.model_set()
+    generated = _spy_t2s(monkeypatch, models.t2s)
     decoded = _spy(monkeypatch, models.sovits, "decode")
-    trace = {}
-    result = eos_first_engine.synthesize_runs(
-        reference_wav, REFERENCE_RUNS, SHORT_TARGET, InferenceSettings(top_k=1, seed=3), trace=trace
+    prompted = _spy(monkeypatch, models.sovits, "extract_prompt_codes")
+    result = eos_first_engine.synthesize_phonemized(
+        reference_wav, REFERENCE_RUNS, SHORT_TARGET, InferenceSettings(top_k=1, seed=3)
     )
-    output = generated[-1][2]
+    output = generated[-1][1][0]
     assert output.stop_reason == "eos" and len(output.tokens) == 11  # EOS banned for steps 0-10, then it wins
     decoder_codes = decoded[-1][0][0]
     assert torch.equal(decoder_codes, output.tokens)
-    prompt_tokens = trace["extract_latent_codes"].flatten()
+    assert torch.equal(result.sentences[0].tokens, output.tokens)
+    prompt_tokens = prompted[-1][2]
     assert len(prompt_tokens) > 11, "the reference prompt is longer than what the decoder got"
     # 11 tokens at 25 Hz = 0.44 s of speech, plus the 0.3 s pause: the target, not the 4 s reference.
     assert result.duration_seconds == pytest.approx(11 * 2 * 640 / 32000 + 0.3, abs=1e-6)
 
 
 def test_implausibly_short_output_is_rerolled_then_refused(eos_first_engine, reference_wav, monkeypatch):
-    generated = _spy(monkeypatch, eos_first_engine._models.t2s, "generate")
-    decoded = _spy(monkeypatch, eos_first_engine._models.sovits, "decode")
+    generated = _spy_t2s(monkeypatch, eos_first_engine.model_set().t2s)
+    decoded = _spy(monkeypatch, eos_first_engine.model_set().sovits, "decode")
     with pytest.raises(SynthesisError, match="kept stopping"):
-        eos_first_engine.synthesize_runs(reference_wav, REFERENCE_RUNS, LONG_TARGET, InferenceSettings(seed=5))
-    assert len(generated) == engine_module.MAX_ATTEMPTS
-    seeds = {call[1]["generator"].initial_seed() for call in generated}
-    assert len(seeds) == engine_module.MAX_ATTEMPTS, "every retry uses a new seed"
+        eos_first_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, LONG_TARGET, InferenceSettings(seed=5))
+    assert len(generated) == speak.MAX_ATTEMPTS
+    seeds = {inputs[0].seed for inputs, _ in generated}
+    assert len(seeds) == speak.MAX_ATTEMPTS, "every retry uses a new seed"
     assert decoded == [], "nothing is decoded, so no reference audio can come back"
 
 
 def test_reference_free_mode_also_decodes_only_generated_tokens(eos_first_engine, reference_wav, monkeypatch):
-    decoded = _spy(monkeypatch, eos_first_engine._models.sovits, "decode")
-    result = eos_first_engine.synthesize_runs(reference_wav, None, SHORT_TARGET, InferenceSettings(top_k=1, seed=1))
+    decoded = _spy(monkeypatch, eos_first_engine.model_set().sovits, "decode")
+    result = eos_first_engine.synthesize_phonemized(reference_wav, None, SHORT_TARGET, InferenceSettings(top_k=1, seed=1))
     assert len(decoded[-1][0][0]) == 11
     assert result.duration_seconds == pytest.approx(11 * 2 * 640 / 32000 + 0.3, abs=1e-6)
 
 
 def test_different_targets_give_different_audio(tiny_engine, reference_wav):
     settings = InferenceSettings(top_k=1, seed=7)
-    first = tiny_engine.synthesize_runs(reference_wav, REFERENCE_RUNS, SHORT_TARGET, settings)
-    second = tiny_engine.synthesize_runs(reference_wav, REFERENCE_RUNS, LONG_TARGET, settings)
+    first = tiny_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, SHORT_TARGET, settings)
+    second = tiny_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, LONG_TARGET, settings)
     assert not (len(first.audio) == len(second.audio) and np.allclose(first.audio, second.audio))
 
 
 def test_same_inputs_and_seed_give_identical_audio(tiny_engine, reference_wav):
     settings = InferenceSettings(top_k=5, temperature=0.8, seed=11)
-    first = tiny_engine.synthesize_runs(reference_wav, REFERENCE_RUNS, LONG_TARGET, settings)
-    second = tiny_engine.synthesize_runs(reference_wav, REFERENCE_RUNS, LONG_TARGET, settings)
+    first = tiny_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, LONG_TARGET, settings)
+    second = tiny_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, LONG_TARGET, settings)
     assert np.array_equal(first.audio, second.audio)
 
 

@@ -31,6 +31,7 @@ import soundfile
 import torch
 
 from conftest import load_case, tiny_checkpoints_for, vector_cases
+from probes import sovits_stages
 
 FLOAT_TOLERANCE = 1e-3
 OUTPUT_RATE = 32000
@@ -64,8 +65,6 @@ SOVITS_TRACE_ARRAYS = (
     "flow_g",
     "flow_z",
 )
-# Inputs of the case (not outputs of ours), never compared end to end.
-CASE_INPUT_ARRAYS = {"ref_wav_int16", "ref_sr", "output_sr"}
 
 
 def _sidecar_arrays(case) -> set[str]:
@@ -317,8 +316,7 @@ def stage_hubert(case, sidecar, arrays, check: StageCheck, tmp_path):
 
 def stage_prompt_codes(case, sidecar, arrays, check: StageCheck, tmp_path):
     sovits = _sovits(_version_dir(case, sidecar) / "sovits.pth")
-    hubert_features = torch.from_numpy(arrays["hubert_last_hidden_state"]).T.unsqueeze(0)  # [1, 768, F]
-    codes = sovits.extract_prompt_codes(hubert_features)
+    codes = sovits.extract_prompt_codes(torch.from_numpy(arrays["hubert_last_hidden_state"]))  # [F, 768] in
     check.compare("extract_latent_codes", codes, arrays["extract_latent_codes"])
 
 
@@ -332,8 +330,8 @@ def stage_bert(case, sidecar, arrays, check: StageCheck, tmp_path):
             call_index += 1
             features.append(bert.encode(segment["norm_text"], list(segment["word2ph"])))
         else:  # upstream gives non-Chinese phones zero features
-            features.append(torch.zeros(1024, len(segment["phones"])))
-    check.compare("t2s_bert", torch.cat(features, dim=1), arrays["t2s_bert"])
+            features.append(torch.zeros(len(segment["phones"]), 1024))
+    check.compare("t2s_bert", torch.cat(features).T, arrays["t2s_bert"])  # the vectors keep [1024, phones]
 
 
 def _sampling_args(sidecar) -> dict:
@@ -348,22 +346,21 @@ def _sampling_args(sidecar) -> dict:
 
 
 def stage_t2s(case, sidecar, arrays, check: StageCheck, tmp_path):
-    from gpt_sovits.models.t2s import SamplingParams
+    from gpt_sovits.models.t2s import SamplingParams, T2SInput
+    from probes import decode_with_trace
 
     t2s = _t2s(_version_dir(case, sidecar) / "t2s.ckpt")
     prompt = torch.from_numpy(arrays["t2s_prompt"][0])
     sampling = SamplingParams(**_sampling_args(sidecar), early_stop_num=t2s.config.early_stop_num)
-    trace: dict = {}
-    output = t2s.generate(
+    t2s_input = T2SInput(
         torch.from_numpy(arrays["t2s_all_phoneme_ids"]),
-        torch.from_numpy(arrays["t2s_bert"]),
+        torch.from_numpy(arrays["t2s_bert"]).T,  # the vectors store [1024, phones]
         prompt if prompt.numel() else None,
-        sampling,
         # upstream draws from torch's global RNG right after torch.manual_seed(<this>); a fresh generator with the
         # same seed gives the same draws (irrelevant for greedy cases, exact for sampled ones)
-        generator=torch.Generator().manual_seed(int(sidecar["torch_manual_seed_before_get_tts_wav"])),
-        trace=trace,
+        seed=int(sidecar["torch_manual_seed_before_get_tts_wav"]),
     )
+    output, trace = decode_with_trace(t2s, t2s_input, sampling)
     check.compare("t2s_y", torch.cat([prompt, output.tokens]), arrays["t2s_y"])
     check.compare("t2s_idx", torch.tensor(output.steps), _expected_steps(sidecar, arrays))
     expected_stop = {"EOS": "eos", "early_stop_num": "early_stop"}[sidecar["t2s"]["stopped_by"]]
@@ -390,30 +387,28 @@ def stage_speaker(case, sidecar, arrays, check: StageCheck, tmp_path):
 
 def stage_sovits_decode(case, sidecar, arrays, check: StageCheck, tmp_path):
     sovits = _sovits(_version_dir(case, sidecar) / "sovits.pth")
-    trace: dict = {}
-    speaker_embedding = torch.from_numpy(arrays["sv_emb"]) if "sv_emb" in arrays else None
-    timbre = sovits.reference_embedding(torch.from_numpy(arrays["refer_spec"])[None], speaker_embedding, trace=trace)
-    waveform = sovits.decode(
-        torch.from_numpy(arrays["decode_codes"][0, 0]),
-        torch.from_numpy(arrays["decode_text"]),
-        [timbre],
+    stages = sovits_stages(
+        sovits,
+        torch.from_numpy(arrays["refer_spec"])[None],
+        torch.from_numpy(arrays["sv_emb"]) if "sv_emb" in arrays else None,
+        codes=torch.from_numpy(arrays["decode_codes"][0, 0]),
+        phone_ids=torch.from_numpy(arrays["decode_text"]),
         speed=float(sidecar["get_tts_wav_args"]["speed"]),
         noise_scale=NOISE_SCALE,
-        generator=None,
         noise=torch.from_numpy(arrays["decode_noise"])[None],  # the noise upstream drew, so only math is compared
-        trace=trace,
     )
     expected_names = [name for name in SOVITS_TRACE_ARRAYS if name in arrays]
-    check.require_traced(trace, expected_names)
+    check.require_traced(stages, expected_names)
     for name in expected_names:
-        if name in trace:
-            check.compare(name, trace[name], arrays[name])
+        if name in stages:
+            check.compare(name, stages[name], arrays[name])
     pause = int(OUTPUT_RATE * PAUSE_SECONDS)
-    check.compare("decode_output", waveform.reshape(-1), arrays["output_wav_float"][:-pause])
-    check.compare("decode_out_max_abs", waveform.abs().max(), arrays["decode_out_max_abs"])
+    check.compare("decode_output", stages["decode_output"].reshape(-1), arrays["output_wav_float"][:-pause])
+    check.compare("decode_out_max_abs", stages["decode_out_max_abs"], arrays["decode_out_max_abs"])
 
 
 def stage_end_to_end(case, sidecar, arrays, check: StageCheck, tmp_path):
+    """The engine's own path from a WAV file and phones: its tokens and its final waveform (noise from the seed)."""
     from gpt_sovits.settings import InferenceSettings
 
     tiny = tiny_checkpoints_for(case)
@@ -428,26 +423,15 @@ def stage_end_to_end(case, sidecar, arrays, check: StageCheck, tmp_path):
         seed=int(sidecar["sovits_decode"]["noise_seed"]) - 1,
         cut_method="cut0",
     )
-    trace: dict = {}
-    result = engine.synthesize_runs(
+    result = engine.synthesize_phonemized(
         reference_audio=reference_path,
         reference_runs=None if sidecar["ref_free"] else _text_runs(sidecar["prompt_segments"], symbol_version),
         target_runs=_text_runs(sidecar["target_segments"], symbol_version),
         settings=settings,
-        trace=trace,
     )
     assert result.sample_rate == OUTPUT_RATE
+    check.compare("decode_codes", result.sentences[0].tokens, arrays["decode_codes"])
     check.compare("output_wav_float", result.audio, arrays["output_wav_float"])
-    # Every intermediate the engine traced is compared too; the stage tests above require them, this one reports.
-    traced = sorted(name for name in arrays if name in trace and name not in CASE_INPUT_ARRAYS | {"output_wav_float"})
-    for name in traced:
-        if name == "t2s_idx":
-            check.compare(name, trace[name], _expected_steps(sidecar, arrays))
-        elif name == "t2s_step_top8_ids":
-            check.compare_top_ids(name, trace[name], arrays[name], arrays["t2s_step_top8_values"])
-        else:
-            check.compare(name, trace[name], arrays[name])
-    check.record["not_traced"] = sorted(set(arrays) - set(trace) - CASE_INPUT_ARRAYS)
 
 
 STAGES = {

@@ -1,23 +1,42 @@
-"""The T2S model against the official implementation's recorded runs, and its sampler's rules.
+"""The T2S model: against the official implementation's recorded runs, batched decoding against batch-1 runs,
+the token iterator, devices and dtypes, and the sampler's rules.
 
-The parity cases (tests/data/vectors) ran upstream's greedy decoding (top_k=1, repetition penalty 1.35) on the
-tiny T2S checkpoints shipped in tests/data/tiny_ckpt; ours must give the same tokens, stop and logits.
+The parity cases (tests/data/vectors, plus $GPT_SOVITS_EXTRA_VECTORS) ran upstream's greedy decoding (top_k=1,
+repetition penalty 1.35) on the tiny T2S checkpoints; ours must give the same tokens, stop and logits.
 """
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import torch_threads
+from conftest import tiny_checkpoints_for, torch_threads, vector_cases
 from gpt_sovits.checkpoints import load_t2s_checkpoint
-from gpt_sovits.models.t2s import SamplingParams, Text2Semantic, sample_next_token, sine_positions
+from gpt_sovits.models.t2s import (
+    SamplingParams,
+    T2SInput,
+    Text2Semantic,
+    penalize_repetition,
+    prefill_mask,
+    sample_tokens,
+    sine_positions,
+)
+from probes import decode_with_trace
+from tiny_weights import DEFAULT_RECIPE_DIR
 
-DATA = Path(__file__).resolve().parent / "data"
-CASES = sorted(path.stem for path in (DATA / "vectors").glob("*.npz"))
+CASES = vector_cases()
+
+
+def model_version(case) -> str:
+    return json.loads(case.sidecar_path.read_text(encoding="utf-8"))["model_version"]
+
+
+VERSIONS = sorted({model_version(case) for case in CASES})
 GREEDY = SamplingParams(top_k=1, top_p=1.0, temperature=1.0, repetition_penalty=1.35)
+SAMPLED = SamplingParams(top_k=15, top_p=0.9, temperature=0.8, repetition_penalty=1.35)
 UPSTREAM_STOP = {"EOS": "eos", "early_stop_num": "early_stop"}
 
 
@@ -29,9 +48,21 @@ def one_thread():
         yield
 
 
-def tiny_model(version: str = "v2", eos_bias: float = 0.0) -> Text2Semantic:
-    """The shipped tiny model; eos_bias > 0 makes EOS the best token at every step, < 0 never."""
-    model = Text2Semantic.from_checkpoint(load_t2s_checkpoint(DATA / "tiny_ckpt" / version / "t2s.ckpt"))
+@lru_cache(maxsize=None)
+def _load(path: Path) -> Text2Semantic:
+    return Text2Semantic.from_checkpoint(load_t2s_checkpoint(path))
+
+
+def case_model(case, version: str) -> Text2Semantic:
+    """The tiny T2S a case was made with: the repository's copy for the public recipe, else rebuilt."""
+    if case.recipe_dir == DEFAULT_RECIPE_DIR:
+        return _load(DEFAULT_RECIPE_DIR / version / "t2s.ckpt")
+    return _load(tiny_checkpoints_for(case) / version / "t2s.ckpt")
+
+
+def tiny_model(eos_bias: float = 0.0) -> Text2Semantic:
+    """A fresh copy of the shipped tiny v2 model; eos_bias > 0 makes EOS the best token at every step, < 0 never."""
+    model = Text2Semantic.from_checkpoint(load_t2s_checkpoint(DEFAULT_RECIPE_DIR / "v2" / "t2s.ckpt"))
     if eos_bias:
         biased = torch.nn.Linear(model.config.hidden_dim, model.config.vocab_size)
         with torch.no_grad():
@@ -42,54 +73,193 @@ def tiny_model(version: str = "v2", eos_bias: float = 0.0) -> Text2Semantic:
     return model
 
 
-def case_inputs(case: str):
-    sidecar = json.loads((DATA / "vectors" / f"{case}.json").read_text(encoding="utf-8"))
-    arrays = dict(np.load(DATA / "vectors" / f"{case}.npz"))
+def case_input(case, seed: int = 0) -> T2SInput:
+    _, arrays = case.load()
     prompt = torch.from_numpy(arrays["t2s_prompt"][0]).long()
-    return (
-        sidecar,
-        arrays,
-        torch.from_numpy(arrays["t2s_all_phoneme_ids"]).long(),
-        torch.from_numpy(arrays["t2s_bert"]),
-        prompt if len(prompt) else None,
+    return T2SInput(
+        phone_ids=torch.from_numpy(arrays["t2s_all_phoneme_ids"]).long(),
+        bert_features=torch.from_numpy(arrays["t2s_bert"]).T,  # the vectors store [1024, phones]
+        prompt_tokens=prompt if len(prompt) else None,
+        seed=seed,
     )
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_greedy_generation_matches_upstream(case):
-    sidecar, arrays, phone_ids, bert_features, prompt_tokens = case_inputs(case)
-    model = tiny_model(sidecar["model_version"])
-    trace = {}
-    output = model.generate(phone_ids, bert_features, prompt_tokens, GREEDY, None, trace)
+def random_input(generator: torch.Generator, seed: int, with_prompt: bool, max_tokens: int | None) -> T2SInput:
+    num_phones = int(torch.randint(3, 50, (1,), generator=generator))
+    num_prompt = int(torch.randint(1, 80, (1,), generator=generator))
+    return T2SInput(
+        phone_ids=torch.randint(0, 732, (num_phones,), generator=generator),
+        bert_features=torch.randn(num_phones, 1024, generator=generator),
+        prompt_tokens=torch.randint(0, 1024, (num_prompt,), generator=generator) if with_prompt else None,
+        seed=seed,
+        max_tokens=max_tokens,
+    )
 
-    num_prompt = 0 if prompt_tokens is None else len(prompt_tokens)
-    np.testing.assert_array_equal(output.tokens.numpy(), arrays["t2s_y"][num_prompt:])
+
+def decode_batch(model: Text2Semantic, inputs, sampling) -> tuple[dict, dict]:
+    """({row: T2SOutput}, {row: [steps, vocab] logits}) of one batched run."""
+    outputs, logits = {}, {row: [] for row in range(len(inputs))}
+    for step in model.stream(inputs, sampling):
+        for row, row_logits in zip(step.rows, step.logits):
+            logits[row].append(row_logits)
+        outputs |= step.finished
+    return outputs, {row: torch.stack(steps) for row, steps in logits.items()}
+
+
+def assert_rows_match_batch_one(model: Text2Semantic, inputs, sampling) -> float:
+    """Each row of one batch equals its own batch-1 run token for token; returns the largest logit difference."""
+    outputs, logits = decode_batch(model, inputs, sampling)
+    worst = 0.0
+    for row, row_input in enumerate(inputs):
+        alone, alone_logits = decode_batch(model, [row_input], sampling)
+        assert torch.equal(outputs[row].tokens, alone[0].tokens), f"row {row}"
+        assert (outputs[row].stop_reason, outputs[row].steps) == (alone[0].stop_reason, alone[0].steps), f"row {row}"
+        difference = float((logits[row] - alone_logits[0]).abs().max())
+        assert difference <= 1e-5 * float(alone_logits[0].abs().max()), f"row {row}: logits moved by {difference}"
+        worst = max(worst, difference)
+    return worst
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Against the official implementation
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_greedy_generation_matches_upstream(case):
+    sidecar, arrays = case.load()
+    row = case_input(case)
+    output, trace = decode_with_trace(case_model(case, sidecar["model_version"]), row, GREEDY)
+
+    np.testing.assert_array_equal(output.tokens.numpy(), arrays["t2s_y"][row.num_prompt :])
     assert output.tokens.dtype == torch.long
     assert output.stop_reason == UPSTREAM_STOP[sidecar["t2s"]["stopped_by"]]
-    assert output.reference_free == (prompt_tokens is None)
+    assert output.reference_free == (row.prompt_tokens is None)
     # Upstream returns idx 0 in reference-free mode; our `steps` is always the loop index at the stop.
     assert output.steps == len(arrays["t2s_step_eos_logit"]) - 1
-    if prompt_tokens is not None:
+    if row.prompt_tokens is not None:
         assert output.steps == int(arrays["t2s_idx"])
     # What upstream handed to SoVITS (its y[:, -idx:] drops the first token on an early stop).
     np.testing.assert_array_equal(output.decoder_tokens.numpy(), arrays["decode_codes"][0, 0])
 
-    for step in [0, 1, 2, 3, output.steps]:
-        expected = arrays[f"t2s_logits_step{step}"]
-        np.testing.assert_allclose(trace[f"t2s_logits_step{step}"].numpy(), expected, rtol=0, atol=1e-4 * abs(expected).max())
-    np.testing.assert_array_equal(trace["t2s_logits_step_last"].numpy(), trace[f"t2s_logits_step{output.steps}"].numpy())
+    for name in [name for name in arrays if name.startswith("t2s_logits_step")]:
+        expected = arrays[name]
+        np.testing.assert_allclose(trace[name].numpy(), expected, rtol=0, atol=1e-4 * abs(expected).max())
     np.testing.assert_array_equal(trace["t2s_step_top8_ids"].numpy(), arrays["t2s_step_top8_ids"])
     np.testing.assert_allclose(trace["t2s_step_top8_values"].numpy(), arrays["t2s_step_top8_values"], atol=1e-4)
     np.testing.assert_allclose(trace["t2s_step_eos_logit"].numpy(), arrays["t2s_step_eos_logit"], atol=1e-4)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Batched decoding: every row as if alone
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_batched_vector_cases_equal_their_batch_one_runs(version):
+    """The cases of one model decoded together, with variants: prompt removed, prompt halved, fewer phones."""
+    cases = [case for case in CASES if model_version(case) == version]
+    inputs, recorded = [], {}  # recorded: row -> the case it is exactly
+    for case in cases:
+        row = case_input(case)
+        recorded[len(inputs)] = case
+        inputs.append(row)
+        fewer_phones = len(row.phone_ids) // 4
+        inputs.append(T2SInput(row.phone_ids[fewer_phones:], row.bert_features[fewer_phones:], row.prompt_tokens, 1))
+        if row.prompt_tokens is not None:
+            inputs.append(T2SInput(row.phone_ids, row.bert_features, None, seed=2))
+            inputs.append(T2SInput(row.phone_ids, row.bert_features, row.prompt_tokens[: row.num_prompt // 2], seed=3))
+    inputs = inputs[:8]
+    assert len(inputs) >= 3
+    model = case_model(cases[0], version)
+    assert_rows_match_batch_one(model, inputs, GREEDY)
+
+    # The recorded rows are still upstream's tokens when decoded in the batch.
+    outputs, _ = decode_batch(model, inputs, GREEDY)
+    for row, case in recorded.items():
+        if row < len(inputs):
+            recorded_tokens = case.load()[1]["t2s_y"][inputs[row].num_prompt :]
+            np.testing.assert_array_equal(outputs[row].tokens.numpy(), recorded_tokens)
+
+
+@pytest.mark.parametrize("sampling", [GREEDY, SAMPLED], ids=["greedy", "sampled"])
+def test_batched_random_sentences_equal_their_batch_one_runs(sampling):
+    generator = torch.Generator().manual_seed(7)
+    limits = [None, 40, 25, None, 60, 15, None, 30]
+    inputs = [random_input(generator, seed=100 + row, with_prompt=row % 3 != 0, max_tokens=limit)
+              for row, limit in enumerate(limits)]
+    model = tiny_model()
+    assert_rows_match_batch_one(model, inputs, sampling)
+    outputs, _ = decode_batch(model, inputs, sampling)
+    assert len({output.steps for output in outputs.values()}) > 3, "rows should finish at different steps"
+
+
+def test_a_row_decodes_the_same_wherever_it_sits_in_the_batch():
+    generator = torch.Generator().manual_seed(3)
+    inputs = [random_input(generator, seed=row, with_prompt=True, max_tokens=30) for row in range(4)]
+    model = tiny_model()
+    forward, _ = decode_batch(model, inputs, SAMPLED)
+    backward, _ = decode_batch(model, inputs[::-1], SAMPLED)
+    for row in range(4):
+        assert torch.equal(forward[row].tokens, backward[3 - row].tokens)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The token iterator
+
+
+def test_stream_yields_each_token_as_it_is_made():
+    generator = torch.Generator().manual_seed(11)
+    limits = [None, 20, 35]
+    inputs = [random_input(generator, seed=row, with_prompt=row != 1, max_tokens=limits[row]) for row in range(3)]
+    model = tiny_model()
+    streamed = {row: [] for row in range(3)}
+    finished = {}
+    for number, step in enumerate(model.stream(inputs, SAMPLED)):
+        assert step.step == number
+        assert step.logits.shape == (len(step.rows), model.config.vocab_size) and step.logits.dtype == torch.float32
+        assert set(step.tokens) <= set(step.rows) and set(step.finished) <= set(step.rows)
+        assert not set(step.rows) & set(finished), "a finished row is never computed again"
+        for row, token in step.tokens.items():
+            streamed[row].append(token)
+        finished |= step.finished
+    assert sorted(finished) == [0, 1, 2]
+    for row, output in finished.items():
+        assert output.tokens.tolist() == streamed[row]
+    assert finished[1].stop_reason == "token_limit" and len(finished[1].tokens) == 20
+    assert finished[0].reference_free is False and finished[1].reference_free is True
+
+
+def test_closing_the_stream_stops_the_work():
+    model = tiny_model(eos_bias=-1000.0)  # would run to the step cap
+    calls = []
+    model.to_logits.register_forward_hook(lambda module, args, output: calls.append(output.shape))
+    stream = model.stream([random_input(torch.Generator().manual_seed(0), 0, True, None)], GREEDY)
+    for _ in range(3):
+        next(stream)
+    stream.close()
+    assert len(calls) == 3
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+def test_generate_is_a_batch_of_one():
+    row = random_input(torch.Generator().manual_seed(5), seed=9, with_prompt=True, max_tokens=None)
+    model = tiny_model()
+    output = model.generate(row, SAMPLED)
+    outputs, _ = decode_batch(model, [row], SAMPLED)
+    assert torch.equal(output.tokens, outputs[0].tokens) and output.stop_reason == outputs[0].stop_reason
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stop rules and seeds
+
+
 def test_seeded_sampling_is_reproducible():
-    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref16k_3s4_s1")
-    model = tiny_model("v2")
+    model = tiny_model()
     sampling = SamplingParams(top_k=15, top_p=0.9, temperature=0.8, repetition_penalty=1.35, early_stop_num=-1)
+    base = case_input(CASES[0])
 
     def run(seed):
-        return model.generate(phone_ids, bert_features, prompt_tokens, sampling, torch.Generator().manual_seed(seed))
+        return model.generate(T2SInput(base.phone_ids, base.bert_features, base.prompt_tokens, seed=seed), sampling)
 
     first, again, other = run(1234), run(1234), run(99)
     assert torch.equal(first.tokens, again.tokens) and first.stop_reason == again.stop_reason
@@ -98,40 +268,103 @@ def test_seeded_sampling_is_reproducible():
 
 def test_eos_is_impossible_before_step_11():
     # An EOS logit that towers over everything: upstream still removes the EOS column for steps 0..10.
-    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref16k_3s4_s1")
-    model = tiny_model("v2", eos_bias=1000.0)
-    for seed in range(3):
-        output = model.generate(
-            phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=5), torch.Generator().manual_seed(seed)
-        )
+    model = tiny_model(eos_bias=1000.0)
+    base = random_input(torch.Generator().manual_seed(1), 0, True, None)
+    rows = [T2SInput(base.phone_ids, base.bert_features, base.prompt_tokens, seed=seed) for seed in range(3)]
+    outputs, _ = decode_batch(model, rows, SamplingParams(top_k=5))
+    for output in outputs.values():
         assert (output.stop_reason, output.steps, len(output.tokens)) == ("eos", 11, 11)
         assert int(output.tokens.max()) < model.config.eos_id
-    reference_free = model.generate(phone_ids, bert_features, None, GREEDY)
+        assert torch.equal(output.decoder_tokens, output.tokens)
+    reference_free = model.generate(T2SInput(base.phone_ids, base.bert_features, None, seed=0), GREEDY)
     assert (reference_free.stop_reason, len(reference_free.tokens)) == ("eos", 11)
 
 
-def test_early_stop_and_step_cap():
-    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref16k_3s4_s1")
-    model = tiny_model("v2", eos_bias=-1000.0)
-    early = model.generate(phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=1, early_stop_num=5))
+def test_early_stop_step_cap_and_token_limit():
+    model = tiny_model(eos_bias=-1000.0)
+    row = random_input(torch.Generator().manual_seed(2), 0, True, None)
+    early = model.generate(row, SamplingParams(top_k=1, early_stop_num=5))
     assert (early.stop_reason, early.steps, len(early.tokens)) == ("early_stop", 5, 6)
-    assert torch.equal(early.decoder_tokens, early.tokens[1:])
+    assert torch.equal(early.decoder_tokens, early.tokens[1:])  # upstream's y[:, -idx:] quirk
 
-    capped = model.generate(phone_ids, bert_features, prompt_tokens, SamplingParams(top_k=1, max_steps=7))
+    capped = model.generate(row, SamplingParams(top_k=1, max_steps=7))
     assert (capped.stop_reason, capped.steps, len(capped.tokens)) == ("step_cap", 6, 7)
     assert torch.equal(capped.tokens[:6], early.tokens)  # same greedy path, just stopped later
 
+    limited = T2SInput(row.phone_ids, row.bert_features, row.prompt_tokens, seed=0, max_tokens=4)
+    guarded = model.generate(limited, SamplingParams(top_k=1))
+    assert (guarded.stop_reason, guarded.steps, len(guarded.tokens)) == ("token_limit", 3, 4)
+    assert torch.equal(guarded.decoder_tokens, early.tokens[:4])  # our guard keeps every token
+    # upstream's own stops win when they fall on the same step
+    at_cap = model.generate(limited, SamplingParams(top_k=1, max_steps=4))
+    assert at_cap.stop_reason == "step_cap"
 
-def test_tracing_does_not_change_the_result():
-    _, _, phone_ids, bert_features, prompt_tokens = case_inputs("v2_ref32k_4s2_speed1p3")
-    model = tiny_model("v2")
-    sampling = SamplingParams(top_k=10, temperature=0.9)
-    trace = {}
-    traced = model.generate(phone_ids, bert_features, prompt_tokens, sampling, torch.Generator().manual_seed(5), trace)
-    plain = model.generate(phone_ids, bert_features, prompt_tokens, sampling, torch.Generator().manual_seed(5))
-    assert torch.equal(traced.tokens, plain.tokens)
-    assert trace["t2s_step_top8_ids"].shape == (traced.steps + 1, 8)
-    assert trace["t2s_logits_step0"].shape == (model.config.vocab_size,)
+
+def test_input_checks():
+    phones, bert = torch.tensor([1, 2, 3]), torch.zeros(3, 1024)
+    with pytest.raises(ValueError, match=r"\[N, 1024\]"):
+        T2SInput(phones, bert.T, None, seed=0)  # the old [1024, N] layout
+    with pytest.raises(ValueError):
+        T2SInput(phones[:0], bert[:0], None, seed=0)
+    with pytest.raises(ValueError, match="max_tokens"):
+        T2SInput(phones, bert, None, seed=0, max_tokens=0)
+    with pytest.raises(ValueError):
+        T2SInput(phones, bert, torch.zeros(1, 5, dtype=torch.long), seed=0)
+    with pytest.raises(ValueError):
+        next(tiny_model().stream([], GREEDY))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Devices and dtypes
+
+
+def test_the_forward_pass_creates_no_tensor_off_the_model_device():
+    """On the meta device any tensor made on the CPU (a factory without device=, a .cpu()) fails the op it meets."""
+    model = tiny_model().to("meta")
+    meta = torch.device("meta")
+    row = T2SInput(torch.zeros(7, dtype=torch.long, device=meta), torch.zeros(7, 1024, device=meta),
+                   torch.zeros(5, dtype=torch.long, device=meta), seed=0)
+    cache = model.new_cache(16)
+    positions = sine_positions(16, model.config.hidden_dim, meta)
+    with torch.inference_mode():
+        first = model.prefill(row, cache, positions)
+        logits = model.decode_step(torch.zeros(1, dtype=torch.long, device=meta), torch.tensor([5], device=meta),
+                                   [cache], [12], positions)
+        vocab = model.config.vocab_size
+        tokens, best = sample_tokens(logits, torch.zeros(1, vocab, dtype=torch.bool, device=meta), SAMPLED,
+                                     torch.empty(1, vocab, device=meta).exponential_())
+    for tensor in (first, logits, tokens, best, prefill_mask(7, 5, meta), *cache):
+        assert tensor.device == meta
+
+
+def test_decoding_makes_every_tensor_on_the_inputs_device():
+    """With meta as the default device, a factory that does not follow the model's device makes a meta tensor,
+    which fails as soon as it meets a real one; the whole loop (sampler and stop rules included) must not notice."""
+    model = tiny_model()
+    generator = torch.Generator().manual_seed(4)
+    inputs = [random_input(generator, seed=row, with_prompt=row != 0, max_tokens=20 + 5 * row) for row in range(3)]
+    expected, _ = decode_batch(model, inputs, SAMPLED)
+    with torch.device("meta"):
+        outputs, logits = decode_batch(model, inputs, SAMPLED)
+    for row in range(3):
+        assert outputs[row].tokens.device.type == "cpu" and logits[row].device.type == "cpu"
+        assert torch.equal(outputs[row].tokens, expected[row].tokens)
+
+
+def test_bfloat16_on_cpu_gives_valid_tokens():
+    model = tiny_model().to(torch.bfloat16)
+    generator = torch.Generator().manual_seed(6)
+    inputs = [random_input(generator, seed=row, with_prompt=row != 0, max_tokens=40) for row in range(3)]
+    for sampling in (GREEDY, SAMPLED):
+        outputs, logits = decode_batch(model, inputs, sampling)
+        for row in range(3):
+            assert torch.isfinite(logits[row]).all() and logits[row].dtype == torch.float32
+            tokens = outputs[row].tokens
+            assert len(tokens) >= 1 and 0 <= int(tokens.min()) and int(tokens.max()) < model.config.eos_id
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pieces
 
 
 def test_sine_positions():
@@ -141,15 +374,26 @@ def test_sine_positions():
     assert torch.allclose(table[3, 0], torch.sin(torch.tensor(3.0))) and torch.allclose(table[3, 1], torch.cos(torch.tensor(3.0)))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The sampler on hand-made logits
+def test_prefill_mask():
+    mask = prefill_mask(2, 3, torch.device("cpu"))
+    expected = torch.tensor([
+        [1, 1, 0, 0, 0],
+        [1, 1, 0, 0, 0],
+        [1, 1, 1, 0, 0],
+        [1, 1, 1, 1, 0],
+        [1, 1, 1, 1, 1],
+    ], dtype=torch.bool)
+    assert torch.equal(mask, expected)
 
 
-def draws(logits, params, previous=(), seeds=range(200)) -> set[int]:
-    previous = torch.tensor(previous, dtype=torch.long)
-    return {
-        sample_next_token(logits.clone(), previous, params, torch.Generator().manual_seed(seed)) for seed in seeds
-    }
+def draws(logits, params, seen=(), seeds=range(200)) -> set[int]:
+    mask = torch.zeros(1, len(logits), dtype=torch.bool)
+    mask[0, list(seen)] = True
+    found = set()
+    for seed in seeds:
+        race = torch.empty(1, len(logits)).exponential_(1, generator=torch.Generator().manual_seed(seed))
+        found.add(int(sample_tokens(logits[None], mask, params, race)[0]))
+    return found
 
 
 def test_top_k_keeps_ties():
@@ -166,11 +410,23 @@ def test_top_p_cut_is_inclusive():
     assert draws(logits, SamplingParams(top_k=3, top_p=0.9, repetition_penalty=1.0)) == {0, 1}
 
 
-def test_repetition_penalty_changes_the_callers_logits_in_place():
-    logits = torch.tensor([2.0, -1.0, 1.5, 0.5])
-    token = sample_next_token(logits, torch.tensor([0, 1, 0]), SamplingParams(top_k=1, repetition_penalty=2.0), None)
-    assert torch.equal(logits, torch.tensor([1.0, -2.0, 1.5, 0.5]))  # positive / 2, negative * 2, repeats once
-    assert token == 2
+def test_repetition_penalty_matches_upstreams_gather_and_scatter():
+    logits = torch.tensor([[2.0, -1.0, 1.5, 0.5]])
+    history = torch.tensor([[0, 1, 0]])  # token 0 twice: still penalized once
+    seen = torch.zeros(1, 4, dtype=torch.bool).scatter(1, history, True)
+    upstream = logits.clone()
+    score = upstream.gather(1, history)
+    upstream.scatter_(1, history, torch.where(score < 0, score * 2.0, score / 2.0))
+    assert torch.equal(penalize_repetition(logits, seen, 2.0), upstream)
+    assert torch.equal(upstream, torch.tensor([[1.0, -2.0, 1.5, 0.5]]))
+
+
+def test_the_stop_test_sees_penalized_logits():
+    logits = torch.tensor([[2.0, -1.0, 1.5, 0.5]])
+    seen = torch.tensor([[True, True, False, False]])
+    race = torch.ones(1, 4)
+    tokens, best = sample_tokens(logits, seen, SamplingParams(top_k=1, repetition_penalty=2.0), race)
+    assert (int(tokens), int(best)) == (2, 2)  # 2.0 / 2 = 1.0 falls behind 1.5
 
 
 def test_temperature_sharpens():

@@ -118,7 +118,7 @@ def bert_up_to_third_last_layer(masked_lm: BertForMaskedLM) -> BertModel:
 
 
 class BertEncoder:
-    """chinese-roberta-wwm-ext-large: normalised Chinese text -> [1024, phones] features.
+    """chinese-roberta-wwm-ext-large: normalised Chinese text -> [phones, 1024] features.
 
     The official code asks for every hidden state and keeps `hidden_states[-3]`, the output of the third-last
     layer. The last two layers (and the masked-LM head) therefore never influence the result, so they are
@@ -147,12 +147,9 @@ class BertEncoder:
 
     @torch.inference_mode()
     def encode(self, normalized_text: str, word2ph: list[int]) -> Tensor:
-        """[1024, sum(word2ph)]: the feature of character i, repeated once for each of its word2ph[i] phones."""
+        """[sum(word2ph), 1024]: the feature of character i, repeated once for each of its word2ph[i] phones."""
         if len(word2ph) != len(normalized_text):
-            raise TextError(
-                f"Internal text mismatch: {len(normalized_text)} characters in {normalized_text!r} "
-                f"but {len(word2ph)} phone counts."
-            )
+            raise ValueError(f"{len(normalized_text)} characters in {normalized_text!r} but {len(word2ph)} phone counts")
         if len(normalized_text) > self.max_characters:
             raise TextError(
                 f"A Chinese sentence of {len(normalized_text)} characters is too long for BERT "
@@ -166,5 +163,4 @@ class BertEncoder:
             )
         hidden = self.bert(input_ids=token_ids[None]).last_hidden_state[0]  # [tokens, 1024]
         per_character = hidden[1:-1]  # drop [CLS] and [SEP]
-        per_phone = per_character.repeat_interleave(torch.tensor(word2ph), dim=0)  # [phones, 1024]
-        return per_phone.T
+        return per_character.repeat_interleave(torch.tensor(word2ph, device=hidden.device), dim=0)  # [phones, 1024]

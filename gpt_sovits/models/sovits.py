@@ -11,7 +11,8 @@ Semantic codes (25 Hz, from the T2S model) + the target's phone ids + a timbre v
     waveform  = HiFiGAN(z, ge)                                               [2T * 640] samples at 32 kHz
 
 The same model also turns the reference's HuBERT features into prompt codes for the T2S model
-(`extract_prompt_codes`). Module attribute names follow the official checkpoint (enc_p, ref_enc, flow, dec, ...)
+(`extract_prompt_codes`). Each stage is a method (`timbre_embedding`, `prior`, `flow.reverse`, `dec`);
+`decode` chains them. Module attribute names follow the official checkpoint (enc_p, ref_enc, flow, dec, ...)
 so weights load by name; `prepare_state_dict` folds the weight norms and does the few renames.
 """
 
@@ -64,6 +65,11 @@ class SoVITSConfig:
     @property
     def is_pro(self) -> bool:
         return self.model_version in PRO_VERSIONS
+
+    @property
+    def reference_bins(self) -> int:
+        """Spectrogram bins the timbre encoder reads: all of them for v1, the lowest 704 for later versions."""
+        return self.spectrogram_bins if self.model_version == "v1" else REFERENCE_BINS_V2
 
     @classmethod
     def from_checkpoint(cls, ckpt) -> "SoVITSConfig":
@@ -138,9 +144,8 @@ class SoVITS(nn.Module):
         # Reference tokenizer: HuBERT features (50 Hz) -> 25 Hz -> nearest codebook entry.
         self.ssl_proj = nn.Conv1d(SSL_DIM, SSL_DIM, 2, stride=2)
         self.register_buffer("codebook", torch.zeros(CODEBOOK_SIZE, SSL_DIM))
-        # Timbre: spectrogram -> ge; v1 reads all 1025 bins, later versions the lowest 704.
-        reference_bins = config.spectrogram_bins if config.model_version == "v1" else REFERENCE_BINS_V2
-        self.ref_enc = MelStyleEncoder(reference_bins, gin)
+        # Timbre: spectrogram -> ge.
+        self.ref_enc = MelStyleEncoder(config.reference_bins, gin)
         if config.is_pro:
             self.sv_emb = nn.Linear(SPEAKER_EMBEDDING_DIM, gin)
             self.prelu = nn.PReLU(gin)
@@ -158,21 +163,13 @@ class SoVITS(nn.Module):
         )
 
     @property
-    def model_version(self) -> str:
-        return self.config.model_version
-
-    @property
-    def symbol_version(self) -> str:
-        return self.config.symbol_version
-
-    @property
     def sample_rate(self) -> int:
         return self.config.sample_rate
 
     @property
-    def samples_per_code(self) -> int:
-        """Output samples per semantic code: 2 frames of prod(upsample_rates) = 1280."""
-        return 2 * math.prod(self.config.upsample_rates)
+    def samples_per_frame(self) -> int:
+        """Output samples per 50 Hz latent frame (prod(upsample_rates) = 640; one semantic code is 2 frames)."""
+        return math.prod(self.config.upsample_rates)
 
     @classmethod
     def from_checkpoint(cls, ckpt) -> "SoVITS":
@@ -184,86 +181,62 @@ class SoVITS(nn.Module):
         model.load_state_dict(state_dict, strict=True)
         return model.eval().requires_grad_(False)
 
+    # The stages, in pipeline order. `decode` chains the last four; tests call them one by one.
+
     @torch.inference_mode()
-    def extract_prompt_codes(self, hubert_features: torch.Tensor, trace: dict | None = None) -> torch.Tensor:
-        """HuBERT last hidden state [1, 768, F] (50 Hz) -> reference semantic codes LongTensor[F // 2] (25 Hz)."""
-        x = self.ssl_proj(hubert_features.float())[0].T  # [P, 768]
+    def extract_prompt_codes(self, hubert_features: torch.Tensor) -> torch.Tensor:
+        """HuBERT last hidden state [F, 768] (50 Hz) -> reference semantic codes LongTensor[F // 2] (25 Hz)."""
+        x = self.ssl_proj(hubert_features.T[None].to(self.codebook.dtype))[0].T  # [P, 768]
         e = self.codebook
         # Negative squared distance, written out as upstream does so near-ties break the same way.
         score = -(x.pow(2).sum(1, keepdim=True) - 2 * x @ e.T + e.T.pow(2).sum(0, keepdim=True))
-        codes = score.max(dim=-1).indices
-        _record(trace, "extract_latent_codes", codes[None, None])
-        return codes
+        return score.max(dim=-1).indices
 
     @torch.inference_mode()
-    def reference_embedding(
-        self, spectrogram: torch.Tensor, speaker_embedding: torch.Tensor | None = None, trace: dict | None = None
-    ) -> torch.Tensor:
-        """Timbre vector ge [1, gin, 1] of one reference: spectrogram [1, 1025, S] (+ v2Pro speaker embedding [20480])."""
-        bins = self.ref_enc.spectral_in.in_features
-        ge = self.ref_enc(spectrogram[:, :bins].float())
-        _record(trace, "ge_ref_enc", ge[0])
+    def timbre_embedding(self, spectrogram: torch.Tensor, speaker_embedding: torch.Tensor | None = None) -> torch.Tensor:
+        """ge [1, gin, 1] of one reference: spectrogram [1, 1025, S] (+ v2Pro speaker embedding [20480])."""
+        ge = self.ref_enc(spectrogram[:, : self.config.reference_bins].to(self.codebook.dtype))
         if not self.config.is_pro:
             return ge
         if speaker_embedding is None:
-            raise ValueError(f"{self.model_version} models need the reference's speaker embedding.")
-        speaker = self.sv_emb(speaker_embedding.float().reshape(1, SPEAKER_EMBEDDING_DIM))  # [1, gin]
-        _record(trace, "sv_emb_proj", speaker[0])
-        ge = self.prelu(ge + speaker[:, :, None])
-        _record(trace, "ge_after_prelu", ge[0])
+            raise ValueError(f"{self.config.model_version} models need the reference's speaker embedding.")
+        speaker = self.sv_emb(speaker_embedding.to(ge.dtype).reshape(1, SPEAKER_EMBEDDING_DIM))  # [1, gin]
+        return self.prelu(ge + speaker[:, :, None])
+
+    def text_condition(self, ge: torch.Tensor) -> torch.Tensor:
+        """The timbre as the text encoder's MRTE takes it: ge itself, or (v2Pro) projected to 512 channels."""
+        if self.config.is_pro:
+            return self.ge_to512(ge.transpose(1, 2)).transpose(1, 2)  # [1, 512, 1]
         return ge
+
+    @torch.inference_mode()
+    def prior(self, codes: torch.Tensor, phone_ids: torch.Tensor, ge: torch.Tensor, speed: float = 1.0):
+        """Semantic codes LongTensor[T] + target phones LongTensor[Lt] + ge -> (m, logs), each [1, inter, 2T']."""
+        content = self.codebook[codes.long()].T[None]  # [1, 768, T]
+        content = content.repeat_interleave(2, dim=2)  # 25 Hz -> 50 Hz
+        return self.enc_p(content, phone_ids.long()[None], self.text_condition(ge), speed)
 
     @torch.inference_mode()
     def decode(
         self,
         codes: torch.Tensor,
-        target_phone_ids: torch.Tensor,
-        reference_embeddings: list[torch.Tensor],
+        phone_ids: torch.Tensor,
+        ge: torch.Tensor,
         speed: float = 1.0,
         noise_scale: float = 0.5,
         generator: torch.Generator | None = None,
-        noise: torch.Tensor | None = None,
-        trace: dict | None = None,
     ) -> torch.Tensor:
-        """Semantic codes LongTensor[T] + target phones LongTensor[Lt] -> waveform Tensor[samples] at 32 kHz.
+        """Semantic codes LongTensor[T] + target phones LongTensor[Lt] + timbre ge -> waveform [samples].
 
-        Several references are averaged into one timbre. `noise` (shape of the prior, [1, inter, frames]) replaces
-        the random draw, for parity tests; otherwise it is drawn with `generator` (or torch's global RNG).
+        The noise is drawn in float32 on the CPU with `generator`, in one call over the prior's shape as upstream
+        draws it, so a seed gives the same noise on every device.
         """
-        if codes.numel() == 0 or target_phone_ids.numel() == 0 or not reference_embeddings:
-            raise ValueError("decode needs at least one semantic code, one target phone and one reference embedding")
-        ge = torch.stack(reference_embeddings, dim=0).mean(dim=0)  # [1, gin, 1]
-        mrte_ge = ge
-        if self.config.is_pro:
-            mrte_ge = self.ge_to512(ge.transpose(1, 2)).transpose(1, 2)  # [1, 512, 1]
-            _record(trace, "ge_512", mrte_ge[0].T)
-        _record(trace, "enc_p_ge_in", mrte_ge[0])
-
-        content = self.codebook[codes.long()].T[None]  # [1, 768, T]
-        content = content.repeat_interleave(2, dim=2)  # 25 Hz -> 50 Hz
-        m, logs = self.enc_p(content, target_phone_ids.long()[None], mrte_ge, speed)
-        _record(trace, "enc_p_m_p", m[0])
-        _record(trace, "enc_p_logs_p", logs[0])
-        _record(trace, "enc_p_y_mask", torch.ones(1, m.shape[-1]))
-
-        if noise is None:
-            noise = torch.randn(m.shape, generator=generator, dtype=m.dtype)
-        elif noise.shape != m.shape:
-            raise ValueError(f"noise must have shape {tuple(m.shape)}, got {tuple(noise.shape)}")
-        _record(trace, "decode_noise", noise[0])
+        if codes.numel() == 0 or phone_ids.numel() == 0:
+            raise ValueError("decode needs at least one semantic code and one target phone")
+        m, logs = self.prior(codes, phone_ids, ge, speed)
+        noise = torch.randn(m.shape, generator=generator, dtype=torch.float32).to(m)
         z_p = m + noise * torch.exp(logs) * noise_scale
-
-        _record(trace, "flow_g", ge[0])
-        z = self.flow.reverse(z_p, ge)
-        _record(trace, "flow_z", z[0])
-        waveform = self.dec(z, ge)[0, 0]
-        _record(trace, "decode_out_max_abs", waveform.abs().max())
-        return waveform
-
-
-def _record(trace: dict | None, name: str, value: torch.Tensor) -> None:
-    if trace is not None:
-        trace[name] = value.detach().clone()
+        return self.dec(self.flow.reverse(z_p, ge), ge)[0, 0]
 
 
 # ---------------------------------------------------------------------------------------------------------------

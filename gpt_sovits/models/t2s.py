@@ -12,14 +12,35 @@ top-p, temperature, top-k, exponential race); the semantic vocabulary is 1024 co
 Everything here follows the official implementation's numerics (its `infer_panel_naive`, the classic/CPU path),
 including its quirks, so greedy decoding reproduces it token for token:
 * text and audio sine positions each count from 0, scaled by a learned alpha per side;
-* the EOS column is *removed* (not masked) from the logits for the first 11 steps, so the model says >= 11 tokens;
-* the repetition penalty covers the reference prompt tokens too, and changes the logits in place, so the
-  "argmax is EOS" stop test sees penalized logits;
+* the EOS column is *removed* (not masked) from the logits for the first 11 steps, so the model says >= 11 tokens
+  (and a step draws 1024 random numbers, not 1025);
+* the repetition penalty covers the reference prompt tokens too, and the "argmax is EOS" stop test looks at the
+  penalized logits;
 * a step that stops on EOS drops its own sample, even when the sample itself was not EOS.
+
+Decoding is a token iterator: `stream(inputs, sampling)` decodes several sentences ("rows") together and yields
+after every step, so a caller can use tokens as they come and stop at any step (closing the iterator ends the
+work). `generate(input, sampling)` is the one-sentence convenience. How rows share a step:
+* each row is prefilled alone into its own key/value cache: a prefill is compute-bound, so batching it would only
+  add padding, and alone it is exactly a batch of one;
+* a decode step runs the weight matrices once for all running rows ([B, dim] x [dim, 3 dim] GEMMs): the step is
+  memory-bound, so B rows cost far less than B steps;
+* attention runs row by row over that row's own cache, unpadded and unmasked: the very call a batch of one makes
+  (a batched call over padded caches with a mask was slower on CPU, and rounds differently);
+* each row draws its random numbers from its own generator, seeded with its own seed, exactly as a batch of one
+  draws them, so a sentence samples the same tokens in any batch;
+* a finished row leaves the batch at once, and its cache is freed.
+The one difference from a batch of one: a GEMM over B rows may round differently from a matrix-vector product
+(other kernels), so logits can differ in the last bits; a token changes only where two candidates are that close.
+
+Device and dtype: everything runs on the parameters' device in their dtype, with two float32 islands, as upstream
+keeps or as precision needs: the sine position table is computed in float32 (then cast, as upstream does), and
+the sampler (penalty, top-p softmax and cumsum, temperature, top-k, softmax, race) runs on float32 logits.
 """
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +50,6 @@ from gpt_sovits.checkpoints import T2SCheckpoint, T2SConfig
 
 BERT_DIM = 1024
 STEPS_BEFORE_EOS_ALLOWED = 11  # upstream: "at least 10 tokens (0.4 s) before it may stop"
-TRACE_LOGIT_STEPS = 4  # steps whose full logits a trace keeps (plus the last one)
 
 
 @dataclass(frozen=True)
@@ -46,20 +66,47 @@ class SamplingParams:
             raise ValueError(f"top_k and max_steps must be at least 1, got {self.top_k} and {self.max_steps}")
 
 
+@dataclass(frozen=True, eq=False)
+class T2SInput:
+    """One sentence to decode. Tensors may live on any device; they are moved to the model's."""
+
+    phone_ids: torch.Tensor  # LongTensor [N]: reference phones then target phones (target only when reference-free)
+    bert_features: torch.Tensor  # [N, 1024], one row per phone
+    prompt_tokens: torch.Tensor | None  # LongTensor [P], the reference's semantic tokens; None/empty: reference-free
+    seed: int  # seeds this sentence's own random generator
+    max_tokens: int | None = None  # runaway guard: stop with "token_limit" once this many tokens exist
+
+    def __post_init__(self):
+        num_phones = len(self.phone_ids)
+        if self.phone_ids.dim() != 1 or num_phones == 0 or self.bert_features.shape != (num_phones, BERT_DIM):
+            raise ValueError(f"need phones [N] and BERT features [N, 1024], got {tuple(self.phone_ids.shape)} and "
+                             f"{tuple(self.bert_features.shape)}")
+        if self.prompt_tokens is not None and self.prompt_tokens.dim() != 1:
+            raise ValueError(f"prompt tokens must be one sequence [P], got shape {tuple(self.prompt_tokens.shape)}")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1 (or None), got {self.max_tokens}")
+
+    @property
+    def num_prompt(self) -> int:
+        return 0 if self.prompt_tokens is None else len(self.prompt_tokens)
+
+
 @dataclass
 class T2SOutput:
     """The tokens generated for the target, and why generation stopped.
 
     `tokens` holds every generated token, EOS excluded. `steps` is the loop index at the stop (upstream's `idx`):
-    on "eos" it equals len(tokens); on "early_stop" / "step_cap" it is len(tokens) - 1.
+    on "eos" it equals len(tokens); otherwise it is len(tokens) - 1. Stop reasons: "eos" (the model ended),
+    "early_stop" (more than early_stop_num tokens), "step_cap" (max_steps reached; both upstream's), and
+    "token_limit" (the row's own max_tokens: our runaway guard, not upstream behaviour).
 
     Upstream quirk: the official callers hand SoVITS `y[:, -idx:]`, so with a prompt they drop the *first*
     generated token on "early_stop" / "step_cap" (and in reference-free mode, where upstream returns idx 0,
     they pass everything). `decoder_tokens` reproduces exactly that.
     """
 
-    tokens: torch.Tensor  # LongTensor [G]
-    stop_reason: str  # "eos" | "early_stop" | "step_cap"
+    tokens: torch.Tensor  # LongTensor [G], on the model's device
+    stop_reason: str  # "eos" | "early_stop" | "step_cap" | "token_limit"
     steps: int
     reference_free: bool
 
@@ -70,54 +117,79 @@ class T2SOutput:
         With a prompt and an "early_stop" / "step_cap" stop, upstream's idx is one short, so it drops the first
         generated token; we drop it explicitly instead of slicing by a count that could be 0.
         """
-        if self.stop_reason == "eos" or self.reference_free:
-            return self.tokens
-        return self.tokens[1:]
+        if self.stop_reason in ("early_stop", "step_cap") and not self.reference_free:
+            return self.tokens[1:]
+        return self.tokens
 
 
-def sine_positions(length: int, dim: int) -> torch.Tensor:
-    """[length, dim] table: even columns sin(p * w_k), odd columns cos(p * w_k), w_k = 10000^(-2k/dim) (fp32)."""
-    position = torch.arange(0, length, dtype=torch.float32).unsqueeze(1)
-    frequency = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * -(math.log(10000.0) / dim))
-    table = torch.zeros(length, dim)
+@dataclass
+class T2SStep:
+    """What one decoding step did for the rows still running. Rows are named by their index in `stream`'s inputs."""
+
+    step: int  # loop index; 0 is the prefill
+    rows: tuple[int, ...]  # the rows this step computed, in `logits` order
+    logits: torch.Tensor  # [len(rows), vocab] float32: the model's raw logits (before EOS removal and sampler)
+    tokens: dict[int, int]  # row -> the token it gained (a row that stops on EOS gains none)
+    finished: dict[int, T2SOutput]  # row -> its result, for the rows that stopped at this step
+
+
+def sine_positions(length: int, dim: int, device: torch.device | None = None) -> torch.Tensor:
+    """[length, dim] float32: even columns sin(p * w_k), odd columns cos(p * w_k), w_k = 10000^(-2k/dim)."""
+    position = torch.arange(0, length, dtype=torch.float32, device=device).unsqueeze(1)
+    frequency = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32, device=device) * -(math.log(10000.0) / dim))
+    table = torch.zeros(length, dim, device=device)
     table[:, 0::2] = torch.sin(position * frequency)
     table[:, 1::2] = torch.cos(position * frequency)
     return table
 
 
-def sample_next_token(
-    logits: torch.Tensor,
-    previous_tokens: torch.Tensor,
-    params: SamplingParams,
-    generator: torch.Generator | None,
-) -> int:
-    """Draw one token from logits [V] the way upstream does. Applies the repetition penalty to `logits` IN PLACE.
+def prefill_mask(num_phones: int, num_prompt: int, device: torch.device) -> torch.Tensor:
+    """[N+P, N+P] bool, True = visible: text sees all text; audio sees all text and itself causally."""
+    total = num_phones + num_prompt
+    may_attend = torch.ones(total, total, dtype=torch.bool, device=device)
+    may_attend[:num_phones, num_phones:] = False
+    may_attend[num_phones:, num_phones:] = torch.ones(num_prompt, num_prompt, dtype=torch.bool, device=device).tril()
+    return may_attend
 
-    The in-place penalty is deliberate: upstream's stop test takes the argmax of these penalized logits.
+
+def penalize_repetition(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
+    """Make every token already seen (prompt included) less likely: positive logits / penalty, negative * penalty.
+
+    Upstream gathers the logits of its whole history and scatters them back penalized; a token that occurred
+    several times gets the same value written several times, so it is penalized once, as here.
     """
-    if params.repetition_penalty != 1.0:
-        # Every earlier token (prompt included, repeats included) is made less likely.
-        score = logits.gather(0, previous_tokens)
-        score = torch.where(score < 0, score * params.repetition_penalty, score / params.repetition_penalty)
-        logits.scatter_(0, previous_tokens, score)
+    if penalty == 1.0:
+        return logits
+    return torch.where(seen, torch.where(logits < 0, logits * penalty, logits / penalty), logits)
+
+
+def sample_tokens(
+    logits: torch.Tensor, seen: torch.Tensor, params: SamplingParams, race: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw one token per row the way upstream does.
+
+    logits: [B, V] float32; seen: [B, V] bool, the tokens the repetition penalty covers (prompt and generated so
+    far); race: [B, V] Exp(1) draws. Returns (tokens [B], argmax of the penalized logits [B]); upstream's stop test
+    looks at the latter.
+    """
+    logits = penalize_repetition(logits, seen, params.repetition_penalty)
+    best = torch.argmax(logits, dim=-1)
 
     if params.top_p < 1.0:
         # Drop the tail once the cumulative probability passes top_p; the token that crosses it goes too.
-        sorted_logits, order = torch.sort(logits, descending=True)
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
         remove = torch.cumsum(torch.softmax(sorted_logits, dim=-1), dim=-1) > params.top_p
-        remove[0] = False  # always keep the best token
-        logits = logits.masked_fill(remove.scatter(0, order, remove), -math.inf)
+        remove[:, 0] = False  # always keep the best token
+        logits = logits.masked_fill(remove.scatter(-1, order, remove), -math.inf)
 
     logits = logits / max(params.temperature, 1e-5)
 
     # Keep the top_k best (and anything tied with the k-th).
-    kth_best = torch.topk(logits, min(params.top_k, logits.shape[0])).values[-1]
+    kth_best = torch.topk(logits, min(params.top_k, logits.shape[-1]), dim=-1).values[:, -1:]
     logits = torch.where(logits < kth_best, -math.inf, logits)
 
     # Exponential race: argmax(p_i / E_i) with E_i ~ Exp(1) picks i with probability p_i.
-    probs = torch.softmax(logits, dim=-1)
-    race = torch.empty_like(probs).exponential_(1, generator=generator)
-    return int(torch.argmax(probs / race))
+    return torch.argmax(torch.softmax(logits, dim=-1) / race, dim=-1), best
 
 
 class TransformerBlock(nn.Module):
@@ -133,20 +205,56 @@ class TransformerBlock(nn.Module):
         self.ffn_out = nn.Linear(4 * dim, dim)
         self.norm2 = nn.LayerNorm(dim)
 
-    def forward(self, x: torch.Tensor, layer_cache: torch.Tensor, start: int, may_attend: torch.Tensor | None):
-        """x: [L, dim], the positions start..start+L-1. Stores their keys/values in layer_cache, attends to
-        everything cached up to them. may_attend: [L, start+L] bool (True = visible), None = all visible."""
-        length, dim = x.shape
+    def forward(self, x: torch.Tensor, caches: Sequence[torch.Tensor], starts: Sequence[int], may_attend):
+        """x: [B, L, dim], positions starts[b] .. starts[b]+L-1 of row b. caches[b]: row b's [key|value, heads,
+        capacity, head_dim] for this layer; the new keys/values are stored there and row b attends to its
+        positions 0 .. starts[b]+L-1. may_attend: [L, starts[b]+L] bool (True = visible), None = all visible."""
+        batch, length, dim = x.shape
         heads, head_dim = self.num_heads, dim // self.num_heads
         queries, keys_values = self.qkv(x).split([dim, 2 * dim], dim=-1)
-        # [L, 2*dim] -> [2, heads, L, head_dim], written straight into the cache
-        layer_cache[:, :, start : start + length] = keys_values.view(length, 2, heads, head_dim).permute(1, 2, 0, 3)
-        keys, values = layer_cache[:, :, : start + length]
-        queries = queries.view(1, length, heads, head_dim).transpose(1, 2)  # [1, heads, L, hd]
-        # 4-d inputs get torch's fused CPU kernel: one parallel region per layer, no score matrix in memory.
-        attended = F.scaled_dot_product_attention(queries, keys[None], values[None], attn_mask=may_attend)[0]
-        x = self.norm1(x + self.attention_out(attended.transpose(0, 1).reshape(length, dim)))
+        queries = queries.view(batch, length, heads, head_dim).transpose(1, 2)  # [B, heads, L, hd]
+        keys_values = keys_values.view(batch, length, 2, heads, head_dim).permute(0, 2, 3, 1, 4)  # [B, 2, heads, L, hd]
+        attended = []
+        for row, (cache, start) in enumerate(zip(caches, starts)):
+            cache[:, :, start : start + length] = keys_values[row]
+            keys, values = cache[:, :, : start + length]
+            # 4-d inputs get torch's fused CPU kernel: one parallel region per call, no score matrix in memory.
+            attended.append(F.scaled_dot_product_attention(queries[row : row + 1], keys[None], values[None],
+                                                           attn_mask=may_attend))
+        attended = torch.cat(attended).transpose(1, 2).reshape(batch, length, dim)
+        x = self.norm1(x + self.attention_out(attended))
         return self.norm2(x + self.ffn_out(F.relu(self.ffn_in(x))))
+
+
+@dataclass(eq=False)
+class _Row:
+    """One sentence being decoded: its place in the inputs, its cache, its random generator, its tokens so far."""
+
+    index: int
+    input: T2SInput
+    cache: tuple[torch.Tensor, ...]  # per layer: [key|value, heads, capacity, head_dim]
+    length: int  # positions cached so far
+    limit: int  # most tokens it may reach: min(max_steps, max_tokens)
+    generator: torch.Generator
+    tokens: list[int] = field(default_factory=list)
+
+    def take(self, token: int, best: int, eos: int, early_stop_num: int, max_steps: int) -> str | None:
+        """Apply upstream's stop rules, in its order, to this step's sample and the penalized argmax `best`.
+        Returns why the row stops, or None to go on."""
+        if token == eos or best == eos:
+            return "eos"  # the stopping sample is dropped, whatever it was
+        self.tokens.append(token)
+        if early_stop_num != -1 and len(self.tokens) > early_stop_num:
+            return "early_stop"
+        if len(self.tokens) == max_steps:
+            return "step_cap"
+        if len(self.tokens) == self.limit:
+            return "token_limit"
+        return None
+
+    def output(self, stop_reason: str, step: int) -> T2SOutput:
+        tokens = torch.tensor(self.tokens, dtype=torch.long, device=self.cache[0].device)
+        return T2SOutput(tokens, stop_reason, steps=step, reference_free=self.input.num_prompt == 0)
 
 
 class Text2Semantic(nn.Module):
@@ -196,98 +304,116 @@ class Text2Semantic(nn.Module):
         model.load_state_dict({name: tensor.float() for name, tensor in renamed.items()})
         return model.eval()
 
-    def generate(
-        self,
-        phone_ids: torch.Tensor,
-        bert_features: torch.Tensor,
-        prompt_tokens: torch.Tensor | None,
-        sampling: SamplingParams,
-        generator: torch.Generator | None = None,
-        trace: dict | None = None,
-    ) -> T2SOutput:
-        """Generate the target's semantic tokens.
+    # ----- the forward pass -------------------------------------------------------------------------------
 
-        phone_ids: LongTensor [N], reference phones followed by target phones (target only when reference-free).
-        bert_features: [1024, N], one column per phone.
-        prompt_tokens: LongTensor [P], the reference's semantic tokens; None = reference-free.
-        trace: if a dict, receives the raw logits of the first steps and the last one, and per-step top-8 / EOS logits.
-        """
-        config = self.config
-        if len(phone_ids) == 0 or bert_features.shape != (BERT_DIM, len(phone_ids)):
-            raise ValueError(f"need phones and [1024, phones] BERT features, got {len(phone_ids)} and "
-                             f"{tuple(bert_features.shape)}")
-        eos = config.eos_id
-        early_stop_num = config.early_stop_num if sampling.early_stop_num is None else sampling.early_stop_num
-        prompt_tokens = phone_ids.new_zeros(0) if prompt_tokens is None else prompt_tokens
+    def new_cache(self, capacity: int) -> tuple[torch.Tensor, ...]:
+        """Room for the keys and values of `capacity` positions of one row: per layer [key|value, heads, capacity,
+        head_dim], allocated once (pages the row never reaches are never touched on CPU)."""
+        config, weight = self.config, self.to_logits.weight
+        heads = config.num_heads
+        shape = (config.num_layers, 2, heads, capacity, config.hidden_dim // heads)
+        return torch.empty(shape, dtype=weight.dtype, device=weight.device).unbind(0)
+
+    def prefill(self, row: T2SInput, cache: Sequence[torch.Tensor], positions: torch.Tensor) -> torch.Tensor:
+        """Run a row's whole prompt (text, then audio prompt), filling cache positions 0..N+P-1.
+        positions: the sine table in the model's dtype. Returns the logits for its first token: [vocab] float32."""
+        weight = self.to_logits.weight
+        phone_ids = row.phone_ids.to(weight.device)
+        bert_features = row.bert_features.to(weight.device, weight.dtype)
+        prompt_tokens = phone_ids.new_zeros(0) if row.prompt_tokens is None else row.prompt_tokens.to(weight.device)
         num_phones, num_prompt = len(phone_ids), len(prompt_tokens)
-        dim, heads = config.hidden_dim, config.num_heads
-        positions = sine_positions(max(num_phones, num_prompt + sampling.max_steps), dim)
 
-        with torch.inference_mode():
-            text = self.text_embedding(phone_ids) + self.bert_proj(bert_features.T.float())
-            text = text + self.text_position_alpha * positions[:num_phones]
-            audio = self.audio_embedding(prompt_tokens) + self.audio_position_alpha * positions[:num_prompt]
+        text = self.text_embedding(phone_ids) + self.bert_proj(bert_features)
+        text = text + self.text_position_alpha * positions[:num_phones]
+        audio = self.audio_embedding(prompt_tokens) + self.audio_position_alpha * positions[:num_prompt]
+        x = torch.cat([text, audio])[None]  # [1, N+P, dim]
+        mask = prefill_mask(num_phones, num_prompt, weight.device)
+        for layer, block in enumerate(self.blocks):
+            x = block(x, [cache[layer]], [0], mask)
+        return self.to_logits(x[0, -1]).float()
 
-            # Prefill mask (True = visible): text sees all text; audio sees all text and itself causally.
-            total = num_phones + num_prompt
-            may_attend = torch.ones(total, total, dtype=torch.bool)
-            may_attend[:num_phones, num_phones:] = False
-            may_attend[num_phones:, num_phones:] = torch.ones(num_prompt, num_prompt, dtype=torch.bool).tril()
+    def decode_step(
+        self,
+        tokens: torch.Tensor,
+        audio_positions: torch.Tensor,
+        caches: Sequence[Sequence[torch.Tensor]],
+        lengths: Sequence[int],
+        positions: torch.Tensor,
+    ) -> torch.Tensor:
+        """One new token per row -> the logits of the next: [B, vocab] float32.
 
-            # Keys and values of every position, allocated once: [layer, key|value, head, position, head_dim].
-            cache = torch.empty(config.num_layers, 2, heads, total + sampling.max_steps, dim // heads)
-            cached = 0  # positions filled so far
-            # Tokens the repetition penalty looks at: the prompt, then every generated token.
-            history = torch.empty(num_prompt + sampling.max_steps, dtype=torch.long)
-            history[:num_prompt] = prompt_tokens
-            generated = 0
-            step_logits = []  # per-step raw logits, only when tracing
+        tokens: [B] the rows' latest tokens, at audio positions audio_positions [B]; caches[b] holds row b's
+        lengths[b] positions so far, and the new one goes after them.
+        """
+        x = self.audio_embedding(tokens) + self.audio_position_alpha * positions[audio_positions]
+        x = x[:, None]  # [B, 1, dim]
+        for layer, block in enumerate(self.blocks):
+            x = block(x, [cache[layer] for cache in caches], lengths, None)
+        return self.to_logits(x[:, -1]).float()
 
-            x, mask = torch.cat([text, audio]), may_attend  # step 0 runs the whole prompt at once
-            for step in range(sampling.max_steps):
-                for layer, block in enumerate(self.blocks):
-                    x = block(x, cache[layer], cached, mask)
-                cached += len(x)
-                raw_logits = self.to_logits(x[-1])  # [vocab]
-                if trace is not None:
-                    step_logits.append(raw_logits.clone())
+    # ----- decoding ---------------------------------------------------------------------------------------
 
-                logits = raw_logits[:eos] if step < STEPS_BEFORE_EOS_ALLOWED else raw_logits
-                token = sample_next_token(logits, history[: num_prompt + generated], sampling, generator)
-                history[num_prompt + generated] = token
-                generated += 1
+    @torch.inference_mode()
+    def stream(self, inputs: Sequence[T2SInput], sampling: SamplingParams) -> Iterator[T2SStep]:
+        """Decode the inputs together, one T2SStep per step; each row ends with its T2SOutput in `finished`.
 
-                early_stop = early_stop_num != -1 and generated > early_stop_num
-                eos_stop = token == eos or int(torch.argmax(logits)) == eos  # penalized logits, as upstream
-                if eos_stop:
-                    generated -= 1  # the stopping sample is dropped, whatever it was
-                if early_stop or eos_stop or step == sampling.max_steps - 1:
-                    break
+        Work happens only while the caller iterates: closing the iterator (or dropping it) stops it.
+        """
+        if not inputs:
+            raise ValueError("need at least one input to decode")
+        config = self.config
+        eos, weight = config.eos_id, self.to_logits.weight
+        device = weight.device
+        early_stop_num = config.early_stop_num if sampling.early_stop_num is None else sampling.early_stop_num
+        limits = [min(sampling.max_steps, row.max_tokens or sampling.max_steps) for row in inputs]
+        longest = max(max(len(row.phone_ids), row.num_prompt + limit) for row, limit in zip(inputs, limits))
+        positions = sine_positions(longest, config.hidden_dim, device).to(weight.dtype)
 
-                # Next input: the new token at audio position P + step, seeing everything cached.
-                x = self.audio_embedding.weight[token : token + 1] + self.audio_position_alpha * positions[
-                    num_prompt + step : num_prompt + step + 1
-                ]
-                mask = None
+        rows = []
+        for index, (row, limit) in enumerate(zip(inputs, limits)):
+            length = len(row.phone_ids) + row.num_prompt
+            generator = torch.Generator(device=device).manual_seed(row.seed)
+            rows.append(_Row(index, row, self.new_cache(length + limit), length, limit, generator))
 
-        if trace is not None:
-            self._fill_trace(trace, step_logits)
-        stop_reason = "eos" if eos_stop else "early_stop" if early_stop else "step_cap"
-        return T2SOutput(
-            tokens=history[num_prompt : num_prompt + generated].clone(),
-            stop_reason=stop_reason,
-            steps=step,
-            reference_free=num_prompt == 0,
-        )
+        # Step 0 runs every row's prompt; its logits are those of the last prompt position.
+        logits = torch.stack([self.prefill(row.input, row.cache, positions) for row in rows])  # [B, vocab]
+        seen = torch.zeros(len(rows), config.vocab_size, dtype=torch.bool, device=device)  # [B, vocab]
+        for slot, row in enumerate(rows):
+            if row.input.num_prompt:
+                seen[slot, row.input.prompt_tokens.to(device)] = True
+        audio_positions = torch.tensor([row.input.num_prompt for row in rows], device=device)  # [B]
 
-    def _fill_trace(self, trace: dict, step_logits: list[torch.Tensor]) -> None:
-        """Names as in the parity vectors: t2s_logits_step<k>, t2s_step_top8_values/ids, t2s_step_eos_logit."""
-        last = len(step_logits) - 1
-        for step in [*range(min(TRACE_LOGIT_STEPS, last + 1)), last]:
-            trace[f"t2s_logits_step{step}"] = step_logits[step]
-        trace["t2s_logits_step_last"] = step_logits[last]
-        all_logits = torch.stack(step_logits)  # [steps, vocab]
-        top8 = torch.topk(all_logits[:, : self.config.eos_id], 8, dim=-1)
-        trace["t2s_step_top8_values"] = top8.values
-        trace["t2s_step_top8_ids"] = top8.indices
-        trace["t2s_step_eos_logit"] = all_logits[:, self.config.eos_id]
+        for step in range(sampling.max_steps):
+            vocab = eos if step < STEPS_BEFORE_EOS_ALLOWED else eos + 1  # early steps have no EOS column at all
+            race = torch.empty(len(rows), vocab, dtype=torch.float32, device=device)  # [B, vocab]
+            for draws, row in zip(race, rows):  # each row from its own generator, as a batch of one draws
+                draws.exponential_(1, generator=row.generator)
+            tokens, best = sample_tokens(logits[:, :vocab], seen[:, :vocab], sampling, race)
+            seen.scatter_(1, tokens[:, None], True)
+
+            gained, finished, running = {}, {}, []
+            for slot, (row, (token, best_token)) in enumerate(zip(rows, torch.stack([tokens, best], 1).tolist())):
+                stop_reason = row.take(token, best_token, eos, early_stop_num, sampling.max_steps)
+                if stop_reason != "eos":
+                    gained[row.index] = token
+                if stop_reason:
+                    finished[row.index] = row.output(stop_reason, step)
+                else:
+                    running.append(slot)
+            yield T2SStep(step, tuple(row.index for row in rows), logits, gained, finished)
+            if not running:
+                return
+
+            if len(running) < len(rows):  # finished rows leave the batch (and free their caches)
+                keep = torch.tensor(running, device=device)
+                rows = [rows[slot] for slot in running]
+                tokens, seen, audio_positions = tokens[keep], seen[keep], audio_positions[keep]
+            logits = self.decode_step(tokens, audio_positions, [row.cache for row in rows],
+                                      [row.length for row in rows], positions)
+            audio_positions += 1
+            for row in rows:
+                row.length += 1
+
+    def generate(self, input: T2SInput, sampling: SamplingParams) -> T2SOutput:
+        """Decode one sentence to the end (a batch of one)."""
+        return next(step.finished[0] for step in self.stream([input], sampling) if step.finished)

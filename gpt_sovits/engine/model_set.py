@@ -1,0 +1,142 @@
+"""Loaded models: the feature encoders every request shares, and a small pool of T2S + SoVITS pairs.
+
+Each request names the T2S / SoVITS files it wants (or takes the engine's defaults), so one visitor choosing
+another voice model never changes what another visitor hears. Pairs are loaded on first use and kept in a
+least-recently-used pool keyed by the files' identity (path, size, modification time): a file replaced on disk is a
+new model. A `ModelSet` is never mutated after it is built, so a request keeps the set it started with even if the
+pool evicts it meanwhile.
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gpt_sovits.checkpoints import check_compatible, load_sovits_checkpoint, load_t2s_checkpoint
+from gpt_sovits.engine.types import ModelChoice, ModelInfo, ModelPaths
+from gpt_sovits.errors import CheckpointError
+from gpt_sovits.models.features import BertEncoder, HubertEncoder
+from gpt_sovits.models.sovits import SoVITS
+from gpt_sovits.models.speaker import SpeakerEncoder
+from gpt_sovits.models.t2s import Text2Semantic
+from gpt_sovits.text.types import TextRun
+
+BERT_DIM = 1024
+# Zeros appended to the 16 kHz reference before HuBERT: int(32000 * 0.3) samples, i.e. 0.6 s. Upstream computes
+# the count at the 32 kHz model rate and applies it at 16 kHz; the models were used this way, so we keep it.
+HUBERT_PADDING_SAMPLES = 9600
+
+
+def file_identity(path: Path) -> str:
+    """Path, size and modification time: changes whenever the file does."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Model file '{path}' does not exist or is not a file.")
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+class FeatureModels:
+    """HuBERT, BERT and (loaded when a v2Pro model first needs it) the speaker encoder: shared by every model set."""
+
+    def __init__(self, paths: ModelPaths):
+        self.hubert = HubertEncoder(paths.hubert_dir)
+        self.bert = BertEncoder(paths.bert_dir)
+        self._speaker_path = paths.speaker_encoder
+        self._speaker: SpeakerEncoder | None = None
+        self._lock = threading.Lock()
+        # The reference cache keys on this too: prompt tokens and timbre depend on these encoders.
+        self.identity = f"{Path(paths.hubert_dir).resolve()}|{Path(paths.bert_dir).resolve()}|{paths.speaker_encoder}"
+
+    def hubert_features(self, wav16k: np.ndarray) -> torch.Tensor:
+        """The reference at 16 kHz -> HuBERT's last hidden state [F, 768] (after upstream's zero padding)."""
+        padded = np.concatenate([wav16k, np.zeros(HUBERT_PADDING_SAMPLES, dtype=np.float32)])
+        return self.hubert(torch.from_numpy(padded))
+
+    def bert_features(self, runs: list[TextRun] | tuple[TextRun, ...]) -> torch.Tensor:
+        """[phones, 1024]: BERT features for Chinese runs, zeros for every other language (as upstream)."""
+        parts = [
+            self.bert.encode(run.normalized_text, list(run.word2ph))
+            if run.language == "zh"
+            else torch.zeros(len(run.phones), BERT_DIM)
+            for run in runs
+        ]
+        return torch.cat(parts) if parts else torch.zeros(0, BERT_DIM)
+
+    def speaker(self, model_version: str) -> SpeakerEncoder:
+        with self._lock:
+            if self._speaker is None:
+                path = self._speaker_path
+                if path is None or not Path(path).is_file():
+                    raise CheckpointError(
+                        f"{model_version} models need the speaker-verification model "
+                        f"'pretrained_eres2netv2w24s4ep4.ckpt'; it was not found at {path}. "
+                        "Run `python -m gpt_sovits download` or put it there."
+                    )
+                self._speaker = SpeakerEncoder.from_file(path)
+            return self._speaker
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """One consistent T2S + SoVITS pair over the shared feature models."""
+
+    t2s: Text2Semantic
+    sovits: SoVITS
+    features: FeatureModels
+    speaker: SpeakerEncoder | None  # v2Pro / v2ProPlus only
+    info: ModelInfo
+    # What cached reference work depends on: the SoVITS file (its quantizer and timbre encoder) and the feature
+    # models. Not the T2S file: nothing in a prepared reference comes from it.
+    reference_identity: str
+
+    @classmethod
+    def load(cls, t2s_path: Path, sovits_path: Path, features: FeatureModels) -> "ModelSet":
+        sovits_checkpoint = load_sovits_checkpoint(sovits_path)
+        t2s_checkpoint = load_t2s_checkpoint(t2s_path)
+        check_compatible(t2s_checkpoint, sovits_checkpoint)
+        sovits = SoVITS.from_checkpoint(sovits_checkpoint)
+        version = sovits_checkpoint.model_version
+        return cls(
+            t2s=Text2Semantic.from_checkpoint(t2s_checkpoint),
+            sovits=sovits,
+            features=features,
+            speaker=features.speaker(version) if sovits.config.is_pro else None,
+            info=ModelInfo(version, sovits_checkpoint.symbol_version, Path(t2s_path), Path(sovits_path), sovits.sample_rate),
+            reference_identity=f"{file_identity(sovits_path)}|{features.identity}",
+        )
+
+    @property
+    def sample_rate(self) -> int:
+        return self.info.sample_rate
+
+
+class ModelPool:
+    """Up to `capacity` model sets, least recently used evicted first; the default pair is loaded at once."""
+
+    def __init__(self, paths: ModelPaths, capacity: int = 2):
+        if capacity < 1:
+            raise ValueError("the model pool needs room for at least one model set")
+        self.default_paths = paths
+        self.features = FeatureModels(paths)
+        self.capacity = capacity
+        self._sets: OrderedDict[tuple[str, str], ModelSet] = OrderedDict()
+        self._lock = threading.Lock()  # held while loading, so two requests never load the same files twice
+        self.get(None)
+
+    def get(self, choice: ModelChoice | None) -> ModelSet:
+        t2s = Path(choice.t2s) if choice and choice.t2s else self.default_paths.t2s
+        sovits = Path(choice.sovits) if choice and choice.sovits else self.default_paths.sovits
+        with self._lock:
+            key = (file_identity(t2s), file_identity(sovits))
+            model_set = self._sets.get(key)
+            if model_set is None:
+                model_set = ModelSet.load(t2s, sovits, self.features)
+                self._sets[key] = model_set
+                while len(self._sets) > self.capacity:
+                    self._sets.popitem(last=False)
+            self._sets.move_to_end(key)
+            return model_set

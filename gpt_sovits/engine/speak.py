@@ -1,0 +1,286 @@
+"""Speaking one target sentence: semantic tokens from T2S (with the guards against bad runs), then SoVITS audio.
+
+The guards are the other half of never returning the wrong speech. A run whose token count is implausible for the
+sentence is thrown away and drawn again with a new seed, up to `MAX_ATTEMPTS` times, and then the sentence is
+refused with a clear message, before anything is decoded:
+* too few tokens: the model stopped early (with a prompt this is when the reference tends to come back);
+* too many tokens: the model never stopped (babbling, or looping over the reference).
+The decoder only ever receives the tokens generated for the target (`T2SOutput.decoder_tokens`).
+
+Seeds: sentence i of a request with seed s speaks with its own seed s + 2i. T2S samples from that seed (attempt k
+from seed + 1_000_003 k), and the SoVITS noise comes from seed + 1: the official pipeline's draw order under
+`torch.manual_seed(seed)` with the noise re-seeded to seed + 1, which is how the reference vectors were made.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gpt_sovits.engine.model_set import ModelSet
+from gpt_sovits.engine.reference import PreparedReference
+from gpt_sovits.errors import SynthesisCancelled, SynthesisError
+from gpt_sovits.models.t2s import SamplingParams, T2SInput, T2SOutput
+from gpt_sovits.settings import InferenceSettings
+from gpt_sovits.text import symbols
+from gpt_sovits.text.types import TextRun
+
+MAX_ATTEMPTS = 4
+# Speech runs at 25 semantic tokens per second and rarely faster than ~16 phones per second (>= 1.5 tokens per
+# phone). Fewer than 0.25 tokens per spoken phone means the model stopped early, not that the speaker was fast.
+MIN_TOKENS_PER_PHONE = 0.25
+# The other way: a phone lasts 0.06-0.2 s in normal speech (1.5-5 tokens), and even very slow, drawn-out speech
+# stays under ~0.3 s (8 tokens). Twelve tokens (0.48 s) per spoken phone, plus 2 s for pauses and breaths, is far
+# beyond any real reading of the sentence; past it the model is not going to stop. The official cap of 1500 tokens
+# (60 s) still applies to long sentences.
+MAX_TOKENS_PER_PHONE = 12
+RUNAWAY_SLACK_TOKENS = 50
+OFFICIAL_MAX_TOKENS = 1500
+
+
+def sentence_seed(request_seed: int, index: int) -> int:
+    return request_seed + 2 * index
+
+
+@dataclass(frozen=True)
+class TargetSentence:
+    """One piece of the target text, phonemized, with its seed."""
+
+    index: int
+    text: str
+    runs: tuple[TextRun, ...]
+    seed: int
+
+    @property
+    def phone_ids(self) -> list[int]:
+        return [phone_id for run in self.runs for phone_id in run.phone_ids]
+
+    @property
+    def spoken_phones(self) -> int:
+        return sum(phone not in symbols.NOT_SPEECH for run in self.runs for phone in run.phones)
+
+    @property
+    def token_range(self) -> tuple[int, int]:
+        """(fewest, most) tokens a real reading of the sentence can have."""
+        phones = self.spoken_phones
+        most = min(OFFICIAL_MAX_TOKENS, MAX_TOKENS_PER_PHONE * phones + RUNAWAY_SLACK_TOKENS)
+        return max(1, int(MIN_TOKENS_PER_PHONE * phones)), most
+
+
+@dataclass(frozen=True)
+class SpokenTokens:
+    output: T2SOutput
+    attempts: int
+
+
+def sampling_params(settings: InferenceSettings, models: ModelSet) -> SamplingParams:
+    return SamplingParams(
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        temperature=settings.temperature,
+        repetition_penalty=settings.repetition_penalty,
+        max_steps=OFFICIAL_MAX_TOKENS,
+        early_stop_num=models.t2s.config.early_stop_num,
+    )
+
+
+def t2s_input(reference: PreparedReference, sentence: TargetSentence, target_bert: torch.Tensor, attempt: int) -> T2SInput:
+    """What T2S reads for one attempt at one sentence: [reference phones ‖ target phones], the prompt tokens."""
+    return T2SInput(
+        phone_ids=torch.tensor(reference.phone_ids + sentence.phone_ids, dtype=torch.long),
+        bert_features=torch.cat([reference.bert_features, target_bert]),  # [phones, 1024]
+        prompt_tokens=reference.prompt_tokens,
+        seed=sentence.seed + 1_000_003 * attempt,
+        max_tokens=sentence.token_range[1],
+    )
+
+
+@torch.inference_mode()
+def generate_tokens(
+    models: ModelSet,
+    reference: PreparedReference,
+    sentence: TargetSentence,
+    target_bert: torch.Tensor,
+    settings: InferenceSettings,
+    cancel=None,
+) -> SpokenTokens:
+    """T2S for one sentence, re-rolled while its length is implausible; SynthesisError when it stays so.
+
+    target_bert: [target phones, 1024], from `FeatureModels.bert_features(sentence.runs)`.
+    """
+    fewest, _ = sentence.token_range
+    sampling = sampling_params(settings, models)
+    for attempt in range(MAX_ATTEMPTS):
+        check_cancel(cancel)
+        output = None
+        for step in models.t2s.stream([t2s_input(reference, sentence, target_bert, attempt)], sampling):
+            check_cancel(cancel)
+            output = step.finished.get(0, output)
+        if output.stop_reason != "token_limit" and len(output.decoder_tokens) >= fewest:
+            return SpokenTokens(output, attempt + 1)
+    raise implausible_length_error(sentence, output)
+
+
+def implausible_length_error(sentence: TargetSentence, output: T2SOutput) -> SynthesisError:
+    """The last attempt's length was still implausible: say which way, and what the user can change."""
+    if output.stop_reason == "token_limit":
+        most = sentence.token_range[1]
+        return SynthesisError(
+            f"The model kept talking past {most} sound tokens ({most / 25:.0f} s) for a sentence of "
+            f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so it was stopped and no "
+            "audio was made for it. Check that the reference text matches what the clip says, try a different "
+            "reference clip, or rephrase the sentence."
+        )
+    return SynthesisError(
+        f"The model kept stopping after {len(output.decoder_tokens)} sound tokens for a sentence of "
+        f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so no audio was made for it. "
+        "Check that the reference text matches what the clip says, try a different reference clip, or rephrase "
+        "the sentence."
+    )
+
+
+@torch.inference_mode()
+def decode(
+    models: ModelSet, reference: PreparedReference, sentence: TargetSentence, tokens: torch.Tensor,
+    settings: InferenceSettings,
+) -> np.ndarray:
+    """Tokens -> float32 waveform at the model's rate, peak-normalised like upstream (no pause)."""
+    waveform = models.sovits.decode(
+        tokens,
+        torch.tensor(sentence.phone_ids, dtype=torch.long),
+        reference.timbre,
+        speed=settings.speed,
+        noise_scale=settings.noise_scale,
+        generator=torch.Generator().manual_seed(sentence.seed + 1),
+    )
+    waveform = waveform.float().cpu().numpy()
+    peak = float(np.abs(waveform).max()) if waveform.size else 0.0
+    return (waveform / peak if peak > 1.0 else waveform).astype(np.float32)
+
+
+def pause(settings: InferenceSettings, sample_rate: int) -> np.ndarray:
+    return np.zeros(int(sample_rate * settings.pause_seconds), dtype=np.float32)
+
+
+def check_cancel(cancel) -> None:
+    """`cancel` is a threading.Event (or None): set by a Stop button, a closed tab or a dropped client."""
+    if cancel is not None and cancel.is_set():
+        raise SynthesisCancelled("Stopped.")
+
+
+
+# ----- token streaming ---------------------------------------------------------------------------------------
+# Audio pieces while T2S is still running. Not bit-equal to the whole-sentence decode: the text encoder sees only
+# the tokens so far, the flow and vocoder a window of frames, and the noise is drawn frame by frame (the whole
+# decode draws it in one call over a shape only known at the end). benchmarks/streaming.py measures the
+# difference. The first piece waits until the sentence has more tokens than the too-short guard needs, so a
+# re-roll never takes back audio that was already played; a run that turns out too long after its first piece can
+# no longer be re-rolled and is refused.
+
+FIRST_PIECE_TOKENS = 12  # 0.48 s of speech: the first piece goes out as soon as this much (plus lookahead) exists
+MAX_PIECE_TOKENS = 50  # pieces then double up to 2 s: fewer seams, and Gradio's player likes chunks over 1 s
+LOOKAHEAD_FRAMES = 8  # decoded past a piece's end but held back: the flow and vocoder need right context
+CONTEXT_FRAMES = 8  # decoded before a piece's start: left context
+CROSSFADE_FRAMES = 2  # consecutive pieces overlap by this much (40 ms), faded into each other
+
+
+class PieceDecoder:
+    """Decodes the growing token sequence of one sentence into consecutive audio pieces."""
+
+    def __init__(self, models: ModelSet, reference: PreparedReference, sentence: TargetSentence, settings):
+        self.sovits, self.reference, self.settings = models.sovits, reference, settings
+        self.phone_ids = torch.tensor(sentence.phone_ids, dtype=torch.long)
+        self.generator = torch.Generator().manual_seed(sentence.seed + 1)
+        self.noise = torch.zeros(1, models.sovits.config.inter_channels, 0)  # [1, inter, frames drawn so far]
+        self.done_frames = 0  # frames whose audio has been handed out
+        self.tail = np.zeros(0, dtype=np.float32)  # audio decoded past done_frames, faded into the next piece
+
+    @torch.inference_mode()
+    def piece(self, tokens: list[int], final: bool) -> np.ndarray:
+        sovits, ge, hop = self.sovits, self.reference.timbre, self.sovits.samples_per_frame
+        m, logs = sovits.prior(torch.tensor(tokens), self.phone_ids, ge, self.settings.speed)  # [1, inter, F]
+        frames = m.shape[-1]
+        if frames > self.noise.shape[-1]:  # new frames get their noise once, so a frame keeps it across pieces
+            new = torch.randn(frames - self.noise.shape[-1], m.shape[1], generator=self.generator)
+            self.noise = torch.cat([self.noise, new.T[None]], dim=-1)
+        end = frames if final else frames - LOOKAHEAD_FRAMES
+        if end <= self.done_frames:
+            return np.zeros(0, dtype=np.float32)
+        start = max(0, self.done_frames - CONTEXT_FRAMES)
+        window = slice(start, frames)
+        z_p = m[..., window] + self.noise[..., window].to(m) * torch.exp(logs[..., window]) * self.settings.noise_scale
+        audio = sovits.dec(sovits.flow.reverse(z_p, ge), ge)[0, 0].float().cpu().numpy()
+        audio = audio[(self.done_frames - start) * hop :]  # from the first frame not yet handed out
+        keep = 0 if final else CROSSFADE_FRAMES * hop
+        audio = audio[: (end - self.done_frames) * hop + keep]
+        overlap = len(self.tail)
+        if overlap:
+            fade_in = np.linspace(0.0, 1.0, overlap, endpoint=False, dtype=np.float32)
+            audio[:overlap] = self.tail * (1 - fade_in) + audio[:overlap] * fade_in
+        self.done_frames = end
+        out, self.tail = audio[: len(audio) - keep], audio[len(audio) - keep :].copy()
+        # Upstream normalises a sentence by its peak, which a stream cannot know in advance: limit instead.
+        return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+def whole_sentence(
+    models: ModelSet,
+    reference: PreparedReference,
+    sentence: TargetSentence,
+    target_bert: torch.Tensor,
+    settings: InferenceSettings,
+    timer,
+    cancel=None,
+):
+    """Sentence streaming: yields (the sentence's whole audio, True); returns its SpokenTokens."""
+    with timer("t2s"):
+        spoken = generate_tokens(models, reference, sentence, target_bert, settings, cancel)
+    check_cancel(cancel)
+    with timer("sovits"):
+        waveform = decode(models, reference, sentence, spoken.output.decoder_tokens, settings)
+    yield waveform, True
+    return spoken
+
+
+def stream_pieces(
+    models: ModelSet,
+    reference: PreparedReference,
+    sentence: TargetSentence,
+    target_bert: torch.Tensor,
+    settings: InferenceSettings,
+    timer,
+    cancel=None,
+):
+    """Token streaming: yields (audio piece, is the last one) while T2S goes; returns the SpokenTokens."""
+    fewest, _ = sentence.token_range
+    sampling = sampling_params(settings, models)
+    for attempt in range(MAX_ATTEMPTS):
+        check_cancel(cancel)
+        decoder = PieceDecoder(models, reference, sentence, settings)
+        steps = models.t2s.stream([t2s_input(reference, sentence, target_bert, attempt)], sampling)
+        tokens: list[int] = []
+        piece_tokens = max(FIRST_PIECE_TOKENS, fewest)
+        next_piece = piece_tokens + LOOKAHEAD_FRAMES // 2  # two frames per token
+        played, output = False, None
+        while output is None:
+            check_cancel(cancel)
+            with timer("t2s"):
+                step = next(steps)
+            tokens.extend(step.tokens.values())
+            output = step.finished.get(0)
+            if output is None and len(tokens) >= next_piece:
+                with timer("sovits"):
+                    piece = decoder.piece(tokens, final=False)
+                played = True
+                yield piece, False
+                piece_tokens = min(2 * piece_tokens, MAX_PIECE_TOKENS)
+                next_piece = len(tokens) + piece_tokens
+        too_long = output.stop_reason == "token_limit"
+        if played and too_long:
+            raise implausible_length_error(sentence, output)
+        if not too_long and len(output.tokens) >= fewest:
+            with timer("sovits"):
+                last = decoder.piece(output.tokens.tolist(), final=True)
+            yield last, True
+            return SpokenTokens(output, attempt + 1)
+    raise implausible_length_error(sentence, output)

@@ -1,0 +1,6 @@
+"""The Gradio web UI: `layout.build_ui` (the page) over `handlers.VoiceCloningUI` (what its events do)."""
+
+from gpt_sovits.ui.handlers import VoiceCloningUI
+from gpt_sovits.ui.layout import build_ui, i18n
+
+__all__ = ["VoiceCloningUI", "build_ui", "i18n"]

@@ -1,0 +1,209 @@
+"""The web UI's event handlers: widget values in, engine requests out, results and messages back.
+
+Nothing here holds per-visitor state: the models a visitor picked are the values of their own dropdowns, sent
+with every request, and the engine's pool keeps what is loaded. A synthesis is an async generator: the work runs
+in a thread, chunks are played as they come, and when the task is cancelled (the Stop button, a closed tab, a
+client that went away) the engine is told to stop between two tokens, so no work outlives its listener.
+"""
+
+import tempfile
+import threading
+from pathlib import Path
+
+import anyio
+import gradio as gr
+import soundfile
+
+from gpt_sovits import weights
+from gpt_sovits.engine import ModelInfo, SynthesisRequest
+from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled
+from gpt_sovits.service import EngineHolder
+from gpt_sovits.settings import InferenceSettings, seed_from_user
+
+# The widget values of one synthesis, in the order the layout passes them.
+SYNTHESIS_INPUTS = (
+    "reference_audio", "reference_text", "reference_language", "reference_free", "extra_reference_audio",
+    "target_text", "target_language", "cut_method", "streaming", "top_k", "top_p", "temperature",
+    "repetition_penalty", "speed", "pause_seconds", "seed", "t2s_model", "sovits_model",
+)  # fmt: skip
+
+
+class VoiceCloningUI:
+    def __init__(self, holder: EngineHolder, live_audio: bool = True):
+        self.holder = holder
+        self.live_audio = live_audio  # False without ffmpeg (Gradio needs it to stream): results play when done
+        # Results are written here for the player's download button; Gradio serves them from its own cache copy.
+        self.output_dir = Path(tempfile.mkdtemp(prefix="gpt_sovits_results_"))
+
+    # ----- synthesis ------------------------------------------------------------------------------------------
+
+    async def synthesize(
+        self, reference_audio, reference_text, reference_language, reference_free, extra_reference_audio,
+        target_text, target_language, cut_method, streaming, top_k, top_p, temperature, repetition_penalty, speed,
+        pause_seconds, seed, t2s_model, sovits_model, progress=gr.Progress(),
+    ):  # fmt: skip
+        """Speak `target_text` in the voice of `reference_audio`.
+
+        Yields (live chunk, result file, status, synthesize button, stop button) as the audio is made; the named
+        parameters are also what Gradio's API page shows.
+        """
+        inputs = {name: value for name, value in locals().items() if name in SYNTHESIS_INPUTS}
+        cancel = threading.Event()
+        working = gr.Button(interactive=False), gr.Button(visible=True)
+        idle = gr.Button(interactive=True), gr.Button(visible=False)
+        yield gr.skip(), None, "⏳ …", *working
+        try:
+            request = self._request(inputs)
+            engine = self.holder.require()
+
+            def report(fraction, message):
+                progress(fraction, desc=message)
+
+            stream = await anyio.to_thread.run_sync(lambda: engine.stream(request, report, cancel), abandon_on_cancel=True)
+            for warning in stream.warnings:
+                gr.Warning(warning)
+            chunks = iter(stream)
+            while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
+                live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
+                yield live, gr.skip(), live_status(stream, chunk), *working
+            result = stream.result()
+            path = self._write_result(result)
+            yield gr.skip(), path, status_line(result), *idle
+        except SynthesisCancelled:
+            yield gr.skip(), gr.skip(), "Stopped.", *idle
+        except GptSovitsError as error:
+            yield gr.skip(), None, f"❌ {error}", *idle
+            raise gr.Error(str(error), print_exception=False) from None
+        finally:
+            cancel.set()  # a cancelled task lands here too: the engine stops before its next token
+
+    def stop(self):
+        """The Stop button: its `cancels=` ends the running event; this puts the buttons back."""
+        return gr.Button(interactive=True), gr.Button(visible=False)
+
+    def _request(self, inputs: dict) -> SynthesisRequest:
+        if not inputs["reference_audio"]:
+            raise AudioError("Please upload or record a reference clip (3-10 s of clear speech) first.")
+        settings = InferenceSettings(
+            top_k=int(inputs["top_k"]),
+            top_p=float(inputs["top_p"]),
+            temperature=float(inputs["temperature"]),
+            repetition_penalty=float(inputs["repetition_penalty"]),
+            speed=float(inputs["speed"]),
+            pause_seconds=float(inputs["pause_seconds"]),
+            seed=seed_from_user(inputs["seed"]),
+            cut_method=inputs["cut_method"],
+            streaming=inputs["streaming"],
+        )
+        return SynthesisRequest(
+            reference_audio=inputs["reference_audio"],
+            reference_text=inputs["reference_text"] or "",
+            reference_language=inputs["reference_language"],
+            target_text=inputs["target_text"] or "",
+            target_language=inputs["target_language"],
+            reference_free=bool(inputs["reference_free"]),
+            extra_reference_audio=tuple(inputs["extra_reference_audio"] or ()),
+            settings=settings,
+            models=self.holder.catalog.choice(inputs["t2s_model"], inputs["sovits_model"]),
+        )
+
+    def _write_result(self, result) -> str:
+        path = Path(tempfile.mkstemp(suffix=".wav", dir=self.output_dir)[1])
+        soundfile.write(path, result.audio_int16(), result.sample_rate, subtype="PCM_16")
+        return str(path)
+
+    # ----- models -------------------------------------------------------------------------------------------
+
+    def choose_models(self, t2s_name, sovits_name):
+        """A visitor picked models: load them (for this visitor only) and say what they are."""
+        try:
+            engine = self.holder.require()
+            info = engine.model_info(self.holder.catalog.choice(t2s_name, sovits_name))
+        except GptSovitsError as error:
+            gr.Warning(str(error))
+            return f"⚠️ {_markdown_text(str(error))}"
+        return model_summary(info)
+
+    def refresh(self, t2s_name, sovits_name):
+        """Rescan the weights folder; make the engine if the models have just appeared."""
+        self.holder.try_create()
+        return self._model_panel(t2s_name, sovits_name)
+
+    def download(self, version, t2s_name, sovits_name, progress=gr.Progress()):
+        try:
+            self.holder.download(version, progress=lambda fraction, message: progress(fraction, desc=message))
+        except GptSovitsError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+        return self._model_panel(t2s_name, sovits_name)
+
+    def initial_model_panel(self):
+        return self._model_panel(None, None)
+
+    def _model_panel(self, t2s_name, sovits_name):
+        """New values for: GPT dropdown, SoVITS dropdown, model summary, set-up panel."""
+        catalog = self.holder.catalog
+        t2s_choices, sovits_choices = catalog.t2s_choices(), catalog.sovits_choices()
+        engine = self.holder.engine
+        summary = self.no_models_summary()
+        if engine is not None:
+            defaults = engine.models.default_paths
+            t2s_name = t2s_name if t2s_name in dict(map(reversed, t2s_choices)) else catalog.name(defaults.t2s)
+            sovits_name = sovits_name if sovits_name in dict(map(reversed, sovits_choices)) else catalog.name(defaults.sovits)
+            summary = self.choose_models(t2s_name, sovits_name)
+        return (
+            gr.Dropdown(choices=t2s_choices, value=t2s_name),
+            gr.Dropdown(choices=sovits_choices, value=sovits_name),
+            summary,
+            gr.Column(visible=engine is None),
+        )
+
+    def no_models_summary(self) -> str:
+        error = self.holder.startup_error
+        if error and not isinstance(error, weights.MissingWeightsError):
+            return f"**No model loaded.** {_markdown_text(str(error))}"
+        return "**No model loaded**: the model files are missing (see below)."
+
+
+def model_summary(info: ModelInfo) -> str:
+    return (
+        f"Using **{info.model_version}** (phone symbols {info.symbol_version}, {info.sample_rate} Hz) · "
+        f"GPT `{Path(info.t2s_path).name}` · SoVITS `{Path(info.sovits_path).name}`"
+    )
+
+
+STAGE_NAMES = {
+    "text": "text",
+    "reference": "reference",
+    "bert": "BERT features",
+    "t2s": "semantic tokens (GPT)",
+    "sovits": "audio (SoVITS)",
+}
+
+
+def live_status(stream, chunk) -> str:
+    return (
+        f"▶ Playing sentence {chunk.sentence_index + 1} of {len(stream.sentences)} while the rest is made · "
+        f"models {stream.model.label} · seed {stream.seed}{_notes(stream.warnings)}"
+    )
+
+
+def status_line(result) -> str:
+    """What was done, with which models and seed, and how long each stage took."""
+    stages = " · ".join(f"{STAGE_NAMES.get(stage, stage)} {seconds:.2f} s" for stage, seconds in result.timings.items())
+    reference = "reused from cache" if result.reference_cache_hit else "computed"
+    return (
+        f"Spoke {len(result.sentences)} segment(s), {result.duration_seconds:.1f} s of audio · seed {result.seed} · "
+        f"models {result.model.label} · reference {reference}\n\nTime: {stages} · "
+        f"total {sum(result.timings.values()):.2f} s{_notes(result.warnings)}"
+    )
+
+
+def _notes(warnings: list[str]) -> str:
+    return "".join(f"\n\n⚠️ {warning}" for warning in warnings)
+
+
+def _markdown_text(text: str) -> str:
+    """A plain message shown in Markdown: keep `*.ckpt` and the like from turning into emphasis."""
+    return text.replace("*", "\\*").replace("_", "\\_")
+
+

@@ -1,0 +1,157 @@
+"""The page: one Gradio Blocks layout wired to `VoiceCloningUI`'s handlers.
+
+    ┌ Model: GPT / SoVITS dropdowns (this visitor's own choice), what is loaded, set-up help ┐
+    │ Reference voice: clip, its text, its language   │ What to say: text, language, cutting, │
+    │ (or no text), extra timbre clips                │ streaming, advanced settings,         │
+    │                                                 │ Synthesize / Stop, live player,       │
+    │                                                 │ result (exact WAV), status            │
+    └ Examples (fill the form) ───────────────────────────────────────────────────────────────┘
+"""
+
+from pathlib import Path
+
+import gradio as gr
+
+from gpt_sovits import weights
+from gpt_sovits.i18n import translations
+from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings
+from gpt_sovits.ui.handlers import SYNTHESIS_INPUTS, VoiceCloningUI
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
+LANGUAGES = ("all_zh", "zh", "en", "auto")
+i18n = gr.I18n(**translations())
+
+EXAMPLES = [
+    [str(ASSETS_DIR / "reference_zh.wav"), "今天天气很好，我们一起去公园散步吧。", "all_zh",
+     "欢迎使用声音克隆。这段话是用示例音色合成的。", "all_zh"],
+    [str(ASSETS_DIR / "reference_en.wav"),
+     "The quick brown fox jumps over the lazy dog. It was a bright and sunny morning.", "en",
+     "Hello! This voice was cloned from a short example clip.", "en"],
+]  # fmt: skip
+
+
+def setup_help(weights_dir: Path) -> str:
+    """Markdown for a first start without models: what to download, or which files to put where."""
+    names = weights.files_for_version(weights.DEFAULT_VERSION)
+    files = "\n".join(str(weights_dir / name) + ("/" if name.endswith("/") else "") for name in names)
+    return (
+        f"### No models in `{weights_dir}` yet\n\n"
+        f"Press **Download** (over 1 GB from https://huggingface.co/{weights.REPO_ID}), or run "
+        f"`python -m gpt_sovits download`. Without network, copy the files there by hand so that these exist "
+        f"(see weights/README.md for the other versions), then press **Refresh lists**:\n\n```\n{files}\n```"
+    )
+
+
+def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blocks:
+    defaults = InferenceSettings()
+    limits = InferenceSettings.LIMITS
+    language_choices = [(i18n(f"language_{mode}"), mode) for mode in LANGUAGES]
+
+    with gr.Blocks(title="GPT-SoVITS voice cloning") as demo:
+        gr.Markdown(i18n("title"))
+        gr.Markdown(i18n("intro"))
+
+        with gr.Accordion(i18n("model"), open=True):
+            # Choices are refreshed when the page loads; custom values are allowed because the handlers check every
+            # name against the weights folder themselves (and say so clearly), whatever the page was built with.
+            catalog = ui.holder.catalog
+            with gr.Row():
+                t2s_model = gr.Dropdown(catalog.t2s_choices(), label=i18n("gpt_model"), allow_custom_value=True)
+                sovits_model = gr.Dropdown(catalog.sovits_choices(), label=i18n("sovits_model"), allow_custom_value=True)
+            with gr.Row(equal_height=True):
+                model_summary = gr.Markdown(elem_id="model-summary")
+                refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
+            with gr.Column(visible=False) as setup_panel:
+                gr.Markdown(setup_help(ui.holder.weights_dir))
+                with gr.Row(equal_height=True):
+                    download_version = gr.Dropdown(
+                        list(weights.DOWNLOADABLE_VERSIONS), value=weights.DEFAULT_VERSION, label=i18n("download_version")
+                    )
+                    download = gr.Button(i18n("download"), variant="primary", scale=0, min_width=240)
+
+        with gr.Row():
+            with gr.Column():
+                gr.Markdown(i18n("reference"))
+                reference_audio = gr.Audio(
+                    sources=["upload", "microphone"], type="filepath", label=i18n("reference_audio")
+                )
+                reference_text = gr.Textbox(label=i18n("reference_text"), lines=2)
+                reference_language = gr.Dropdown(language_choices, value="all_zh", label=i18n("reference_language"))
+                reference_free = gr.Checkbox(False, label=i18n("reference_free"), info=i18n("reference_free_info"))
+                extra_reference_audio = gr.File(
+                    file_count="multiple", file_types=["audio"], label=i18n("extra_reference_audio"), height=140
+                )
+            with gr.Column():
+                gr.Markdown(i18n("target"))
+                target_text = gr.Textbox(label=i18n("target_text"), lines=6)
+                with gr.Row():
+                    target_language = gr.Dropdown(language_choices, value="all_zh", label=i18n("target_language"))
+                    cut_method = gr.Dropdown(
+                        [(i18n(method), method) for method in CUT_METHODS], value=defaults.cut_method,
+                        label=i18n("cut_method"),
+                    )  # fmt: skip
+                streaming = gr.Radio(
+                    [(i18n(f"streaming_{level}"), level) for level in STREAMING_LEVELS],
+                    value=defaults.streaming,
+                    label=i18n("streaming"),
+                )
+                with gr.Accordion(i18n("advanced"), open=False):
+                    with gr.Row():
+                        top_k = gr.Slider(*limits["top_k"], value=defaults.top_k, step=1, label=i18n("top_k"))
+                        top_p = gr.Slider(*limits["top_p"], value=defaults.top_p, step=0.05, label=i18n("top_p"))
+                        temperature = gr.Slider(
+                            *limits["temperature"], value=defaults.temperature, step=0.05, label=i18n("temperature")
+                        )
+                    with gr.Row():
+                        repetition_penalty = gr.Slider(
+                            *limits["repetition_penalty"], value=defaults.repetition_penalty, step=0.05,
+                            label=i18n("repetition_penalty"),
+                        )  # fmt: skip
+                        speed = gr.Slider(*limits["speed"], value=defaults.speed, step=0.05, label=i18n("speed"))
+                        pause_seconds = gr.Slider(
+                            *limits["pause_seconds"], value=defaults.pause_seconds, step=0.01,
+                            label=i18n("pause_seconds"),
+                        )  # fmt: skip
+                    seed = gr.Number(-1, precision=0, label=i18n("seed"))
+                with gr.Row():
+                    synthesize = gr.Button(i18n("synthesize"), variant="primary", elem_id="synthesize")
+                    stop = gr.Button(i18n("stop"), variant="stop", visible=False, elem_id="stop")
+                live_player = gr.Audio(
+                    streaming=True, autoplay=True, interactive=False, label=i18n("live"), elem_id="live-audio",
+                    visible=ui.live_audio,
+                )  # fmt: skip
+                result_audio = gr.Audio(
+                    type="filepath", interactive=False, label=i18n("result"), buttons=["download"],
+                    elem_id="result-audio",
+                )  # fmt: skip
+                status = gr.Markdown(elem_id="status")
+
+        gr.Examples(
+            EXAMPLES,
+            inputs=[reference_audio, reference_text, reference_language, target_text, target_language],
+            label=i18n("examples"),
+            example_labels=["中文 · Chinese voice → Chinese text", "English voice → English text"],
+        )
+
+        model_panel = [t2s_model, sovits_model, model_summary, setup_panel]
+        demo.load(ui.initial_model_panel, None, model_panel, api_visibility="private")
+        for dropdown in (t2s_model, sovits_model):
+            dropdown.input(ui.choose_models, [t2s_model, sovits_model], model_summary, api_visibility="private")
+        refresh.click(ui.refresh, [t2s_model, sovits_model], model_panel, api_name="refresh_models")
+        download.click(ui.download, [download_version, t2s_model, sovits_model], model_panel, api_name="download_models")
+
+        widgets = dict(
+            reference_audio=reference_audio, reference_text=reference_text, reference_language=reference_language,
+            reference_free=reference_free, extra_reference_audio=extra_reference_audio, target_text=target_text,
+            target_language=target_language, cut_method=cut_method, streaming=streaming, top_k=top_k, top_p=top_p,
+            temperature=temperature, repetition_penalty=repetition_penalty, speed=speed, pause_seconds=pause_seconds,
+            seed=seed, t2s_model=t2s_model, sovits_model=sovits_model,
+        )  # fmt: skip
+        run = synthesize.click(
+            run_on_gpu(ui.synthesize),  # the handler itself, so ZeroGPU sees it and forwards the user's quota
+            inputs=[widgets[name] for name in SYNTHESIS_INPUTS],
+            outputs=[live_player, result_audio, status, synthesize, stop],
+            api_name="synthesize",
+        )
+        stop.click(ui.stop, None, [synthesize, stop], cancels=[run], queue=False, api_visibility="private")
+    return demo

@@ -1,0 +1,181 @@
+"""The streaming engine: chunks in order and joined into the result, token streaming without clicks, the runaway
+guard, cancellation, clip warnings worked out per request, and the model pool.
+
+Runs on the tiny checkpoints (see test_engine.py for the checkpoints that force the model to stop at once).
+"""
+
+import threading
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+from gpt_sovits.engine import Engine, ModelChoice, SynthesisRequest, speak
+from gpt_sovits.errors import SynthesisCancelled, SynthesisError
+from gpt_sovits.settings import InferenceSettings
+from test_engine import EOS, REFERENCE_RUNS, SHORT_TARGET, _paths, _speech_like
+
+REFERENCE_TEXT = "今天天气很好，我们一起去公园散步吧。"
+TARGET_TEXT = "今天天气很好，我们一起去公园散步吧。然后我们去吃饭，晚上再看一场电影。"
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_checkpoints):
+    return Engine(_paths(tiny_checkpoints), model_pool_size=2)
+
+
+@pytest.fixture(scope="module")
+def reference_wav(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reference") / "reference.wav"
+    soundfile.write(path, _speech_like(4.0), 32000)
+    return path
+
+
+def _request(reference, **settings) -> SynthesisRequest:
+    return SynthesisRequest(
+        reference_audio=str(reference), reference_text=REFERENCE_TEXT, reference_language="all_zh",
+        target_text=TARGET_TEXT, target_language="all_zh",
+        settings=InferenceSettings(seed=3, cut_method="cut5", **settings),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("streaming", ["sentence", "token"])
+def test_chunks_come_in_order_and_join_into_the_result(engine, reference_wav, single_thread, streaming):
+    stream = engine.stream(_request(reference_wav, streaming=streaming))
+    chunks = list(stream)
+    result = stream.result()
+    assert [chunk.sentence_index for chunk in chunks] == sorted(chunk.sentence_index for chunk in chunks)
+    assert {chunk.sentence_index for chunk in chunks if chunk.sentence_end} == set(range(len(result.sentences)))
+    assert np.array_equal(np.concatenate([chunk.audio for chunk in chunks]), result.audio)
+    starts = np.cumsum([0] + [len(chunk.audio) for chunk in chunks[:-1]]) / result.sample_rate
+    np.testing.assert_allclose([chunk.start_seconds for chunk in chunks], starts, atol=1e-9)
+    for sentence in result.sentences:  # subtitles come from these
+        assert sentence.start_seconds < sentence.end_seconds <= result.duration_seconds
+    if streaming == "sentence":
+        assert len(chunks) == len(result.sentences)
+
+
+def test_sentence_streaming_is_exactly_the_whole_synthesis(engine, reference_wav, single_thread):
+    """Sentence by sentence, each chunk is the audio the one-shot call gives (the exact mode)."""
+    whole = engine.synthesize(_request(reference_wav))
+    chunks = list(engine.stream(_request(reference_wav)))
+    assert np.array_equal(np.concatenate([chunk.audio for chunk in chunks]), whole.audio)
+
+
+def test_token_streaming_has_no_clicks_and_tracks_the_exact_audio(engine, reference_wav, single_thread):
+    """Without decode noise the streamed audio follows the exact audio, and no seam jumps.
+
+    The pieces differ from the exact audio mostly in a sentence's first piece: the text encoder attends over the
+    whole token sequence, of which the first piece knows only a prefix (upstream's token streaming does the same).
+    On these random tiny weights that costs more than on a trained model; benchmarks/streaming.py reports the SNR."""
+    exact = engine.synthesize(_request(reference_wav, noise_scale=0.0))
+    stream = engine.stream(_request(reference_wav, noise_scale=0.0, streaming="token"))
+    chunks = list(stream)
+    streamed = stream.result()
+    assert len(chunks) > len(streamed.sentences), "token streaming gives several pieces per sentence"
+    assert [len(s.tokens) for s in streamed.sentences] == [len(s.tokens) for s in exact.sentences]
+    n = min(len(exact.audio), len(streamed.audio))
+    error = exact.audio[:n] - streamed.audio[:n]
+    snr = 10 * np.log10(np.sum(exact.audio[:n] ** 2) / np.sum(error**2))
+    assert snr > 15, f"streamed vs exact SNR {snr:.1f} dB"
+    jumps = np.abs(np.diff(streamed.audio))
+    seams = [int(chunk.start_seconds * streamed.sample_rate) for chunk in chunks[1:]]
+    typical = np.percentile(jumps, 99.9)
+    for seam in seams:
+        assert jumps[seam - 2 : seam + 2].max() <= max(typical, 1e-3) * 1.5, "a click at a seam"
+
+
+def test_first_piece_waits_for_the_too_short_guard(engine, reference_wav, single_thread, monkeypatch):
+    decoded = []
+    original = speak.PieceDecoder.piece
+    monkeypatch.setattr(speak.PieceDecoder, "piece", lambda self, tokens, final: decoded.append(
+        (len(tokens), final)) or original(self, tokens, final))
+    stream = engine.stream(_request(reference_wav, streaming="token"))
+    list(stream)
+    first_tokens, final = decoded[0]
+    assert final or first_tokens >= speak.FIRST_PIECE_TOKENS + speak.LOOKAHEAD_FRAMES // 2
+
+
+@pytest.fixture(scope="module")
+def never_stops_engine(tiny_checkpoints, tmp_path_factory):
+    """An official-format T2S checkpoint whose EOS logit always loses: it talks until something stops it."""
+    checkpoint = torch.load(tiny_checkpoints / "v2" / "t2s.ckpt", map_location="cpu", weights_only=True)
+    weights = checkpoint["weight"]
+    last = checkpoint["config"]["model"]["n_layer"] - 1
+    bias = torch.linspace(0.5, 1.5, weights[f"model.h.layers.{last}.norm2.bias"].numel())
+    weights[f"model.h.layers.{last}.norm2.weight"].zero_()
+    weights[f"model.h.layers.{last}.norm2.bias"].copy_(bias.half())
+    weights["model.ar_predict_layer.weight"][EOS] = -bias.half()
+    path = tmp_path_factory.mktemp("never_stops") / "never_stops.ckpt"
+    torch.save(checkpoint, path)
+    return Engine(_paths(tiny_checkpoints, path))
+
+
+def test_runaway_output_is_rerolled_then_refused(never_stops_engine, reference_wav, single_thread, monkeypatch):
+    models = never_stops_engine.model_set()
+    decoded = []
+    monkeypatch.setattr(models.sovits, "decode", lambda *args, **kwargs: decoded.append(args))
+    runs = []
+    original = models.t2s.stream
+    monkeypatch.setattr(models.t2s, "stream", lambda inputs, sampling: runs.append(inputs[0]) or original(inputs, sampling))
+    with pytest.raises(SynthesisError, match="kept talking past"):
+        never_stops_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, SHORT_TARGET, InferenceSettings(seed=2))
+    assert len(runs) == speak.MAX_ATTEMPTS and len({run.seed for run in runs}) == speak.MAX_ATTEMPTS
+    spoken_phones = 4  # HH AH0 L OW1
+    assert runs[0].max_tokens == speak.MAX_TOKENS_PER_PHONE * spoken_phones + speak.RUNAWAY_SLACK_TOKENS
+    assert decoded == [], "nothing of a runaway is decoded"
+
+
+def test_a_set_cancel_event_stops_the_stream(engine, reference_wav, single_thread):
+    cancel = threading.Event()
+    stream = engine.stream(_request(reference_wav, streaming="token"), cancel=cancel)
+    chunks = iter(stream)
+    next(chunks)
+    cancel.set()
+    with pytest.raises(SynthesisCancelled):
+        next(chunks)
+
+
+def test_clip_warnings_belong_to_each_request_not_the_cache(engine, tmp_path, single_thread):
+    """A 14 s clip is trimmed (with a note); the same speech uploaded already cut to that window shares the cached
+    reference work but gets no trim note, and the long clip's note names its own length."""
+    long_clip = np.concatenate([_speech_like(9.0, seed=4), np.zeros(16000, np.float32), _speech_like(4.5, seed=5)])
+    long_path = tmp_path / "long.wav"
+    soundfile.write(long_path, long_clip, 32000)
+    first = engine.stream(_request(long_path))
+    assert any("was 14.0 s long" in warning for warning in first.warnings)
+    from gpt_sovits import audio, validation
+
+    clip = audio.load_audio(long_path)
+    window, _ = validation.check_reference_audio(clip.mono(), clip.sample_rate)  # the samples the engine used
+    short_path = tmp_path / "short.wav"
+    soundfile.write(short_path, window, 32000, subtype="FLOAT")
+    second = engine.stream(_request(short_path))
+    assert second.reference_cache_hit
+    assert not [warning for warning in second.warnings if "long; used" in warning]
+    again = engine.stream(_request(long_path))
+    assert again.reference_cache_hit and any("was 14.0 s long" in warning for warning in again.warnings)
+
+
+def test_several_timbre_clips_are_averaged(engine, reference_wav, tmp_path, single_thread):
+    from gpt_sovits.engine.reference import compute_reference, load_reference_clips
+
+    other = tmp_path / "other.wav"
+    soundfile.write(other, _speech_like(5.0, f0=210.0, seed=9), 32000)
+    models = engine.model_set()
+    alone = [compute_reference(models, load_reference_clips(path, ()), None).timbre for path in (reference_wav, other)]
+    both = compute_reference(models, load_reference_clips(reference_wav, (other, reference_wav)), None).timbre
+    torch.testing.assert_close(both, (alone[1] + alone[0]) / 2, atol=1e-6, rtol=0)
+
+
+def test_each_request_gets_the_models_it_names(engine, tiny_checkpoints, reference_wav, single_thread):
+    default = engine.synthesize(_request(reference_wav))
+    v1 = ModelChoice(t2s=tiny_checkpoints / "v1" / "t2s.ckpt", sovits=tiny_checkpoints / "v1" / "sovits.pth")
+    from dataclasses import replace
+
+    other = engine.synthesize(replace(_request(reference_wav), models=v1))
+    assert (default.model.model_version, other.model.model_version) == ("v2", "v1")
+    assert not other.reference_cache_hit, "another SoVITS file never reuses a prepared reference"
+    again = engine.synthesize(_request(reference_wav))
+    assert again.model.model_version == "v2" and np.array_equal(again.audio, default.audio)
