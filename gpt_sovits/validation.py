@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from gpt_sovits.errors import AudioError, TextError
+from gpt_sovits.text import languages
 
 MIN_REFERENCE_SECONDS = 3.0
 MAX_REFERENCE_SECONDS = 10.0
@@ -32,30 +33,6 @@ FULL_SCALE = 0.999
 # belong to the clip (missing half the words, or the transcript of a different, longer recording).
 MIN_SYLLABLES_PER_SECOND = 1.0
 MAX_SYLLABLES_PER_SECOND = 9.0
-
-# Language modes this app speaks, per phone-symbol table ("v1" models, "v2" and every later model).
-# Both tables cover Chinese and English, which is all our text front end handles.
-LANGUAGE_NAMES = {
-    "all_zh": "Chinese",
-    "zh": "Chinese-English mix",
-    "en": "English",
-    "auto": "auto-detect Chinese / English",
-}
-LANGUAGES_BY_SYMBOL_VERSION = {
-    "v1": ("all_zh", "zh", "en", "auto"),
-    "v2": ("all_zh", "zh", "en", "auto"),
-}
-# Modes the official app has but this one does not (yet): named so the message can say so plainly.
-UNSUPPORTED_LANGUAGE_NAMES = {
-    "all_ja": "Japanese",
-    "ja": "Japanese-English mix",
-    "all_ko": "Korean",
-    "ko": "Korean-English mix",
-    "all_yue": "Cantonese",
-    "yue": "Cantonese-English mix",
-    "auto_yue": "automatic (Cantonese)",
-}
-
 
 def check_reference_audio(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, list[str]]:
     """Refuse unusable reference clips; trim long ones to 3-10 s ending at a pause.
@@ -139,32 +116,32 @@ def check_reference_text(text: str, duration_seconds: float) -> list[str]:
 
 def check_language(mode: str, symbol_version: str) -> None:
     """Raise TextError when the loaded model (by its phone-symbol table) cannot speak `mode`."""
-    check_language_mode(mode)
-    supported = LANGUAGES_BY_SYMBOL_VERSION.get(symbol_version, ())
-    if mode not in supported:
+    language_mode = languages.language_mode(mode)
+    if symbol_version not in language_mode.symbol_versions:
+        supported = languages.modes_for(symbol_version)
+        if not supported:
+            raise TextError(f"The loaded model ({symbol_version} symbols) has a phone table this app does not know.")
         raise TextError(
-            f"The loaded model ({symbol_version} symbols) cannot speak {LANGUAGE_NAMES[mode]} ({mode!r}). "
-            f"Choose one of: {_language_list({m: LANGUAGE_NAMES[m] for m in supported})}, or load another model."
+            f"The loaded model ({symbol_version} symbols) cannot speak {language_mode.english_name} ({mode!r}): "
+            f"its phone table has no phones for it. Choose one of: {languages.describe_modes(supported)}, or load "
+            "a v2 or later model."
         )
 
 
 def check_language_mode(mode: str) -> None:
-    """Raise TextError when `mode` is not a language this app speaks with any model (no model needed to check)."""
-    if mode in UNSUPPORTED_LANGUAGE_NAMES:
-        raise TextError(
-            f"{UNSUPPORTED_LANGUAGE_NAMES[mode]} ({mode!r}) is not supported by this app yet. "
-            f"Choose one of: {_language_list(LANGUAGE_NAMES)}."
-        )
-    if mode not in LANGUAGE_NAMES:
-        raise TextError(f"Unknown language {mode!r}. Choose one of: {_language_list(LANGUAGE_NAMES)}.")
+    """Raise TextError when `mode` is not a language mode of this app (no model needed to check)."""
+    languages.language_mode(mode)
 
 
 def estimate_syllables(text: str) -> int:
-    """Rough syllable count: one per CJK character, vowel groups per Latin word, one per digit."""
+    """Rough syllable count: one per CJK character, kana (a mora) or Hangul syllable, vowel groups per Latin word,
+    one per digit."""
     cjk = len(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", text))
+    kana = len(re.findall(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]", text))
+    hangul = len(re.findall(r"[\uac00-\ud7af]", text))
     digits = len(re.findall(r"[0-9]", text))
     latin = sum(max(1, len(re.findall(r"[aeiouy]+", word))) for word in re.findall(r"[a-z']+", text.lower()))
-    return cjk + digits + latin
+    return cjk + kana + hangul + digits + latin
 
 
 def _rms(samples: np.ndarray) -> float:
@@ -196,5 +173,3 @@ def _speech_window(samples: np.ndarray, sample_rate: int) -> tuple[int, int]:
     return start_frame * frame, end_frame * frame
 
 
-def _language_list(names: dict[str, str]) -> str:
-    return ", ".join(f"{mode} ({name})" for mode, name in names.items())

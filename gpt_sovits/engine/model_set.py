@@ -22,6 +22,7 @@ from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
 from gpt_sovits.models.speaker import SpeakerEncoder
 from gpt_sovits.models.t2s import Text2Semantic
+from gpt_sovits.text.languages import uses_bert
 from gpt_sovits.text.types import TextRun
 
 BERT_DIM = 1024
@@ -85,7 +86,7 @@ class FeatureModels:
         """[phones, 1024]: BERT features for Chinese runs, zeros for every other language (as upstream)."""
         parts = [
             self.bert.encode(run.normalized_text, list(run.word2ph))
-            if run.language == "zh"
+            if uses_bert(run.language)
             else torch.zeros(len(run.phones), BERT_DIM)
             for run in runs
         ]
