@@ -35,6 +35,10 @@ MIN_SAMPLE_RATE = 8000
 MAX_SAMPLE_RATE = 192000
 # Up to 7.1 surround and beyond; channels are averaged to mono while the file is decoded.
 MAX_AUDIO_CHANNELS = 32
+# Model files are zip archives whose entries torch writes uncompressed, so their declared sizes add up to about the
+# file's own size. One declaring more than this many times its size (plus 1 MiB) is a zip bomb (2 MB declaring
+# 2 GiB was inflated before it was refused) and is refused before anything is inflated.
+MAX_CHECKPOINT_EXPANSION = 2.0
 
 # Root-mean-square level below which a clip counts as silent: -60 dBFS, far below any usable recording.
 SILENCE_RMS = 1e-3
