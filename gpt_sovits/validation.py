@@ -22,6 +22,25 @@ MAX_REFERENCE_SECONDS = 10.0
 # Chinese speech (or about 1 minute of English), well beyond what one web request should take on a CPU.
 MAX_TARGET_CHARACTERS = 1000
 
+# Limits on what one request may hand us, each checked before the work it bounds (see also MAX_TARGET_CHARACTERS).
+# The reference transcript says what is spoken in a 3-10 s clip: at most about 90 syllables (some 300 characters of
+# English); 500 leaves room for punctuation and spaces.
+MAX_REFERENCE_CHARACTERS = 500
+# Audio files (reference and extra timbre clips): refused before they are read when larger than this ...
+MAX_AUDIO_FILE_BYTES = 100 * 2**20
+# ... or longer than this: the duration is read from the file's header where it has one, and decoding stops here
+# where it has not, so a one-hour recording is never decoded whole. Clips of 10-60 s are trimmed to 3-10 s.
+MAX_AUDIO_SECONDS = 60.0
+# Sample rates from telephone quality to studio masters; resampling any rate in between is bounded (audio.py).
+MIN_SAMPLE_RATE = 8000
+MAX_SAMPLE_RATE = 192000
+# Up to 7.1 surround and beyond; channels are averaged to mono while the file is decoded.
+MAX_AUDIO_CHANNELS = 32
+# Model files are zip archives whose entries torch writes uncompressed, so their declared sizes add up to about the
+# file's own size. One declaring more than this many times its size (plus 1 MiB) is a zip bomb (2 MB declaring
+# 2 GiB was inflated before it was refused) and is refused before anything is inflated.
+MAX_CHECKPOINT_EXPANSION = 2.0
+
 # Root-mean-square level below which a clip counts as silent: -60 dBFS, far below any usable recording.
 SILENCE_RMS = 1e-3
 # A clip is called clipped when more than this fraction of its samples sit at full scale.
@@ -93,8 +112,14 @@ def check_target_text(text: str) -> str:
 def check_reference_text(text: str, duration_seconds: float) -> list[str]:
     """Warnings when the reference transcript is implausibly short or long for a clip of this duration.
 
-    An empty text means no-reference-text mode and gets no warning here.
+    An empty text means no-reference-text mode and gets no warning here. Raises TextError when the text is longer
+    than MAX_REFERENCE_CHARACTERS (checked before any text processing).
     """
+    if len(text or "") > MAX_REFERENCE_CHARACTERS:
+        raise TextError(
+            f"The reference text is {len(text)} characters long; the limit is {MAX_REFERENCE_CHARACTERS}. It should be "
+            "only the words spoken in the reference clip (3-10 s)."
+        )
     syllables = estimate_syllables(text or "")
     if syllables == 0 or duration_seconds <= 0:
         return []

@@ -39,14 +39,14 @@ def test_reads_every_supported_format(tmp_path, extension, fmt, subtype, lossles
     clip = audio.load_audio(path)
 
     assert clip.sample_rate == 44100
-    assert clip.samples.dtype == np.float32 and clip.samples.shape[0] == 2
+    assert clip.samples.dtype == np.float32 and clip.samples.shape[0] == 1  # mixed to mono while decoding
     assert clip.source == f"reference.{extension}"
     if lossless:
         expected = np.round(frames.T * 32767) / 32768  # PCM16 quantisation, read back as int16 / 32768
-        np.testing.assert_allclose(clip.samples, expected, atol=1 / 32768)
+        np.testing.assert_allclose(clip.mono(), expected.mean(axis=0), atol=1 / 32768)
     else:  # codecs add delay/padding; the signal must still be there at about the right length
         assert abs(clip.num_samples - frames.shape[0]) < 0.1 * frames.shape[0]
-        assert 0.3 < np.abs(clip.samples[1]).max() < 1.2
+        assert 0.2 < np.abs(clip.mono()).max() < 1.2
 
 
 def test_stereo_mixes_to_channel_mean(tmp_path):
@@ -68,7 +68,7 @@ def test_gradio_int16_pair_is_scaled_like_upstream():
 def test_gradio_pair_with_channels_last():
     stereo = (np.array([[1000, -1000], [2000, 0], [0, 0]], dtype=np.int16))  # [n, channels]
     clip = audio.load_audio((8000, stereo))
-    assert clip.samples.shape == (2, 3)
+    assert clip.samples.shape == (1, 3)
     np.testing.assert_array_equal(clip.mono(), np.array([0, 1000, 0], dtype=np.float32) / 32768)
 
 

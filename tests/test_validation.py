@@ -138,3 +138,10 @@ def test_unknown_language():
 def test_language_the_model_cannot_speak():
     with pytest.raises(TextError, match="v3 symbols"):
         validation.check_language("en", "v3")
+
+
+def test_reference_text_length_is_limited_before_any_processing():
+    limit = validation.MAX_REFERENCE_CHARACTERS
+    assert validation.check_reference_text("好" * 30, 5.0) == []
+    with pytest.raises(TextError, match=f"{limit + 1} characters long; the limit is {limit}"):
+        validation.check_reference_text("1" * (limit + 1), 5.0)
