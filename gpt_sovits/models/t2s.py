@@ -33,9 +33,11 @@ work). `generate(input, sampling)` is the one-sentence convenience. How rows sha
 The one difference from a batch of one: a GEMM over B rows may round differently from a matrix-vector product
 (other kernels), so logits can differ in the last bits; a token changes only where two candidates are that close.
 
-Device and dtype: everything runs on the parameters' device in their dtype, with two float32 islands, as upstream
-keeps or as precision needs: the sine position table is computed in float32 (then cast, as upstream does), and
-the sampler (penalty, top-p softmax and cumsum, temperature, top-k, softmax, race) runs on float32 logits.
+Device and dtype: everything runs on the parameters' device in their dtype (inputs are moved there once, before
+the loop; per step only the new tokens come back to the host), with float32 islands: the sine position table is
+computed in float32 and then cast (as upstream does), and the sampler (penalty, top-p softmax and cumsum,
+temperature, top-k, softmax, race) runs on float32 logits (upstream samples in the model dtype: the same in a
+float32 model, more precise in a half one). Torch's LayerNorm and attention kernels accumulate in float32 anyway.
 """
 
 import math
