@@ -324,16 +324,20 @@ def test_the_forward_pass_creates_no_tensor_off_the_model_device():
     meta = torch.device("meta")
     row = T2SInput(torch.zeros(7, dtype=torch.long, device=meta), torch.zeros(7, 1024, device=meta),
                    torch.zeros(5, dtype=torch.long, device=meta), seed=0)
-    cache = model.new_cache(16)
+    caches = [model.new_cache(16), model.new_cache(16)]
     positions = sine_positions(16, model.config.hidden_dim, meta)
     with torch.inference_mode():
-        first = model.prefill(row, cache, positions)
-        logits = model.decode_step(torch.zeros(1, dtype=torch.long, device=meta), torch.tensor([5], device=meta),
-                                   [cache], [12], positions)
+        first = model.prefill(row, caches[0], positions)
+        model.prefill(row, caches[1], positions)
+        alone = model.decode_step(torch.zeros(1, dtype=torch.long, device=meta), torch.tensor([5], device=meta),
+                                  caches[:1], [12], positions)
+        logits = model.decode_step(torch.zeros(2, dtype=torch.long, device=meta), torch.tensor([5, 5], device=meta),
+                                   caches, [13, 12], positions)  # a batched step takes the other GEMM orientation
         vocab = model.config.vocab_size
-        tokens, best = sample_tokens(logits, torch.zeros(1, vocab, dtype=torch.bool, device=meta), SAMPLED,
-                                     torch.empty(1, vocab, device=meta).exponential_())
-    for tensor in (first, logits, tokens, best, prefill_mask(7, 5, meta), *cache):
+        tokens, best = sample_tokens(logits, torch.zeros(2, vocab, dtype=torch.bool, device=meta), SAMPLED,
+                                     torch.empty(2, vocab, device=meta).exponential_())
+    assert logits.shape == (2, vocab)
+    for tensor in (first, alone, logits, tokens, best, prefill_mask(7, 5, meta), *caches[0]):
         assert tensor.device == meta
 
 
