@@ -39,7 +39,7 @@ class InferenceSettings:
     seed: int | None = None  # None: a fresh random seed, reported back in the result
     cut_method: str = "cut1"  # official default: every 4 sentences
     streaming: str = "sentence"  # one of STREAMING_LEVELS
-    batch_size: int = 4  # sentences whose tokens T2S makes together (the result does not depend on it)
+    batch_size: int = 8  # sentences whose tokens T2S makes together (the result does not depend on it)
 
     # (low, high) inclusive limits; the UI sliders use the same numbers.
     LIMITS = {
