@@ -11,11 +11,16 @@ import os
 import shutil
 import threading
 
-import gradio as gr
+# OpenMP threads that spin while they wait for work take the CPU from each other whenever two computations run at
+# once (two requests, or T2S ahead of SoVITS in one) or the machine is shared: T2S ran up to 8x slower so on 2
+# cores. Waiting passively costs about 10 % on an idle machine. It must be set before torch loads; yours wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from gpt_sovits.cli import add_model_arguments
-from gpt_sovits.service import EngineHolder
-from gpt_sovits.ui import VoiceCloningUI, build_ui, i18n
+import gradio as gr  # noqa: E402
+
+from gpt_sovits.cli import add_model_arguments  # noqa: E402
+from gpt_sovits.service import EngineHolder  # noqa: E402
+from gpt_sovits.ui import VoiceCloningUI, build_ui, i18n  # noqa: E402
 
 try:  # only present on Hugging Face Spaces: borrow a ZeroGPU for each synthesis
     import spaces
