@@ -252,8 +252,9 @@ class SynthesisStream:
                 with timer("sovits"):
                     waveform = speak.decode(models, reference, sentence, spoken.output.decoder_tokens, settings)
                 self._report(sentence, spoken, spoken.output.decoder_tokens, position, len(waveform))
-                yield self._chunk(sentence, waveform, settings, position, last=True)
-                position = self._position_after
+                chunk = self._chunk(sentence, waveform, settings, position, last=True)
+                yield chunk
+                position += chunk.duration_seconds
             report(1.0, "Done")
         finally:
             tokens.stop()
@@ -274,8 +275,9 @@ class SynthesisStream:
                     spoken = finished.value
                     break
                 spoken_samples += len(audio)
-                yield self._chunk(sentence, audio, settings, position, last)
-                position = self._position_after
+                chunk = self._chunk(sentence, audio, settings, position, last)
+                yield chunk
+                position += chunk.duration_seconds
             self._report(sentence, spoken, spoken.output.tokens, start, spoken_samples)
         report(1.0, "Done")
 
@@ -283,7 +285,6 @@ class SynthesisStream:
         """A sentence's last chunk carries its pause."""
         if last:
             audio = np.concatenate([audio, speak.pause(settings, self.sample_rate)])
-        self._position_after = position + len(audio) / self.sample_rate
         return AudioChunk(audio, self.sample_rate, sentence.index, sentence.text, position, sentence_end=last)
 
     def _report(self, sentence, spoken, tokens, start: float, speech_samples: int) -> None:
