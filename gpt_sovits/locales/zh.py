@@ -127,4 +127,44 @@ MESSAGES = {
     "Nothing to pronounce in {text}: it gives no phones at all.": "{text} 里没有能朗读的内容：转换不出任何音素。",
     "Nothing to speak in {text}: it has only punctuation or blank lines.": "{text} 里没有要说的内容：只有标点或空行。",
     "The reference text is empty: type what the reference audio says.": "参考文本是空的：请输入参考音频里说的话。",
+
+    # ----- gpt_sovits/audio.py ------------------------------------------------------------------------------
+    "uploaded audio": "上传的音频",
+    "audio file": "音频文件",
+    "Reference audio must be a file path or a (sample_rate, samples) pair, got {kind}.":
+        "参考音频必须是文件路径或 (sample_rate, samples) 数据对，收到的是 {kind}。",
+    "Audio file '{name}' does not exist.": "音频文件「{name}」不存在。",
+    "Audio file '{name}' is empty (0 bytes).": "音频文件「{name}」是空的（0 字节）。",
+    "Audio file '{name}' is {size:.0f} MB; files up to {limit:.0f} MB are accepted. Please upload a short "
+    "clip (3-10 s is what the model uses).":
+        "音频文件「{name}」有 {size:.0f} MB，最大只接受 {limit:.0f} MB。请上传一段短音频（模型只用 3~10 秒）。",
+    "Cannot read audio file '{name}': it is not audio in a format this app reads, or it is damaged. "
+    "Supported formats: {formats}.":
+        "无法读取音频文件「{name}」：它不是本应用能读取的音频格式，或者文件已损坏。支持的格式：{formats}。",
+    "File '{name}' has no audio track. Please upload a recording of the voice.":
+        "文件「{name}」里没有音轨。请上传这个声音的录音。",
+    "Audio file '{name}' changes its sample rate midway; please export it again.":
+        "音频文件「{name}」中途改变了采样率，请重新导出。",
+    "Audio file '{name}' is empty (no samples).": "音频文件「{name}」是空的（没有任何采样）。",
+    "Audio '{name}' has unsupported sample type {dtype}.": "音频「{name}」的采样类型 {dtype} 不受支持。",
+    "Uploaded audio must be a (sample_rate, samples) pair.": "上传的音频必须是 (sample_rate, samples) 数据对。",
+    "Uploaded audio must have shape [samples] or [samples, channels], got {shape}.":
+        "上传的音频形状必须是 [samples] 或 [samples, channels]，收到的是 {shape}。",
+    "Audio '{name}' has an invalid sample rate {rate!r}.": "音频「{name}」的采样率 {rate!r} 无效。",
+    "Audio '{name}' has a sample rate of {rate:,} Hz; rates from {low:,} to {high:,} Hz are accepted. "
+    "Please export it at 16, 24, 44.1 or 48 kHz.":
+        "音频「{name}」的采样率是 {rate:,} Hz，只接受 {low:,} 到 {high:,} Hz。请以 16、24、44.1 或 48 kHz 重新导出。",
+    "Audio '{name}' has {channels} channels; 1 to {limit} are accepted. Please export it as mono or stereo.":
+        "音频「{name}」有 {channels} 个声道，只接受 1 到 {limit} 个。请导出为单声道或立体声。",
+    "{minutes:.1f} minutes": "{minutes:.1f} 分钟",
+    "{seconds:.1f} s": "{seconds:.1f} 秒",
+    "more than {seconds:g} s": "超过 {seconds:g} 秒",
+    "Audio '{name}' is {length} long; at most {limit:g} s is accepted. The voice is cloned from 3-10 s of "
+    "speech: please upload a clip of that length.":
+        "音频「{name}」太长（{length}），最长只接受 {limit:g} 秒。克隆声音只需要 3~10 秒的语音：请上传这么长的一段。",
+    "Audio file '{name}' could not be decoded to the end: it is probably truncated or damaged (an interrupted "
+    "upload or recording). Please export it again.":
+        "音频文件「{name}」无法完整解码：文件可能不完整或已损坏（上传或录音被中断）。请重新导出。",
+    "Audio '{name}' is empty (no samples).": "音频「{name}」是空的（没有任何采样）。",
+    "Audio '{name}' contains invalid (NaN or infinite) samples.": "音频「{name}」中有无效的采样值（NaN 或无穷大）。",
 }
