@@ -167,4 +167,32 @@ MESSAGES = {
         "音频文件「{name}」无法完整解码：文件可能不完整或已损坏（上传或录音被中断）。请重新导出。",
     "Audio '{name}' is empty (no samples).": "音频「{name}」是空的（没有任何采样）。",
     "Audio '{name}' contains invalid (NaN or infinite) samples.": "音频「{name}」中有无效的采样值（NaN 或无穷大）。",
+
+    # ----- gpt_sovits/engine/ -------------------------------------------------------------------------------
+    "No reference text was given, so it was not used (reference-free mode).":
+        "没有填写参考文本，因此按无参考文本模式合成。",
+    "Preparing the reference": "正在处理参考音频",
+    "Speaking sentence {number} of {count}": "正在合成第 {number} 句（共 {count} 句）",
+    "Done": "完成",
+    "Reference text: {error} (Or leave the reference text empty.)": "参考文本：{error}（也可以把参考文本留空。）",
+    "The model kept talking past {tokens} sound tokens ({seconds:.0f} s) for a sentence of {phones} phones "
+    "({attempts} tries with different seeds), so it was stopped and no audio was made for it. Check that the "
+    "reference text matches what the clip says, try a different reference clip, or rephrase the sentence.":
+        "一句只有 {phones} 个音素的话，模型说到 {tokens} 个语音单元（{seconds:.0f} 秒）还停不下来"
+        "（换了不同的随机种子试了 {attempts} 次），因此被中止，这一句没有生成音频。请检查参考文本与参考音频"
+        "说的是否一致，换一段参考音频，或者换个说法。",
+    "The model kept stopping after {tokens} sound tokens for a sentence of {phones} phones ({attempts} tries "
+    "with different seeds), so no audio was made for it. Check that the reference text matches what the clip "
+    "says, try a different reference clip, or rephrase the sentence.":
+        "一句有 {phones} 个音素的话，模型每次只说了 {tokens} 个语音单元就停下了（换了不同的随机种子试了 "
+        "{attempts} 次），因此这一句没有生成音频。请检查参考文本与参考音频说的是否一致，换一段参考音频，或者换个说法。",
+    "Stopped.": "已停止。",
+    "Model file '{path}' does not exist or is not a file.": "模型文件「{path}」不存在，或者不是文件。",
+    "{version} models need the speaker-verification model sv/pretrained_eres2netv2w24s4ep4.ckpt "
+    "in the weights folder, and it is not there. Run `python -m gpt_sovits download` or put it "
+    "there.":
+        "{version} 模型需要说话人识别模型 sv/pretrained_eres2netv2w24s4ep4.ckpt，但模型文件夹（weights）里没有它。"
+        "请运行 `python -m gpt_sovits download` 下载，或者手动放到那里。",
+    "This engine serves one fixed model set; it cannot load other model files.":
+        "这个引擎只使用一组固定的模型，不能加载其他模型文件。",
 }
