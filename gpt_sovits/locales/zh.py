@@ -195,4 +195,53 @@ MESSAGES = {
         "请运行 `python -m gpt_sovits download` 下载，或者手动放到那里。",
     "This engine serves one fixed model set; it cannot load other model files.":
         "这个引擎只使用一组固定的模型，不能加载其他模型文件。",
+
+    # ----- gpt_sovits/models/ -------------------------------------------------------------------------------
+    "The {what} model directory {model_dir} does not exist; it must contain {expected}.":
+        "{what} 模型文件夹 {model_dir} 不存在；里面应当有 {expected}。",
+    "The {what} model directory {model_dir} is incomplete: missing {missing} (expected {expected}).":
+        "{what} 模型文件夹 {model_dir} 不完整：缺少 {missing}（应当有 {expected}）。",
+    "Cannot read {path} for the {what} model: {error}": "无法读取 {what} 模型的 {path}：{error}",
+    "{model_dir} holds a '{model_type}' model, but the {what} model must be '{expected}'.":
+        "{model_dir} 里是「{model_type}」模型，但 {what} 模型必须是「{expected}」。",
+    "{earlier} or {name}": "{earlier} 或 {name}",
+    "Cannot load the {what} model from {model_dir}: {error}": "无法从 {model_dir} 加载 {what} 模型：{error}",
+    "The {what} weights in {model_dir} are missing {count} tensors (for example {examples}); this is not "
+    "a {what} checkpoint.":
+        "{model_dir} 里的 {what} 权重缺少 {count} 个张量（例如 {examples}），这不是 {what} 模型文件。",
+    "HuBERT needs a mono 16 kHz waveform of at least {samples} samples, got shape {shape}.":
+        "HuBERT 需要至少 {samples} 个采样的 16 kHz 单声道波形，收到的形状是 {shape}。",
+    "Cannot load the BERT tokenizer from {model_dir}: {error}": "无法从 {model_dir} 加载 BERT 分词器：{error}",
+    "The BERT model in {model_dir} has fewer than the 3 layers GPT-SoVITS needs.":
+        "{model_dir} 里的 BERT 模型不到 GPT-SoVITS 所需的 3 层。",
+    "A Chinese sentence of {length} characters is too long for BERT (at most {limit}); cut the text "
+    "into shorter sentences.":
+        "一句中文有 {length} 个字，太长了（BERT 最多处理 {limit} 个字）；请把文本切成更短的句子。",
+    "The BERT tokenizer split {text!r} into {count} tokens instead of one per character, so its "
+    "features cannot be matched to the phones.":
+        "BERT 分词器把 {text!r} 分成了 {count} 个词元，而不是每个字一个，因此它的特征无法与音素一一对应。",
+    "The speaker encoder needs a mono 16 kHz waveform of at least {samples} samples, got shape {shape}.":
+        "说话人编码器需要至少 {samples} 个采样的 16 kHz 单声道波形，收到的形状是 {shape}。",
+    "Speaker model file {path} not found; v2Pro/v2ProPlus need sv/pretrained_eres2netv2w24s4ep4.ckpt.":
+        "找不到说话人模型文件 {path}；v2Pro/v2ProPlus 需要 sv/pretrained_eres2netv2w24s4ep4.ckpt。",
+    "Cannot read the speaker model {path}: not a plain PyTorch state dict ({error}).":
+        "无法读取说话人模型 {path}：它不是普通的 PyTorch 权重字典（{error}）。",
+    "{path} is not a speaker model: expected a dictionary of tensors.": "{path} 不是说话人模型：应当是由张量组成的字典。",
+    "{path} is not an ERes2NetV2 (w24 s4 ep4) speaker model: its tensors do not match ({error}).":
+        "{path} 不是 ERes2NetV2（w24 s4 ep4）说话人模型：它的张量对不上（{error}）。",
+    "SoVITS model '{name}' is version {version}; supported: {supported}.":
+        "SoVITS 模型「{name}」是 {version} 版本；支持的版本：{supported}。",
+    "SoVITS model '{name}' uses resblock type {kind!r}; only '1' is supported.":
+        "SoVITS 模型「{name}」的 resblock 类型是 {kind!r}；只支持 '1'。",
+    "SoVITS model '{name}' has an incomplete or invalid config ({error!r}).":
+        "SoVITS 模型「{name}」的配置不完整或无效（{error!r}）。",
+    "SoVITS model '{name}' has an invalid config (kernel_size must be odd, heads divide width).":
+        "SoVITS 模型「{name}」的配置无效（kernel_size 必须是奇数，注意力头数必须能整除宽度）。",
+    "{count} missing tensor(s) (e.g. {example})": "缺少 {count} 个张量（例如 {example}）",
+    "{count} unknown tensor(s) (e.g. {example})": "多出 {count} 个不认识的张量（例如 {example}）",
+    "tensor {name} has shape {shape}, expected {expected}": "张量 {name} 的形状是 {shape}，应当是 {expected}",
+    "SoVITS model '{name}' does not match its own config: {problems}. The file may be damaged or come from "
+    "an incompatible program.":
+        "SoVITS 模型「{name}」与它自带的配置对不上：{problems}。文件可能已损坏，或者来自不兼容的程序。",
+    "{earlier}; {problem}": "{earlier}；{problem}",
 }
