@@ -244,4 +244,22 @@ MESSAGES = {
     "an incompatible program.":
         "SoVITS 模型「{name}」与它自带的配置对不上：{problems}。文件可能已损坏，或者来自不兼容的程序。",
     "{earlier}; {problem}": "{earlier}；{problem}",
+
+    # ----- gpt_sovits/cli.py, gpt_sovits/service.py ---------------------------------------------------------
+    "error: {error}": "错误：{error}",
+    "warning: {warning}": "警告：{warning}",
+    "Cannot write {path}: {error}": "无法写入 {path}：{error}",
+    "{stage} {seconds:.2f} s": "{stage} {seconds:.2f} 秒",
+    "Wrote {path} ({duration:.1f} s at {rate} Hz, {segments} segment(s), seed {seed}; {stages})":
+        "已写入 {path}（{duration:.1f} 秒，{rate} Hz，共 {segments} 段，随机种子 {seed}；{stages}）",
+    "Cannot write {path}: it is a folder. Give a file name ending in .wav.":
+        "无法写入 {path}：这是一个文件夹。请给出以 .wav 结尾的文件名。",
+    "Cannot write {path}: the folder {folder} does not exist. Create it first.":
+        "无法写入 {path}：文件夹 {folder} 不存在。请先创建它。",
+    "Cannot write {path}: the result is 16-bit PCM audio; give a file name ending in .wav.":
+        "无法写入 {path}：合成结果是 16 位 PCM 音频，请给出以 .wav 结尾的文件名。",
+    "Ready: python -m gpt_sovits synthesize ... --weights-dir {weights_dir}":
+        "准备就绪，现在可以运行：`python -m gpt_sovits synthesize ... --weights-dir {weights_dir}`",
+    "'{name}' is not one of the listed model files; press Refresh lists.":
+        "「{name}」不在列出的模型文件里；请点击“刷新模型列表”。",
 }
