@@ -53,7 +53,8 @@ def file_identity(path: Path) -> str:
     """Path, size and modification time: changes whenever the file does."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(Message("Model file '{path}' does not exist or is not a file.", path=path))
+        # The file's name only: the folders are the server's, of no use (and no business) to a visitor.
+        raise CheckpointError(Message("Model file '{name}' does not exist or is not a file.", name=path.name))
     stat = path.stat()
     return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 

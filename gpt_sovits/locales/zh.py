@@ -187,7 +187,7 @@ MESSAGES = {
         "一句有 {phones} 个音素的话，模型每次只说了 {tokens} 个语音单元就停下了（换了不同的随机种子试了 "
         "{attempts} 次），因此这一句没有生成音频。请检查参考文本与参考音频说的是否一致，换一段参考音频，或者换个说法。",
     "Stopped.": "已停止。",
-    "Model file '{path}' does not exist or is not a file.": "模型文件「{path}」不存在，或者不是文件。",
+    "Model file '{name}' does not exist or is not a file.": "模型文件「{name}」不存在，或者不是文件。",
     "{version} models need the speaker-verification model sv/pretrained_eres2netv2w24s4ep4.ckpt "
     "in the weights folder, and it is not there. Run `python -m gpt_sovits download` or put it "
     "there.":
