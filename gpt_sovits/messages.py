@@ -51,7 +51,7 @@ class Name(Message):
         return name
 
     def render(self, locale: str) -> str:
-        _table(locale)
+        _table(locale)  # an unknown locale is refused here too
         return self.translations.get(locale, str(self))
 
     def __reduce__(self):
