@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from gpt_sovits.errors import AudioError
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.validation import (
     MAX_AUDIO_CHANNELS,
     MAX_AUDIO_FILE_BYTES,
@@ -60,7 +61,7 @@ class AudioClip:
 
     samples: np.ndarray
     sample_rate: int
-    source: str  # file name or "uploaded audio", used in error messages
+    source: str  # file name or "uploaded audio" (a Message), used in messages
 
     @property
     def num_samples(self) -> int:
@@ -86,22 +87,26 @@ def load_audio(source, name: str | None = None) -> AudioClip:
     empty, damaged or non-audio files, unsupported formats, out-of-range rates, too long, non-finite samples.
     """
     if isinstance(source, tuple):
-        return _clip_from_array(source, name or "uploaded audio")
+        return _clip_from_array(source, name or Message("uploaded audio"))
     if not isinstance(source, (str, os.PathLike)):
-        raise AudioError(f"Reference audio must be a file path or a (sample_rate, samples) pair, got {type(source).__name__}.")
+        raise AudioError(Message(
+            "Reference audio must be a file path or a (sample_rate, samples) pair, got {kind}.",
+            kind=type(source).__name__,
+        ))
 
     path = os.fspath(source)
-    name = name or os.path.basename(path) or "audio file"
+    name = name or os.path.basename(path) or Message("audio file")
     if not os.path.isfile(path):
-        raise AudioError(f"Audio file '{name}' does not exist.")
+        raise AudioError(Message("Audio file '{name}' does not exist.", name=name))
     size = os.path.getsize(path)
     if size == 0:
-        raise AudioError(f"Audio file '{name}' is empty (0 bytes).")
+        raise AudioError(Message("Audio file '{name}' is empty (0 bytes).", name=name))
     if size > MAX_AUDIO_FILE_BYTES:
-        raise AudioError(
-            f"Audio file '{name}' is {size / 2**20:.0f} MB; files up to {MAX_AUDIO_FILE_BYTES / 2**20:.0f} MB are "
-            "accepted. Please upload a short clip (3-10 s is what the model uses)."
-        )
+        raise AudioError(Message(
+            "Audio file '{name}' is {size:.0f} MB; files up to {limit:.0f} MB are accepted. Please upload a short "
+            "clip (3-10 s is what the model uses).",
+            name=name, size=size / 2**20, limit=MAX_AUDIO_FILE_BYTES / 2**20,
+        ))
     try:
         sound_file = soundfile.SoundFile(path)
     except Exception:  # not a format libsndfile knows (or not audio at all): FFmpeg gets a try
@@ -121,7 +126,7 @@ def _decode_with_soundfile(sound_file: soundfile.SoundFile, name: str) -> tuple[
         for block in sound_file.blocks(_READ_BLOCK_FRAMES, dtype="float32", always_2d=True):  # [n, channels]
             frames += len(block)
             if frames > most_frames:  # a header that understates the length
-                raise _too_long(name, f"more than {MAX_AUDIO_SECONDS:g} s")
+                raise _too_long(name, _more_than_limit())
             blocks.append(_mono(block.T))
     except soundfile.LibsndfileError:
         raise _damaged(name) from None
@@ -136,13 +141,14 @@ def _decode_with_ffmpeg(path: str, name: str) -> tuple[np.ndarray, int]:
             metadata_errors="ignore",
         )
     except av.FFmpegError:
-        raise AudioError(
-            f"Cannot read audio file '{name}': it is not audio in a format this app reads, or it is damaged. "
-            f"Supported formats: {', '.join(SUPPORTED_FORMATS)}."
-        ) from None
+        raise AudioError(Message(
+            "Cannot read audio file '{name}': it is not audio in a format this app reads, or it is damaged. "
+            "Supported formats: {formats}.",
+            name=name, formats=joined(SUPPORTED_FORMATS),
+        )) from None
     with container:
         if not container.streams.audio:
-            raise AudioError(f"File '{name}' has no audio track. Please upload a recording of the voice.")
+            raise AudioError(Message("File '{name}' has no audio track. Please upload a recording of the voice.", name=name))
         stream = container.streams.audio[0]
         if stream.duration is not None and stream.time_base is not None:
             _check_duration(name, float(stream.duration * stream.time_base))
@@ -155,16 +161,18 @@ def _decode_with_ffmpeg(path: str, name: str) -> tuple[np.ndarray, int]:
                     sample_rate = frame.sample_rate
                     _check_layout(name, sample_rate, len(frame.layout.channels))
                 elif frame.sample_rate != sample_rate:
-                    raise AudioError(f"Audio file '{name}' changes its sample rate midway; please export it again.")
+                    raise AudioError(
+                        Message("Audio file '{name}' changes its sample rate midway; please export it again.", name=name)
+                    )
                 samples = _frame_samples(frame)  # [channels, n]
                 frames += samples.shape[1]
                 if frames > MAX_AUDIO_SECONDS * sample_rate:  # no duration in the header (browser recordings)
-                    raise _too_long(name, f"more than {MAX_AUDIO_SECONDS:g} s")
+                    raise _too_long(name, _more_than_limit())
                 blocks.append(_mono(samples))
         except av.FFmpegError:
             raise _damaged(name) from None
     if sample_rate is None:
-        raise AudioError(f"Audio file '{name}' is empty (no samples).")
+        raise AudioError(Message("Audio file '{name}' is empty (no samples).", name=name))
     return _joined(blocks), sample_rate
 
 
@@ -173,7 +181,7 @@ def _frame_samples(frame: av.AudioFrame) -> np.ndarray:
     samples = frame.to_ndarray()
     if not frame.format.is_planar:
         samples = samples.reshape(-1, len(frame.layout.channels)).T
-    return _as_float32(samples, "audio file")
+    return _as_float32(samples, Message("audio file"))
 
 
 def _as_float32(samples: np.ndarray, name: str) -> np.ndarray:
@@ -186,7 +194,7 @@ def _as_float32(samples: np.ndarray, name: str) -> np.ndarray:
         return (samples.astype(np.float32) - 128.0) / 128.0
     if np.issubdtype(samples.dtype, np.floating):
         return samples.astype(np.float32)
-    raise AudioError(f"Audio '{name}' has unsupported sample type {samples.dtype}.")
+    raise AudioError(Message("Audio '{name}' has unsupported sample type {dtype}.", name=name, dtype=samples.dtype))
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:
@@ -203,11 +211,13 @@ def _joined(blocks: list[np.ndarray]) -> np.ndarray:
 def _clip_from_array(pair, name: str) -> AudioClip:
     """Gradio's numpy audio: (sample_rate, int16 or float array shaped [n] or [n, channels])."""
     if len(pair) != 2:
-        raise AudioError("Uploaded audio must be a (sample_rate, samples) pair.")
+        raise AudioError(Message("Uploaded audio must be a (sample_rate, samples) pair."))
     sample_rate, samples = pair
     samples = np.asarray(samples)
     if samples.ndim not in (1, 2):
-        raise AudioError(f"Uploaded audio must have shape [samples] or [samples, channels], got {samples.shape}.")
+        raise AudioError(Message(
+            "Uploaded audio must have shape [samples] or [samples, channels], got {shape}.", shape=samples.shape
+        ))
     frames = samples[:, None] if samples.ndim == 1 else samples  # [n, channels]
     _check_sample_rate_type(name, sample_rate)
     _check_layout(name, sample_rate, frames.shape[1])
@@ -217,39 +227,51 @@ def _clip_from_array(pair, name: str) -> AudioClip:
 
 def _check_sample_rate_type(name: str, sample_rate) -> None:
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise AudioError(f"Audio '{name}' has an invalid sample rate {sample_rate!r}.")
+        raise AudioError(Message("Audio '{name}' has an invalid sample rate {rate!r}.", name=name, rate=sample_rate))
 
 
 def _check_layout(name: str, sample_rate: int, channels: int) -> None:
     if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
-        raise AudioError(
-            f"Audio '{name}' has a sample rate of {sample_rate:,} Hz; rates from {MIN_SAMPLE_RATE:,} to "
-            f"{MAX_SAMPLE_RATE:,} Hz are accepted. Please export it at 16, 24, 44.1 or 48 kHz."
-        )
+        raise AudioError(Message(
+            "Audio '{name}' has a sample rate of {rate:,} Hz; rates from {low:,} to {high:,} Hz are accepted. "
+            "Please export it at 16, 24, 44.1 or 48 kHz.",
+            name=name, rate=sample_rate, low=MIN_SAMPLE_RATE, high=MAX_SAMPLE_RATE,
+        ))
     if not 1 <= channels <= MAX_AUDIO_CHANNELS:
-        raise AudioError(
-            f"Audio '{name}' has {channels} channels; 1 to {MAX_AUDIO_CHANNELS} are accepted. Please export it "
-            "as mono or stereo."
-        )
+        raise AudioError(Message(
+            "Audio '{name}' has {channels} channels; 1 to {limit} are accepted. Please export it as mono or stereo.",
+            name=name, channels=channels, limit=MAX_AUDIO_CHANNELS,
+        ))
 
 
 def _check_duration(name: str, seconds: float) -> None:
     if seconds > MAX_AUDIO_SECONDS:
-        raise _too_long(name, f"{seconds / 60:.1f} minutes" if seconds >= 120 else f"{seconds:.1f} s")
+        length = (
+            Message("{minutes:.1f} minutes", minutes=seconds / 60) if seconds >= 120
+            else Message("{seconds:.1f} s", seconds=seconds)
+        )  # fmt: skip
+        raise _too_long(name, length)
 
 
-def _too_long(name: str, length: str) -> AudioError:
-    return AudioError(
-        f"Audio '{name}' is {length} long; at most {MAX_AUDIO_SECONDS:g} s is accepted. The voice is cloned from "
-        "3-10 s of speech: please upload a clip of that length."
-    )
+def _more_than_limit() -> Message:
+    """The length of a file found too long while decoding (no duration in its header, or a wrong one)."""
+    return Message("more than {seconds:g} s", seconds=MAX_AUDIO_SECONDS)
+
+
+def _too_long(name: str, length: Message) -> AudioError:
+    return AudioError(Message(
+        "Audio '{name}' is {length} long; at most {limit:g} s is accepted. The voice is cloned from 3-10 s of "
+        "speech: please upload a clip of that length.",
+        name=name, length=length, limit=MAX_AUDIO_SECONDS,
+    ))
 
 
 def _damaged(name: str) -> AudioError:
-    return AudioError(
-        f"Audio file '{name}' could not be decoded to the end: it is probably truncated or damaged (an interrupted "
-        "upload or recording). Please export it again."
-    )
+    return AudioError(Message(
+        "Audio file '{name}' could not be decoded to the end: it is probably truncated or damaged (an interrupted "
+        "upload or recording). Please export it again.",
+        name=name,
+    ))
 
 
 def _checked_clip(samples: np.ndarray, sample_rate, name: str) -> AudioClip:
@@ -257,9 +279,9 @@ def _checked_clip(samples: np.ndarray, sample_rate, name: str) -> AudioClip:
     _check_sample_rate_type(name, sample_rate)
     samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(1, -1)
     if samples.shape[1] == 0:
-        raise AudioError(f"Audio '{name}' is empty (no samples).")
+        raise AudioError(Message("Audio '{name}' is empty (no samples).", name=name))
     if not np.isfinite(samples).all():
-        raise AudioError(f"Audio '{name}' contains invalid (NaN or infinite) samples.")
+        raise AudioError(Message("Audio '{name}' contains invalid (NaN or infinite) samples.", name=name))
     return AudioClip(samples=samples, sample_rate=int(sample_rate), source=name)
 
 

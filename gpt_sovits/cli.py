@@ -6,7 +6,8 @@
     python -m gpt_sovits phonemize ...
 
 Every command turns a `GptSovitsError` into a one-line message on stderr and exit status 2; it never shows a
-traceback for bad input. The model options (`--weights-dir`, `--gpt`, `--sovits`) default to the environment
+traceback for bad input. Messages are in the language of the terminal's locale (LC_ALL, LC_MESSAGES or LANG:
+zh_CN.UTF-8 gives Chinese), English otherwise; the help texts are English. The model options (`--weights-dir`, `--gpt`, `--sovits`) default to the environment
 variables GPT_SOVITS_WEIGHTS_DIR, GPT_SOVITS_GPT and GPT_SOVITS_SOVITS, and are shared with the web UI (`app.py`).
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from gpt_sovits import validation
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message, joined, locale_from_accept_language, render
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings, seed_from_user
 from gpt_sovits.text.languages import LANGUAGE_MODES, describe_modes
 
@@ -49,8 +51,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except GptSovitsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(Message("error: {error}", error=error), file=sys.stderr)
         return 2
+
+
+def terminal_locale() -> str:
+    """"zh" or "en", from the POSIX locale variables in the order gettext reads them ("zh_CN.UTF-8" -> "zh")."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return locale_from_accept_language(value.split(".")[0])
+    return "en"
+
+
+def say(message, file=None) -> None:
+    """Print a message (or plain text) in the terminal's language."""
+    print(render(message, terminal_locale()), file=file or sys.stdout)
 
 
 # ----- options shared with the web UI -----------------------------------------------------------------------
@@ -150,7 +166,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
     engine = Engine.from_weights_dir(args.weights_dir, args.gpt, args.sovits)
     stream = engine.stream(request)
     for warning in stream.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(Message("warning: {warning}", warning=warning), file=sys.stderr)
     try:
         if args.stream:  # each chunk goes to disk as it comes, so the file can be played while it grows
             with soundfile.SoundFile(args.output, "w", stream.sample_rate, 1, subtype="PCM_16") as file:
@@ -162,12 +178,15 @@ def run_synthesize(args: argparse.Namespace) -> int:
             result = stream.result()
             soundfile.write(args.output, result.audio_int16(), result.sample_rate, subtype="PCM_16")
     except (OSError, soundfile.LibsndfileError) as error:
-        raise OutputError(f"Cannot write {args.output}: {error}") from None
-    stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items())
-    print(
-        f"Wrote {args.output} ({result.duration_seconds:.1f} s at {result.sample_rate} Hz, "
-        f"{len(result.segments)} segment(s), seed {result.seed}; {stages})"
+        raise OutputError(Message("Cannot write {path}: {error}", path=args.output, error=error)) from None
+    stages = joined(
+        Message("{stage} {seconds:.2f} s", stage=stage, seconds=seconds) for stage, seconds in result.timings.items()
     )
+    say(Message(
+        "Wrote {path} ({duration:.1f} s at {rate} Hz, {segments} segment(s), seed {seed}; {stages})",
+        path=args.output, duration=result.duration_seconds, rate=result.sample_rate, segments=len(result.segments),
+        seed=result.seed, stages=stages,
+    ))  # fmt: skip
     return 0
 
 
@@ -193,12 +212,16 @@ def check_output(output: Path) -> None:
     import soundfile
 
     if output.is_dir():
-        raise OutputError(f"Cannot write {output}: it is a folder. Give a file name ending in .wav.")
+        raise OutputError(Message("Cannot write {path}: it is a folder. Give a file name ending in .wav.", path=output))
     if not output.parent.is_dir():
-        raise OutputError(f"Cannot write {output}: the folder {output.parent} does not exist. Create it first.")
+        raise OutputError(Message(
+            "Cannot write {path}: the folder {folder} does not exist. Create it first.", path=output, folder=output.parent
+        ))
     file_format = output.suffix.lstrip(".").upper()
     if file_format not in soundfile.available_formats() or not soundfile.check_format(file_format, "PCM_16"):
-        raise OutputError(f"Cannot write {output}: the result is 16-bit PCM audio; give a file name ending in .wav.")
+        raise OutputError(Message(
+            "Cannot write {path}: the result is 16-bit PCM audio; give a file name ending in .wav.", path=output
+        ))
 
 
 # ----- download -------------------------------------------------------------------------------------------
@@ -217,6 +240,10 @@ def run_download(args: argparse.Namespace) -> int:
     from gpt_sovits.weights import download
 
     # huggingface_hub draws a byte-level progress bar per file; we name each step above it.
-    download(args.version, args.weights_dir, progress=lambda fraction, message: print(f"[{fraction:4.0%}] {message}"))
-    print(f"Ready: python -m gpt_sovits synthesize ... --weights-dir {args.weights_dir}")
+    locale = terminal_locale()
+    download(
+        args.version, args.weights_dir,
+        progress=lambda fraction, message: print(f"[{fraction:4.0%}] {render(message, locale)}"),
+    )  # fmt: skip
+    say(Message("Ready: python -m gpt_sovits synthesize ... --weights-dir {weights_dir}", weights_dir=args.weights_dir))
     return 0

@@ -1,13 +1,14 @@
 """Errors that carry a message meant for the person using the app, the CLI or the HTTP API.
 
 Every problem a user can cause (a bad file, an empty text, an unsupported model) is raised as one of
-these, with a message that says what is wrong and what to do. The UI, the CLI and the API show the
-message as it is; anything else that escapes is a bug.
+these, with a message that says what is wrong and what to do. The message is a `gpt_sovits.messages.Message`:
+`str(error)` is its English text, and `render(error, locale)` gives it in the visitor's language, which is what
+the UI, the CLI and the API show. Anything else that escapes is a bug.
 """
 
 
 class GptSovitsError(Exception):
-    """Base class: `str(error)` is a complete, actionable sentence for the user."""
+    """Base class: its first argument is a Message, a complete, actionable sentence for the user."""
 
 
 class CheckpointError(GptSovitsError):

@@ -1,7 +1,7 @@
 """Web UI text in English and Chinese, keyed by short names; the browser's language picks one (`gr.I18n`).
 
-Only the fixed labels live here. Messages computed per request (errors, warnings, the status line) come from the
-engine and are in English.
+Only the fixed labels live here. Messages computed per request (errors, warnings, progress) come from the engine as
+`gpt_sovits.messages.Message`s, translated by the table in gpt_sovits/locales/.
 """
 
 ENGLISH = {

@@ -11,6 +11,7 @@ from pathlib import Path
 from gpt_sovits import weights
 from gpt_sovits.engine import Engine, ModelChoice
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message
 
 
 class ModelCatalog:
@@ -49,7 +50,9 @@ class ModelCatalog:
         if not name:
             return None
         if name not in [listed for _, listed in choices]:
-            raise weights.WeightsError(f"'{name}' is not one of the listed model files; press Refresh lists.")
+            raise weights.WeightsError(
+                Message("'{name}' is not one of the listed model files; press Refresh lists.", name=name)
+            )
         path = Path(name)
         return path if path.is_absolute() else self.weights_dir / path
 
@@ -85,7 +88,7 @@ class EngineHolder:
         """The engine, or a WeightsError saying what is missing (what the user sees before models exist)."""
         engine = self.engine or self.try_create()
         if engine is None:
-            raise weights.WeightsError(str(self.startup_error))
+            raise weights.WeightsError(*self.startup_error.args)  # the same message, still translatable
         return engine
 
     def download(self, version: str, progress=None) -> None:

@@ -7,6 +7,7 @@ The UI sliders, the CLI flags and the HTTP API all build an `InferenceSettings`;
 from dataclasses import dataclass, fields
 
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message, joined
 
 # Official cutting methods (see gpt_sovits.text.cutting): name -> what the UI shows.
 CUT_METHODS = ("cut0", "cut1", "cut2", "cut3", "cut4", "cut5")
@@ -59,19 +60,31 @@ class InferenceSettings:
             if field.name in self.LIMITS:
                 low, high = self.LIMITS[field.name]
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise SettingsError(f"Setting '{field.name}' must be a number, got {value!r}.")
+                    raise SettingsError(Message("Setting '{name}' must be a number, got {value!r}.", name=field.name, value=value))
                 if not low <= value <= high:
-                    raise SettingsError(f"Setting '{field.name}' must be between {low} and {high}, got {value}.")
+                    raise SettingsError(Message(
+                        "Setting '{name}' must be between {low} and {high}, got {value}.",
+                        name=field.name, low=low, high=high, value=value,
+                    ))  # fmt: skip
         for name in ("top_k", "batch_size"):
             if getattr(self, name) != int(getattr(self, name)):
-                raise SettingsError(f"Setting '{name}' must be a whole number, got {getattr(self, name)}.")
+                raise SettingsError(
+                    Message("Setting '{name}' must be a whole number, got {value}.", name=name, value=getattr(self, name))
+                )
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):
-            raise SettingsError(
-                f"Setting 'seed' must be a whole number from 0 to {MAX_SEED} (or empty for random), got {self.seed!r}."
-            )
+            raise SettingsError(Message(
+                "Setting 'seed' must be a whole number from 0 to {maximum} (or empty for random), got {value!r}.",
+                maximum=MAX_SEED, value=self.seed,
+            ))
         if self.streaming not in STREAMING_LEVELS:
-            raise SettingsError(f"Unknown streaming level {self.streaming!r}; choose one of {', '.join(STREAMING_LEVELS)}.")
+            raise SettingsError(Message(
+                "Unknown streaming level {level!r}; choose one of {choices}.",
+                level=self.streaming, choices=joined(STREAMING_LEVELS),
+            ))
         if self.cut_method not in CUT_METHODS:
-            raise SettingsError(f"Unknown cutting method {self.cut_method!r}; choose one of {', '.join(CUT_METHODS)}.")
+            raise SettingsError(Message(
+                "Unknown cutting method {method!r}; choose one of {choices}.",
+                method=self.cut_method, choices=joined(CUT_METHODS),
+            ))

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from gpt_sovits.errors import AudioError, TextError
+from gpt_sovits.messages import Message
 from gpt_sovits.text import languages
 
 MIN_REFERENCE_SECONDS = 3.0
@@ -53,7 +54,7 @@ FULL_SCALE = 0.999
 MIN_SYLLABLES_PER_SECOND = 1.0
 MAX_SYLLABLES_PER_SECOND = 9.0
 
-def check_reference_audio(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, list[str]]:
+def check_reference_audio(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, list[Message]]:
     """Refuse unusable reference clips; trim long ones to 3-10 s ending at a pause.
 
     samples: float32 mono in [-1, 1]. Returns the samples to use and notes for the user (trimming, clipping).
@@ -62,35 +63,38 @@ def check_reference_audio(samples: np.ndarray, sample_rate: int) -> tuple[np.nda
     if samples.ndim != 1:
         raise ValueError(f"check_reference_audio expects mono samples, got shape {samples.shape}")
     if not np.all(np.isfinite(samples)):
-        raise AudioError("The reference audio contains invalid samples (NaN or infinity); please export it again.")
+        raise AudioError(Message("The reference audio contains invalid samples (NaN or infinity); please export it again."))
 
     duration = len(samples) / sample_rate
     if duration < MIN_REFERENCE_SECONDS:
-        raise AudioError(
-            f"The reference audio is {duration:.1f} s long; it must be at least {MIN_REFERENCE_SECONDS:g} s. "
-            f"Please use a clip of {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} seconds of clear speech."
-        )
+        raise AudioError(Message(
+            "The reference audio is {duration:.1f} s long; it must be at least {minimum:g} s. "
+            "Please use a clip of {minimum:g}-{maximum:g} seconds of clear speech.",
+            duration=duration, minimum=MIN_REFERENCE_SECONDS, maximum=MAX_REFERENCE_SECONDS,
+        ))  # fmt: skip
     if _rms(samples) < SILENCE_RMS:
-        raise AudioError(
+        raise AudioError(Message(
             "The reference audio is silent (or almost). Please use a clip in which the voice can be heard clearly."
-        )
+        ))
 
     notes = []
     if duration > MAX_REFERENCE_SECONDS:
         start, end = _speech_window(samples, sample_rate)
         samples = samples[start:end]
-        notes.append(
-            f"The reference audio was {duration:.1f} s long; used {start / sample_rate:.1f}-{end / sample_rate:.1f} s "
-            f"({(end - start) / sample_rate:.1f} s, ending at a pause). For the best result, upload a "
-            f"{MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s clip and give exactly its transcript."
-        )
+        notes.append(Message(
+            "The reference audio was {duration:.1f} s long; used {start:.1f}-{end:.1f} s ({length:.1f} s, ending at "
+            "a pause). For the best result, upload a {minimum:g}-{maximum:g} s clip and give exactly its transcript.",
+            duration=duration, start=start / sample_rate, end=end / sample_rate, length=(end - start) / sample_rate,
+            minimum=MIN_REFERENCE_SECONDS, maximum=MAX_REFERENCE_SECONDS,
+        ))  # fmt: skip
 
     clipped_fraction = np.mean(np.abs(samples) >= FULL_SCALE)
     if clipped_fraction > CLIPPED_FRACTION:
-        notes.append(
-            f"The reference audio is clipped ({clipped_fraction:.1%} of samples at full scale), so it sounds "
-            "distorted and the cloned voice may too. A quieter recording will work better."
-        )
+        notes.append(Message(
+            "The reference audio is clipped ({fraction:.1%} of samples at full scale), so it sounds distorted and "
+            "the cloned voice may too. A quieter recording will work better.",
+            fraction=clipped_fraction,
+        ))
     return samples, notes
 
 
@@ -98,44 +102,48 @@ def check_target_text(text: str) -> str:
     """The text to speak, stripped. Raises TextError when it is empty, has nothing to say, or is too long."""
     text = (text or "").strip()
     if not text:
-        raise TextError("The text to synthesize is empty. Please type what the voice should say.")
+        raise TextError(Message("The text to synthesize is empty. Please type what the voice should say."))
     if not any(character.isalnum() for character in text):
-        raise TextError("The text to synthesize has only punctuation or symbols. Please type words to speak.")
+        raise TextError(Message("The text to synthesize has only punctuation or symbols. Please type words to speak."))
     if len(text) > MAX_TARGET_CHARACTERS:
-        raise TextError(
-            f"The text to synthesize is {len(text)} characters long; the limit is {MAX_TARGET_CHARACTERS}. "
-            "Please split it into several shorter requests."
-        )
+        raise TextError(Message(
+            "The text to synthesize is {length} characters long; the limit is {limit}. "
+            "Please split it into several shorter requests.",
+            length=len(text), limit=MAX_TARGET_CHARACTERS,
+        ))
     return text
 
 
-def check_reference_text(text: str, duration_seconds: float) -> list[str]:
+def check_reference_text(text: str, duration_seconds: float) -> list[Message]:
     """Warnings when the reference transcript is implausibly short or long for a clip of this duration.
 
     An empty text means no-reference-text mode and gets no warning here. Raises TextError when the text is longer
     than MAX_REFERENCE_CHARACTERS (checked before any text processing).
     """
     if len(text or "") > MAX_REFERENCE_CHARACTERS:
-        raise TextError(
-            f"The reference text is {len(text)} characters long; the limit is {MAX_REFERENCE_CHARACTERS}. It should be "
-            "only the words spoken in the reference clip (3-10 s)."
-        )
+        raise TextError(Message(
+            "The reference text is {length} characters long; the limit is {limit}. It should be only the words "
+            "spoken in the reference clip (3-10 s).",
+            length=len(text), limit=MAX_REFERENCE_CHARACTERS,
+        ))
     syllables = estimate_syllables(text or "")
     if syllables == 0 or duration_seconds <= 0:
         return []
     rate = syllables / duration_seconds
     if rate < MIN_SYLLABLES_PER_SECOND:
-        return [
-            f"The reference text looks too short for a {duration_seconds:.1f} s clip (about {syllables} syllables). "
+        return [Message(
+            "The reference text looks too short for a {duration:.1f} s clip (about {syllables} syllables). "
             "It should be exactly what is said in the clip; a mismatched text makes the voice mumble or repeat. "
-            "If you do not know the words, leave the reference text empty."
-        ]
+            "If you do not know the words, leave the reference text empty.",
+            duration=duration_seconds, syllables=syllables,
+        )]
     if rate > MAX_SYLLABLES_PER_SECOND:
-        return [
-            f"The reference text looks too long for a {duration_seconds:.1f} s clip (about {syllables} syllables). "
+        return [Message(
+            "The reference text looks too long for a {duration:.1f} s clip (about {syllables} syllables). "
             "It should be exactly what is said in the clip (after any trimming); a mismatched text makes the "
-            "output repeat parts of the reference. If you do not know the words, leave the reference text empty."
-        ]
+            "output repeat parts of the reference. If you do not know the words, leave the reference text empty.",
+            duration=duration_seconds, syllables=syllables,
+        )]
     return []
 
 
@@ -145,12 +153,16 @@ def check_language(mode: str, symbol_version: str) -> None:
     if symbol_version not in language_mode.symbol_versions:
         supported = languages.modes_for(symbol_version)
         if not supported:
-            raise TextError(f"The loaded model ({symbol_version} symbols) has a phone table this app does not know.")
-        raise TextError(
-            f"The loaded model ({symbol_version} symbols) cannot speak {language_mode.english_name} ({mode!r}): "
-            f"its phone table has no phones for it. Choose one of: {languages.describe_modes(supported)}, or load "
-            "a v2 or later model."
-        )
+            raise TextError(Message(
+                "The loaded model ({symbol_version} symbols) has a phone table this app does not know.",
+                symbol_version=symbol_version,
+            ))
+        raise TextError(Message(
+            "The loaded model ({symbol_version} symbols) cannot speak {language} ({mode!r}): its phone table has no "
+            "phones for it. Choose one of: {choices}, or load a v2 or later model.",
+            symbol_version=symbol_version, language=language_mode.name, mode=mode,
+            choices=languages.describe_modes(supported),
+        ))  # fmt: skip
 
 
 def check_language_mode(mode: str) -> None:

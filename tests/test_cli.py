@@ -12,6 +12,13 @@ from test_app import arrange_weights, speech_like, write_wav
 REFERENCE_TEXT = "今天天气很好，我们一起去公园散步吧。"
 
 
+@pytest.fixture(autouse=True)
+def english_terminal(monkeypatch):
+    """The CLI speaks the terminal's language; these tests read its English."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(variable, raising=False)
+
+
 @pytest.fixture(scope="module")
 def weights_dir(tiny_checkpoints, tmp_path_factory) -> Path:
     return arrange_weights(tiny_checkpoints, tmp_path_factory.mktemp("weights"))
@@ -91,6 +98,15 @@ def test_user_mistakes_are_one_line_and_exit_2(weights_dir, reference, tmp_path,
     error = capsys.readouterr().err
     assert error.startswith("error: ") and message in error
     assert "Traceback" not in error and not (tmp_path / "out.wav").exists()
+
+
+def test_a_chinese_terminal_gets_chinese_messages(weights_dir, reference, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert cli.main(synthesize_args(weights_dir, reference, tmp_path / "out.wav", "--target-text", "")) == 2
+    assert capsys.readouterr().err == "错误：要合成的文本是空的。请输入要让这个声音说的话。\n"
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")  # LC_ALL wins over LANG, as in gettext
+    assert cli.main(synthesize_args(weights_dir, reference, tmp_path / "out.wav", "--target-text", "")) == 2
+    assert capsys.readouterr().err.startswith("error: The text to synthesize is empty.")
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ from gpt_sovits.engine.types import (
     SynthesisRequest,
     SynthesisResult,
 )
+from gpt_sovits.messages import Message
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text.frontend import phonemize, prepare_target_segments
 from gpt_sovits.text.types import TextRun
@@ -61,7 +62,8 @@ __all__ = [
     "SynthesisStream",
 ]
 
-Progress = Callable[[float, str], None]
+# Called with (fraction done, what is happening); the text is a Message (English as a str, `render` for others).
+Progress = Callable[[float, Message], None]
 
 
 class Engine:
@@ -118,7 +120,7 @@ class Engine:
         """
         report = progress or (lambda fraction, message: None)
         timer = Timer()
-        warnings: list[str] = []
+        warnings: list[Message] = []
         models = self.model_set(request.models)
         symbol_version = models.info.symbol_version
 
@@ -127,7 +129,7 @@ class Engine:
             validation.check_language(request.target_language, symbol_version)
             reference_free = request.reference_free or not request.reference_text.strip()
             if reference_free and not request.reference_free:
-                warnings.append("No reference text was given, so it was not used (reference-free mode).")
+                warnings.append(Message("No reference text was given, so it was not used (reference-free mode)."))
             reference_text = None if reference_free else request.reference_text
             if reference_text is not None:
                 validation.check_language(request.reference_language, symbol_version)
@@ -136,7 +138,7 @@ class Engine:
                 phonemize(text, request.target_language, symbol_version).require_speech(text).runs for text in texts
             ]
 
-        report(0.0, "Preparing the reference")
+        report(0.0, Message("Preparing the reference"))
         with timer("reference"):
             clips = load_reference_clips(request.reference_audio, request.extra_reference_audio)
             warnings.extend(clips.warnings)
@@ -246,7 +248,7 @@ class SynthesisStream:
         try:
             position = 0.0
             for sentence in sentences:
-                report(sentence.index / len(sentences), f"Speaking sentence {sentence.index + 1} of {len(sentences)}")
+                report(sentence.index / len(sentences), _speaking(sentence, sentences))
                 spoken = tokens.take(sentence.index)
                 speak.check_cancel(cancel)
                 with timer("sovits"):
@@ -255,7 +257,7 @@ class SynthesisStream:
                 chunk = self._chunk(sentence, waveform, settings, position, last=True)
                 yield chunk
                 position += chunk.duration_seconds
-            report(1.0, "Done")
+            report(1.0, Message("Done"))
         finally:
             tokens.stop()
 
@@ -263,7 +265,7 @@ class SynthesisStream:
         """Token streaming: one sentence at a time, its audio in pieces while its tokens come."""
         position = 0.0
         for sentence in sentences:
-            report(sentence.index / len(sentences), f"Speaking sentence {sentence.index + 1} of {len(sentences)}")
+            report(sentence.index / len(sentences), _speaking(sentence, sentences))
             with timer("bert"):
                 target_bert = models.features.bert_features(sentence.runs)
             pieces = speak.stream_pieces(models, reference, sentence, target_bert, settings, timer, cancel)
@@ -279,7 +281,7 @@ class SynthesisStream:
                 yield chunk
                 position += chunk.duration_seconds
             self._report(sentence, spoken, spoken.output.tokens, start, spoken_samples)
-        report(1.0, "Done")
+        report(1.0, Message("Done"))
 
     def _chunk(self, sentence, audio, settings, position: float, last: bool) -> AudioChunk:
         """A sentence's last chunk carries its pause."""
@@ -291,6 +293,10 @@ class SynthesisStream:
         report = self.sentences[sentence.index]
         report.start_seconds, report.end_seconds = start, start + speech_samples / self.sample_rate
         report.tokens, report.stop_reason, report.attempts = tokens, spoken.output.stop_reason, spoken.attempts
+
+
+def _speaking(sentence: TargetSentence, sentences: list[TargetSentence]) -> Message:
+    return Message("Speaking sentence {number} of {count}", number=sentence.index + 1, count=len(sentences))
 
 
 class Timer:

@@ -18,6 +18,7 @@ import torch
 from gpt_sovits.checkpoints import check_compatible, load_sovits_checkpoint, load_t2s_checkpoint
 from gpt_sovits.engine.types import ModelChoice, ModelInfo, ModelPaths
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.messages import Message
 from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
 from gpt_sovits.models.speaker import SpeakerEncoder
@@ -52,7 +53,8 @@ def file_identity(path: Path) -> str:
     """Path, size and modification time: changes whenever the file does."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"Model file '{path}' does not exist or is not a file.")
+        # The file's name only: the folders are the server's, of no use (and no business) to a visitor.
+        raise CheckpointError(Message("Model file '{name}' does not exist or is not a file.", name=path.name))
     stat = path.stat()
     return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
@@ -101,11 +103,12 @@ class FeatureModels:
             if self._speaker is None:
                 path = self._speaker_path
                 if path is None or not Path(path).is_file():
-                    raise CheckpointError(
-                        f"{model_version} models need the speaker-verification model "
-                        f"'pretrained_eres2netv2w24s4ep4.ckpt'; it was not found at {path}. "
-                        "Run `python -m gpt_sovits download` or put it there."
-                    )
+                    raise CheckpointError(Message(
+                        "{version} models need the speaker-verification model sv/pretrained_eres2netv2w24s4ep4.ckpt "
+                        "in the weights folder, and it is not there. Run `python -m gpt_sovits download` or put it "
+                        "there.",
+                        version=model_version,
+                    ))
                 self._speaker = SpeakerEncoder.from_file(path)
                 self.placement.apply(self._speaker.model)
             return self._speaker
@@ -182,5 +185,5 @@ class SingleModelSet:
 
     def get(self, choice: ModelChoice | None) -> ModelSet:
         if choice and (choice.t2s or choice.sovits):
-            raise CheckpointError("This engine serves one fixed model set; it cannot load other model files.")
+            raise CheckpointError(Message("This engine serves one fixed model set; it cannot load other model files."))
         return self.model_set

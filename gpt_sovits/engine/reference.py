@@ -22,6 +22,7 @@ import torch
 from gpt_sovits import audio, validation
 from gpt_sovits.engine.model_set import ModelSet
 from gpt_sovits.errors import TextError
+from gpt_sovits.messages import Message
 from gpt_sovits.text.frontend import phonemize, prepare_reference_text
 from gpt_sovits.text.types import TextRun
 
@@ -32,7 +33,7 @@ class ReferenceClips:
 
     main: audio.AudioClip  # mono, cut to 3-10 s: gives the prompt tokens (and the timbre, without extra clips)
     extra: tuple[audio.AudioClip, ...]  # extra clips lend only timbre
-    warnings: tuple[str, ...]
+    warnings: tuple[Message, ...]
 
     @property
     def timbre_clips(self) -> tuple[audio.AudioClip, ...]:
@@ -63,7 +64,7 @@ def load_reference_clips(reference_audio, extra_reference_audio) -> ReferenceCli
     return ReferenceClips(main, extra, tuple(notes))
 
 
-def reference_text_warnings(reference_text: str | None, clips: ReferenceClips) -> list[str]:
+def reference_text_warnings(reference_text: str | None, clips: ReferenceClips) -> list[Message]:
     if reference_text is None:
         return []
     return validation.check_reference_text(reference_text, clips.main.duration_seconds)
@@ -76,7 +77,7 @@ def about_reference_text():
     try:
         yield
     except TextError as error:
-        raise TextError(f"Reference text: {error} (Or leave the reference text empty.)") from None
+        raise TextError(Message("Reference text: {error} (Or leave the reference text empty.)", error=error)) from None
 
 
 def phonemize_reference_text(reference_text: str, language: str, symbol_version: str) -> list[TextRun]:

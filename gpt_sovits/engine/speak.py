@@ -21,6 +21,7 @@ import torch
 from gpt_sovits.engine.model_set import ModelSet
 from gpt_sovits.engine.reference import PreparedReference
 from gpt_sovits.errors import SynthesisCancelled, SynthesisError
+from gpt_sovits.messages import Message
 from gpt_sovits.models.t2s import SamplingParams, T2SInput, T2SOutput
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text import symbols
@@ -140,18 +141,18 @@ def implausible_length_error(sentence: TargetSentence, output: T2SOutput) -> Syn
     """The last attempt's length was still implausible: say which way, and what the user can change."""
     if output.stop_reason == "token_limit":
         most = sentence.token_range[1]
-        return SynthesisError(
-            f"The model kept talking past {most} sound tokens ({most / 25:.0f} s) for a sentence of "
-            f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so it was stopped and no "
-            "audio was made for it. Check that the reference text matches what the clip says, try a different "
-            "reference clip, or rephrase the sentence."
-        )
-    return SynthesisError(
-        f"The model kept stopping after {len(output.decoder_tokens)} sound tokens for a sentence of "
-        f"{sentence.spoken_phones} phones ({MAX_ATTEMPTS} tries with different seeds), so no audio was made for it. "
-        "Check that the reference text matches what the clip says, try a different reference clip, or rephrase "
-        "the sentence."
-    )
+        return SynthesisError(Message(
+            "The model kept talking past {tokens} sound tokens ({seconds:.0f} s) for a sentence of {phones} phones "
+            "({attempts} tries with different seeds), so it was stopped and no audio was made for it. Check that the "
+            "reference text matches what the clip says, try a different reference clip, or rephrase the sentence.",
+            tokens=most, seconds=most / 25, phones=sentence.spoken_phones, attempts=MAX_ATTEMPTS,
+        ))
+    return SynthesisError(Message(
+        "The model kept stopping after {tokens} sound tokens for a sentence of {phones} phones ({attempts} tries "
+        "with different seeds), so no audio was made for it. Check that the reference text matches what the clip "
+        "says, try a different reference clip, or rephrase the sentence.",
+        tokens=len(output.decoder_tokens), phones=sentence.spoken_phones, attempts=MAX_ATTEMPTS,
+    ))
 
 
 @torch.inference_mode()
@@ -180,7 +181,7 @@ def pause(settings: InferenceSettings, sample_rate: int) -> np.ndarray:
 def check_cancel(cancel) -> None:
     """`cancel` is a threading.Event (or None): set by a Stop button, a closed tab or a dropped client."""
     if cancel is not None and cancel.is_set():
-        raise SynthesisCancelled("Stopped.")
+        raise SynthesisCancelled(Message("Stopped."))
 
 
 

@@ -100,7 +100,7 @@ class SynthesisResult:
     audio: np.ndarray  # float32 mono in [-1, 1]
     sample_rate: int
     seed: int
-    warnings: list[str]
+    warnings: list[str]  # Messages: str in English, `gpt_sovits.messages.render(warning, locale)` in others
     timings: dict[str, float]  # stage -> seconds
     reference_cache_hit: bool
     sentences: list[SentenceReport]

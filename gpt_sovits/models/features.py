@@ -9,6 +9,7 @@ Both run in float32 with PyTorch's SDPA attention: at one thread that reproduces
 bit (eager attention differs in the last bits). Nothing is ever downloaded: `local_files_only=True`.
 """
 
+import functools
 from pathlib import Path
 
 import torch
@@ -17,6 +18,7 @@ from torch.nn.utils import parametrize
 from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM, BertModel, HubertModel
 
 from gpt_sovits.errors import AudioError, CheckpointError, TextError
+from gpt_sovits.messages import Message, joined
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 HUBERT_RECEPTIVE_FIELD = 400  # samples the convolutional front end needs for its first frame
@@ -29,24 +31,35 @@ def _check_model_dir(model_dir, what: str, expected_model_type: str, other_files
     """
     model_dir = Path(model_dir)
     required = (("config.json",), WEIGHT_FILES, *other_files)
-    expected = ", ".join(" or ".join(choice) for choice in required)
+    expected = joined(_either(choice) for choice in required)
     if not model_dir.is_dir():
-        raise CheckpointError(f"The {what} model directory {model_dir} does not exist; it must contain {expected}.")
-    missing = [" or ".join(choice) for choice in required if not any((model_dir / name).is_file() for name in choice)]
+        raise CheckpointError(Message(
+            "The {what} model directory {model_dir} does not exist; it must contain {expected}.",
+            what=what, model_dir=model_dir, expected=expected,
+        ))
+    missing = [_either(choice) for choice in required if not any((model_dir / name).is_file() for name in choice)]
     if missing:
-        raise CheckpointError(
-            f"The {what} model directory {model_dir} is incomplete: missing {', '.join(missing)} "
-            f"(expected {expected})."
-        )
+        raise CheckpointError(Message(
+            "The {what} model directory {model_dir} is incomplete: missing {missing} (expected {expected}).",
+            what=what, model_dir=model_dir, missing=joined(missing), expected=expected,
+        ))
     try:
         model_type = AutoConfig.from_pretrained(model_dir, local_files_only=True).model_type
     except Exception as error:  # any unreadable config is the user's file, not our bug
-        raise CheckpointError(f"Cannot read {model_dir / 'config.json'} for the {what} model: {error}") from error
+        raise CheckpointError(Message(
+            "Cannot read {path} for the {what} model: {error}", path=model_dir / "config.json", what=what, error=error
+        )) from error
     if model_type != expected_model_type:
-        raise CheckpointError(
-            f"{model_dir} holds a '{model_type}' model, but the {what} model must be '{expected_model_type}'."
-        )
+        raise CheckpointError(Message(
+            "{model_dir} holds a '{model_type}' model, but the {what} model must be '{expected}'.",
+            model_dir=model_dir, model_type=model_type, what=what, expected=expected_model_type,
+        ))
     return model_dir
+
+
+def _either(names: tuple[str, ...]) -> Message | str:
+    """"model.safetensors or pytorch_model.bin"."""
+    return functools.reduce(lambda earlier, name: Message("{earlier} or {name}", earlier=earlier, name=name), names)
 
 
 def _load_pretrained(model_class, model_dir: Path, what: str, is_used):
@@ -63,13 +76,16 @@ def _load_pretrained(model_class, model_dir: Path, what: str, is_used):
             output_loading_info=True,
         )
     except Exception as error:  # truncated / foreign weight files raise many different types
-        raise CheckpointError(f"Cannot load the {what} model from {model_dir}: {error}") from error
+        raise CheckpointError(Message(
+            "Cannot load the {what} model from {model_dir}: {error}", what=what, model_dir=model_dir, error=error
+        )) from error
     missing = sorted(name for name in loading_info["missing_keys"] if is_used(name))
     if missing:
-        raise CheckpointError(
-            f"The {what} weights in {model_dir} are missing {len(missing)} tensors "
-            f"(for example {', '.join(missing[:3])}); this is not a {what} checkpoint."
-        )
+        raise CheckpointError(Message(
+            "The {what} weights in {model_dir} are missing {count} tensors (for example {examples}); this is not "
+            "a {what} checkpoint.",
+            what=what, model_dir=model_dir, count=len(missing), examples=joined(missing[:3]),
+        ))
     return model.eval()
 
 
@@ -102,10 +118,10 @@ class HubertEncoder:
         normalisation, exactly as the official inference code does.
         """
         if wav16k.dim() != 1 or wav16k.numel() < HUBERT_RECEPTIVE_FIELD:
-            raise AudioError(
-                f"HuBERT needs a mono 16 kHz waveform of at least {HUBERT_RECEPTIVE_FIELD} samples, "
-                f"got shape {tuple(wav16k.shape)}."
-            )
+            raise AudioError(Message(
+                "HuBERT needs a mono 16 kHz waveform of at least {samples} samples, got shape {shape}.",
+                samples=HUBERT_RECEPTIVE_FIELD, shape=tuple(wav16k.shape),
+            ))
         weight = next(self.model.parameters())
         return self.model(wav16k[None].to(weight)).last_hidden_state[0]  # [1, N] in
 
@@ -140,12 +156,16 @@ class BertEncoder:
         try:
             tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
         except Exception as error:
-            raise CheckpointError(f"Cannot load the BERT tokenizer from {model_dir}: {error}") from error
+            raise CheckpointError(
+                Message("Cannot load the BERT tokenizer from {model_dir}: {error}", model_dir=model_dir, error=error)
+            ) from error
         masked_lm = _load_pretrained(
             AutoModelForMaskedLM, model_dir, "BERT", is_used=lambda name: name.startswith("bert.")
         )
         if masked_lm.config.num_hidden_layers < 3:
-            raise CheckpointError(f"The BERT model in {model_dir} has fewer than the 3 layers GPT-SoVITS needs.")
+            raise CheckpointError(
+                Message("The BERT model in {model_dir} has fewer than the 3 layers GPT-SoVITS needs.", model_dir=model_dir)
+            )
         return cls(masked_lm, tokenizer)
 
     def token_ids(self, text: str) -> Tensor:
@@ -158,16 +178,18 @@ class BertEncoder:
         if len(word2ph) != len(normalized_text):
             raise ValueError(f"{len(normalized_text)} characters in {normalized_text!r} but {len(word2ph)} phone counts")
         if len(normalized_text) > self.max_characters:
-            raise TextError(
-                f"A Chinese sentence of {len(normalized_text)} characters is too long for BERT "
-                f"(at most {self.max_characters}); cut the text into shorter sentences."
-            )
+            raise TextError(Message(
+                "A Chinese sentence of {length} characters is too long for BERT (at most {limit}); cut the text "
+                "into shorter sentences.",
+                length=len(normalized_text), limit=self.max_characters,
+            ))
         token_ids = self.token_ids(normalized_text)
         if len(token_ids) != len(normalized_text) + 2:
-            raise TextError(
-                f"The BERT tokenizer split {normalized_text!r} into {len(token_ids) - 2} tokens instead of one "
-                f"per character, so its features cannot be matched to the phones."
-            )
+            raise TextError(Message(
+                "The BERT tokenizer split {text!r} into {count} tokens instead of one per character, so its "
+                "features cannot be matched to the phones.",
+                text=normalized_text, count=len(token_ids) - 2,
+            ))
         device = next(self.bert.parameters()).device
         hidden = self.bert(input_ids=token_ids[None].to(device)).last_hidden_state[0]  # [tokens, 1024]
         per_character = hidden[1:-1]  # drop [CLS] and [SEP]

@@ -16,6 +16,7 @@ The same model also turns the reference's HuBERT features into prompt codes for 
 so weights load by name; `prepare_state_dict` folds the weight norms and does the few renames.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gpt_sovits.errors import CheckpointError, UnsupportedModelError
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.models.sovits_layers import (
     MRTE,
     HiFiGANGenerator,
@@ -76,13 +78,17 @@ class SoVITSConfig:
         """Read the config from a SoVITSCheckpoint (duck-typed: path, model_version, symbol_version, hparams, state_dict)."""
         name = getattr(ckpt.path, "name", str(ckpt.path))
         if ckpt.model_version not in SUPPORTED_VERSIONS:
-            raise UnsupportedModelError(
-                f"SoVITS model '{name}' is version {ckpt.model_version}; supported: {', '.join(SUPPORTED_VERSIONS)}."
-            )
+            raise UnsupportedModelError(Message(
+                "SoVITS model '{name}' is version {version}; supported: {supported}.",
+                name=name, version=ckpt.model_version, supported=joined(SUPPORTED_VERSIONS),
+            ))
         try:
             model, data = ckpt.hparams["model"], ckpt.hparams["data"]
             if str(model.get("resblock", "1")) != "1":
-                raise UnsupportedModelError(f"SoVITS model '{name}' uses resblock type {model['resblock']!r}; only '1' is supported.")
+                raise UnsupportedModelError(Message(
+                    "SoVITS model '{name}' uses resblock type {kind!r}; only '1' is supported.",
+                    name=name, kind=model["resblock"],
+                ))
             config = cls(
                 model_version=ckpt.model_version,
                 symbol_version=ckpt.symbol_version,
@@ -103,9 +109,13 @@ class SoVITSConfig:
                 resblock_dilation_sizes=tuple(tuple(int(d) for d in ds) for ds in model["resblock_dilation_sizes"]),
             )
         except (KeyError, TypeError, ValueError) as error:
-            raise CheckpointError(f"SoVITS model '{name}' has an incomplete or invalid config ({error!r}).") from None
+            raise CheckpointError(
+                Message("SoVITS model '{name}' has an incomplete or invalid config ({error!r}).", name=name, error=error)
+            ) from None
         if config.kernel_size % 2 != 1 or config.hidden_channels % config.n_heads != 0:
-            raise CheckpointError(f"SoVITS model '{name}' has an invalid config (kernel_size must be odd, heads divide width).")
+            raise CheckpointError(Message(
+                "SoVITS model '{name}' has an invalid config (kernel_size must be odd, heads divide width).", name=name
+            ))
         return config
 
 
@@ -299,13 +309,24 @@ def _check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], file_nam
     if missing or unexpected or wrong_shape:
         problems = []
         if missing:
-            problems.append(f"{len(missing)} missing tensor(s) (e.g. {missing[0]})")
+            problems.append(Message("{count} missing tensor(s) (e.g. {example})", count=len(missing), example=missing[0]))
         if unexpected:
-            problems.append(f"{len(unexpected)} unknown tensor(s) (e.g. {unexpected[0]})")
+            problems.append(
+                Message("{count} unknown tensor(s) (e.g. {example})", count=len(unexpected), example=unexpected[0])
+            )
         if wrong_shape:
             n = wrong_shape[0]
-            problems.append(f"tensor {n} has shape {tuple(state[n].shape)}, expected {tuple(expected[n].shape)}")
-        raise CheckpointError(
-            f"SoVITS model '{file_name}' does not match its own config: {'; '.join(problems)}. "
-            "The file may be damaged or come from an incompatible program."
-        )
+            problems.append(Message(
+                "tensor {name} has shape {shape}, expected {expected}",
+                name=n, shape=tuple(state[n].shape), expected=tuple(expected[n].shape),
+            ))
+        raise CheckpointError(Message(
+            "SoVITS model '{name}' does not match its own config: {problems}. The file may be damaged or come from "
+            "an incompatible program.",
+            name=file_name, problems=functools.reduce(_and_also, problems),
+        ))
+
+
+def _and_also(earlier: Message, problem: Message) -> Message:
+    """Problems joined with semicolons (they contain commas)."""
+    return Message("{earlier}; {problem}", earlier=earlier, problem=problem)

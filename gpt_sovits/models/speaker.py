@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gpt_sovits.errors import AudioError, CheckpointError
+from gpt_sovits.messages import Message
 
 # Kaldi fbank settings used by the official code (torchaudio's `compliance.kaldi.fbank` defaults, 80 bins).
 SAMPLE_RATE = 16000
@@ -60,10 +61,10 @@ def kaldi_fbank(wav16k: Tensor) -> Tensor:
     mean normalisation.
     """
     if wav16k.dim() != 1 or wav16k.numel() < FRAME_LENGTH:
-        raise AudioError(
-            f"The speaker encoder needs a mono 16 kHz waveform of at least {FRAME_LENGTH} samples, "
-            f"got shape {tuple(wav16k.shape)}."
-        )
+        raise AudioError(Message(
+            "The speaker encoder needs a mono 16 kHz waveform of at least {samples} samples, got shape {shape}.",
+            samples=FRAME_LENGTH, shape=tuple(wav16k.shape),
+        ))
     frames = wav16k.to(torch.float32).unfold(0, FRAME_LENGTH, FRAME_SHIFT)  # [frames, 400]
     frames = frames - frames.mean(dim=1, keepdim=True)  # remove the DC offset of each frame
     previous_sample = torch.cat([frames[:, :1], frames[:, :-1]], dim=1)  # first sample is its own predecessor
@@ -199,24 +200,28 @@ class SpeakerEncoder:
     def from_file(cls, path) -> "SpeakerEncoder":
         path = Path(path)
         if not path.is_file():
-            raise CheckpointError(
-                f"Speaker model file {path} not found; v2Pro/v2ProPlus need sv/pretrained_eres2netv2w24s4ep4.ckpt."
-            )
+            raise CheckpointError(Message(
+                "Speaker model file {path} not found; v2Pro/v2ProPlus need sv/pretrained_eres2netv2w24s4ep4.ckpt.",
+                path=path,
+            ))
         try:
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # truncated zip, pickle with foreign objects, not a torch file at all
-            raise CheckpointError(f"Cannot read the speaker model {path}: not a plain PyTorch state dict ({error}).")
+            raise CheckpointError(Message(
+                "Cannot read the speaker model {path}: not a plain PyTorch state dict ({error}).", path=path, error=error
+            ))
         if not isinstance(state_dict, dict) or not all(isinstance(v, Tensor) for v in state_dict.values()):
-            raise CheckpointError(f"{path} is not a speaker model: expected a dictionary of tensors.")
+            raise CheckpointError(Message("{path} is not a speaker model: expected a dictionary of tensors.", path=path))
         used = {k: v for k, v in state_dict.items() if not k.startswith(UNUSED_WEIGHT_PREFIXES)}
         with torch.device("meta"):  # no random initialisation of 53 M parameters that are overwritten anyway
             model = ERes2NetV2()
         try:
             model.load_state_dict(used, strict=True, assign=True)
         except RuntimeError as error:
-            raise CheckpointError(
-                f"{path} is not an ERes2NetV2 (w24 s4 ep4) speaker model: its tensors do not match ({error})."[:1000]
-            ) from error
+            raise CheckpointError(Message(
+                "{path} is not an ERes2NetV2 (w24 s4 ep4) speaker model: its tensors do not match ({error}).",
+                path=path, error=str(error)[:800],  # torch lists every mismatched tensor
+            )) from error
         return cls(model.float())
 
     @torch.inference_mode()

@@ -32,6 +32,7 @@ import jieba.posseg
 from pypinyin import Style, lazy_pinyin
 
 from ..errors import TextError
+from ..messages import Message
 from . import tone_sandhi
 from .zh_normalization import normalize_sentences
 
@@ -62,7 +63,7 @@ def _keep_speakable(sentence: str) -> str:
 def normalize(text: str) -> str:
     """Chinese text as the model reads it: every character CJK or one of ! ? … , . - ('' if nothing is left)."""
     if not isinstance(text, str):
-        raise TextError("The text to speak must be a string.")
+        raise TextError(Message("The text to speak must be a string."))
     normalized = "".join(_keep_speakable(sentence) for sentence in normalize_sentences(text))
     # A run of marks is said as its first one (repeated marks made models leak the reference audio).
     return _REPEATED_MARKS.sub(r"\1", normalized)
@@ -150,7 +151,10 @@ def _syllable_to_phones(initial: str, final: str, sentence: str) -> list[str]:
     tone = final[-1:]
     final = final[:-1]
     if tone not in ("1", "2", "3", "4", "5"):
-        raise TextError(f"Cannot read the Chinese text '{sentence}': a syllable has no tone ({initial}{final}{tone}).")
+        raise TextError(Message(
+            "Cannot read the Chinese text '{text}': a syllable has no tone ({syllable}).",
+            text=sentence, syllable=initial + final + tone,
+        ))
     if initial:
         syllable = initial + _AFTER_INITIAL.get(final, final)
     elif final in _WHOLE_SYLLABLE:
@@ -161,10 +165,11 @@ def _syllable_to_phones(initial: str, final: str, sentence: str) -> list[str]:
         syllable = final
     phones = _syllable_phones().get(syllable)
     if phones is None:
-        raise TextError(
-            f"Cannot read the Chinese text '{sentence}': the syllable '{syllable}' has no phones in the model's "
-            "phone set. Replace the character that reads like this (for example an interjection such as 哼 'hng')."
-        )
+        raise TextError(Message(
+            "Cannot read the Chinese text '{text}': the syllable '{syllable}' has no phones in the model's "
+            "phone set. Replace the character that reads like this (for example an interjection such as 哼 'hng').",
+            text=sentence, syllable=syllable,
+        ))
     return [phones[0], phones[1] + tone]
 
 
@@ -326,10 +331,11 @@ def _sentence_phones(
     readings = resolver.initials_and_finals(sentence, words)
     for (word, _), (_, finals) in zip(words, readings):
         if not all(finals):  # no vowel: a syllabic nasal such as 噷 'hm', or a character without a reading
-            raise TextError(
-                f"Cannot read '{word}' in the Chinese text '{sentence}': the model's phone set has no sound for "
-                "it (a syllabic nasal such as 噷, or a character without a known reading). Replace or remove it."
-            )
+            raise TextError(Message(
+                "Cannot read '{word}' in the Chinese text '{text}': the model's phone set has no sound for "
+                "it (a syllabic nasal such as 噷, or a character without a known reading). Replace or remove it.",
+                word=word, text=sentence,
+            ))
     phones: list[str] = []
     word2ph: list[int] = []
     for (word, pos), (initials, finals) in zip(words, readings):
@@ -340,10 +346,13 @@ def _sentence_phones(
             if initial == final:  # a punctuation mark
                 if initial not in _MARKS:
                     if _NOT_SPEAKABLE.fullmatch(initial):
-                        problem = "normalize the text first (gpt_sovits.text.chinese.normalize)"
+                        problem = Message("normalize the text first (gpt_sovits.text.chinese.normalize)")
                     else:
-                        problem = "no pronunciation is known for this character; replace it"
-                    raise TextError(f"Cannot read '{initial}' in the Chinese text '{sentence}': {problem}.")
+                        problem = Message("no pronunciation is known for this character; replace it")
+                    raise TextError(Message(
+                        "Cannot read '{word}' in the Chinese text '{text}': {problem}.",
+                        word=initial, text=sentence, problem=problem,
+                    ))
                 phones.append(initial)
                 word2ph.append(1)
             else:
@@ -362,9 +371,9 @@ def g2p(
     `symbol_version` "v2" adds erhua; `resolver` picks readings (default: pypinyin, as the official reference).
     """
     if symbol_version not in ("v1", "v2"):
-        raise TextError(f"Unknown symbol version '{symbol_version}': use 'v1' or 'v2'.")
+        raise TextError(Message("Unknown symbol version '{version}': use 'v1' or 'v2'.", version=symbol_version))
     if not isinstance(normalized_text, str):
-        raise TextError("The text to speak must be a string.")
+        raise TextError(Message("The text to speak must be a string."))
     resolver = resolver or DictionaryPinyin()
     phones: list[str] = []
     word2ph: list[int] = []

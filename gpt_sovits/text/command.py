@@ -13,6 +13,7 @@ import json
 import sys
 
 from gpt_sovits.errors import TextError
+from gpt_sovits.messages import Message
 from gpt_sovits.text.frontend import PhonemizedText, phonemize
 from gpt_sovits.text.languages import LANGUAGE_MODES
 from gpt_sovits.text.symbols import SYMBOL_VERSIONS
@@ -81,13 +82,13 @@ def _print_json(value: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.jsonl is None:
         if args.text is None:
-            raise TextError("Give a text to phonemize, or --jsonl FILE.")
+            raise TextError(Message("Give a text to phonemize, or --jsonl FILE."))
         _print_json({"text": args.text, **result_json(phonemize(args.text, args.lang, args.version))})
         return 0
     try:
         lines = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8", errors="surrogateescape")
     except OSError as error:
-        raise TextError(f"Cannot read {args.jsonl}: {error.strerror}.") from None
+        raise TextError(Message("Cannot read {path}: {reason}.", path=args.jsonl, reason=error.strerror)) from None
     with lines:
         for line in lines:
             if line.strip():

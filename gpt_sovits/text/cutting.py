@@ -17,6 +17,7 @@ included). What is synthesized is decided by `prepare_target_segments` in `front
 import re
 
 from gpt_sovits.errors import TextError
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.settings import CUT_METHODS
 
 # A sentence ends after any of these (official `splits`, 13 characters).
@@ -123,9 +124,11 @@ assert tuple(_METHODS) == CUT_METHODS
 def cut_text(text: str, method: str) -> list[str]:
     """The pieces the official cutting `method` ("cut0".."cut5") makes of `text`, empty pieces included."""
     if method not in _METHODS:
-        raise TextError(f"Unknown cutting method {method!r}; choose one of {', '.join(CUT_METHODS)}.")
+        raise TextError(Message(
+            "Unknown cutting method {method!r}; choose one of {choices}.", method=method, choices=joined(CUT_METHODS)
+        ))
     if not isinstance(text, str):
-        raise TextError("The text to cut must be a string.")
+        raise TextError(Message("The text to cut must be a string."))
     return _METHODS[method](text).split("\n")
 
 

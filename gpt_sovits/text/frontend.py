@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from gpt_sovits.errors import TextError
+from gpt_sovits.messages import Message
 from gpt_sovits.text import language, languages, symbols
 from gpt_sovits.text.cutting import SENTENCE_ENDS, cut_text, split_long_segment
 from gpt_sovits.text.types import TextRun
@@ -56,24 +57,26 @@ class PhonemizedText:
         needs; parity does not)."""
         for run in self.runs:
             if self.symbol_version not in languages.LANGUAGES[run.language].symbol_versions:
-                name = languages.LANGUAGES[run.language].english_name
-                raise TextError(
-                    f"{name} text cannot be spoken by a {self.symbol_version} model (its phone table has no "
-                    f"{name} phones), and the official app would silently skip it. Load a v2 or later model, or "
-                    f"remove the {name} text."
-                )
+                raise TextError(Message(
+                    "{language} text cannot be spoken by a {symbol_version} model (its phone table has no "
+                    "{language} phones), and the official app would silently skip it. Load a v2 or later model, or "
+                    "remove the {language} text.",
+                    language=languages.LANGUAGES[run.language].name, symbol_version=self.symbol_version,
+                ))
         if not self.has_speech:
             mode = languages.LANGUAGE_MODES[self.language_mode]
             written_in = [code for code in language.scripts_in(text) if code != mode.language]
             hint = (
-                f" It looks like {languages.LANGUAGES[written_in[0]].english_name}: choose that language or auto."
+                Message("It looks like {language}: choose that language or auto.",
+                        language=languages.LANGUAGES[written_in[0]].name)
                 if written_in
-                else " Choose the language the text is written in."
-            )
-            raise TextError(
-                f"Nothing to pronounce in {_preview(text)} in the {self.language_mode!r} ({mode.english_name}) "
-                f"language mode: this mode finds no words in it that it can read.{hint}"
-            )
+                else Message("Choose the language the text is written in.")
+            )  # fmt: skip
+            raise TextError(Message(
+                "Nothing to pronounce in {text} in the {mode!r} ({mode_name}) language mode: this mode finds no "
+                "words in it that it can read. {hint}",
+                text=_preview(text), mode=self.language_mode, mode_name=mode.name, hint=hint,
+            ))
         return self
 
     @property
@@ -88,10 +91,10 @@ class PhonemizedText:
 def _clean_input(text) -> str:
     """The text with lone surrogates removed (they cannot be encoded); rejects non-strings and blank text."""
     if not isinstance(text, str):
-        raise TextError("The text must be a string.")
+        raise TextError(Message("The text must be a string."))
     text = "".join(char for char in text if not "\ud800" <= char <= "\udfff")
     if not text.strip():
-        raise TextError("The text is empty: type something to speak.")
+        raise TextError(Message("The text is empty: type something to speak."))
     return text
 
 
@@ -142,21 +145,26 @@ def phonemize(text: str, language_mode: str, symbol_version: str) -> PhonemizedT
     mode = languages.language_mode(language_mode)
     symbols.check_symbol_version(symbol_version)
     if symbol_version not in mode.symbol_versions:
-        raise TextError(
-            f"The {language_mode!r} ({mode.english_name}) language mode needs a v2 or later model: {symbol_version} "
-            f"models have no phones for it. Choose one of: {languages.describe_modes(languages.modes_for(symbol_version))}."
-        )
+        raise TextError(Message(
+            "The {mode!r} ({mode_name}) language mode needs a v2 or later model: {symbol_version} models have no "
+            "phones for it. Choose one of: {choices}.",
+            mode=language_mode, mode_name=mode.name, symbol_version=symbol_version,
+            choices=languages.describe_modes(languages.modes_for(symbol_version)),
+        ))  # fmt: skip
     text = re.sub(" {2,}", " ", _clean_input(text))
     runs = _phonemize_runs(text, language_mode, symbol_version)
     if sum(len(run.phones) for run in runs) < MIN_PHONES:
         runs = _phonemize_runs("." + text, language_mode, symbol_version)
     runs = [run for run in runs if run.phones]
     if not runs:
-        raise TextError(f"Nothing to pronounce in {_preview(text)}: it gives no phones at all.")
+        raise TextError(Message("Nothing to pronounce in {text}: it gives no phones at all.", text=_preview(text)))
     return PhonemizedText(tuple(runs), language_mode, symbol_version)
 
 
 def _preview(text: str, limit: int = 40) -> str:
+    """The text quoted for a message, without the marks the front end puts around a piece (a piece of 你好，你是谁
+    is spoken as ".你好，你是谁." in English mode): the user should see their own words."""
+    text = text.strip(_ADDED_MARKS) or text
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
@@ -165,6 +173,8 @@ def _preview(text: str, limit: int = 40) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 _REPEATABLE_MARKS = "!?…,.-"
+# What the preparation below and the short-text retry add around a piece: the modes' final marks.
+_ADDED_MARKS = "".join(sorted({mode.final_mark for mode in languages.LANGUAGE_MODES.values()}))
 _REPEATED_MARKS = re.compile(f"([{re.escape(_REPEATABLE_MARKS)}])[{re.escape(_REPEATABLE_MARKS)}]+")
 _FIRST_CLAUSE = re.compile("[" + re.escape("".join(sorted(SENTENCE_ENDS))) + "]")
 
@@ -209,7 +219,7 @@ def prepare_target_segments(text: str, method: str, language_mode: str) -> list[
     text = _clean_input(text)
     text = _REPEATED_MARKS.sub(r"\1", text).strip("\n")
     if not text:
-        raise TextError("The text is empty: type something to speak.")
+        raise TextError(Message("The text is empty: type something to speak."))
     if text[0] not in SENTENCE_ENDS and len(_FIRST_CLAUSE.split(text)[0].strip()) < 4:
         text = final_mark + text
     pieces = "\n".join(cut_text(text, method))
@@ -224,7 +234,7 @@ def prepare_target_segments(text: str, method: str, language_mode: str) -> list[
             piece += final_mark
         segments.extend(split_long_segment(piece) if len(piece) > _MAX_SEGMENT_CHARACTERS else [piece])
     if not segments:
-        raise TextError(f"Nothing to speak in {_preview(text)}: it has only punctuation or blank lines.")
+        raise TextError(Message("Nothing to speak in {text}: it has only punctuation or blank lines.", text=_preview(text)))
     return segments
 
 
@@ -235,7 +245,7 @@ def prepare_reference_text(text: str, language_mode: str) -> str:
     final_mark = languages.language_mode(language_mode).final_mark
     text = _clean_input(text).strip("\n")
     if not text:
-        raise TextError("The reference text is empty: type what the reference audio says.")
+        raise TextError(Message("The reference text is empty: type what the reference audio says."))
     if text[-1] not in SENTENCE_ENDS:
         text += final_mark
     return text

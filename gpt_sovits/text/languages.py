@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from gpt_sovits.errors import TextError
+from gpt_sovits.messages import Message, Name, joined
 from gpt_sovits.text.symbols import SYMBOL_VERSIONS
 
 ALL_VERSIONS = SYMBOL_VERSIONS  # ("v1", "v2"): v2 is also the table of v2Pro, v2ProPlus, v3 and v4 models
@@ -48,6 +49,11 @@ class Language:
     # (official `clean_special`: Chinese only, first one found only).
     silence_marks: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def name(self) -> Name:
+        """The language's name in messages, in the reader's language."""
+        return Name(self.english_name, zh=self.chinese_name)
+
 
 @dataclass(frozen=True)
 class LanguageMode:
@@ -68,6 +74,11 @@ class LanguageMode:
     language: str | None  # the main language; None for auto
     symbol_versions: tuple[str, ...]
     chinese_as: str = "zh"  # auto modes: the language of text the splitter calls Chinese
+
+    @property
+    def name(self) -> Name:
+        """The mode's name in messages, in the reader's language."""
+        return Name(self.english_name, zh=self.chinese_name)
 
     @property
     def final_mark(self) -> str:
@@ -136,7 +147,9 @@ LANGUAGE_MODES = {
 def language_mode(code: str) -> LanguageMode:
     """The mode called `code`; TextError naming the choices when there is none."""
     if code not in LANGUAGE_MODES:
-        raise TextError(f"Unknown language mode {code!r}. Choose one of: {describe_modes(LANGUAGE_MODES)}.")
+        raise TextError(
+            Message("Unknown language mode {code!r}. Choose one of: {choices}.", code=code, choices=describe_modes(LANGUAGE_MODES))
+        )
     return LANGUAGE_MODES[code]
 
 
@@ -156,6 +169,6 @@ def uses_bert(language_code: str) -> bool:
     return LANGUAGES[language_code].uses_bert
 
 
-def describe_modes(codes) -> str:
+def describe_modes(codes) -> Message:
     """"all_zh (Chinese), en (English), ..." for messages and help texts."""
-    return ", ".join(f"{code} ({LANGUAGE_MODES[code].english_name})" for code in codes)
+    return joined(Message("{code} ({name})", code=code, name=LANGUAGE_MODES[code].name) for code in codes)

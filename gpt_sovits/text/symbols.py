@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from gpt_sovits.errors import TextError
+from gpt_sovits.messages import Message, joined
 
 SYMBOL_VERSIONS = ("v1", "v2")
 V1_SYMBOL_COUNT = 322
@@ -55,4 +56,7 @@ def known_or_unknown(phones, symbol_version: str) -> list[str]:
 
 def check_symbol_version(symbol_version: str) -> None:
     if symbol_version not in SYMBOL_VERSIONS:
-        raise TextError(f"Unknown symbol version {symbol_version!r}; choose one of {', '.join(SYMBOL_VERSIONS)}.")
+        raise TextError(Message(
+            "Unknown symbol version {version!r}; choose one of {choices}.",
+            version=symbol_version, choices=joined(SYMBOL_VERSIONS),
+        ))

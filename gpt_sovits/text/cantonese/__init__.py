@@ -18,6 +18,7 @@ import re
 from functools import cache
 
 from ...errors import TextError
+from ...messages import Message
 from ..symbols import PUNCTUATION, check_symbol_version
 from ..zh_normalization import normalize_sentences
 
@@ -41,7 +42,7 @@ _JYUTPING = re.compile("(?:[a-z]+[1-6]+ )*[a-z]+[1-6]+")
 def normalize(text: str) -> str:
     """Cantonese text as the model reads it: CJK characters of U+4E00..U+9FA5 and ! ? … , . - ('' if none)."""
     if not isinstance(text, str):
-        raise TextError("The text to speak must be a string.")
+        raise TextError(Message("The text to speak must be a string."))
     return "".join(_keep_speakable(sentence) for sentence in normalize_sentences(text))
 
 
@@ -59,11 +60,16 @@ def _jyutping_list():
 
 def _initial_and_final(char: str, jyutping: str | None) -> list[str]:
     if jyutping is None or not _JYUTPING.fullmatch(jyutping):
-        raise TextError(f"No Cantonese reading is known for {char!r}; write the word with other characters.")
+        raise TextError(Message(
+            "No Cantonese reading is known for {character!r}; write the word with other characters.", character=char
+        ))
     letters, tone = jyutping[:-1], jyutping[-1]
     onset = next((onset for onset in _ONSETS if letters.startswith(onset)), None)
     if onset is None:
-        raise TextError(f"The Jyutping {jyutping!r} of {char!r} has no initial the Cantonese phone set knows.")
+        raise TextError(Message(
+            "The Jyutping {jyutping!r} of {character!r} has no initial the Cantonese phone set knows.",
+            jyutping=jyutping, character=char,
+        ))
     final = letters[len(onset) :] or onset[-1]
     return ["Y" + onset, "Y" + final + tone]
 
@@ -72,7 +78,9 @@ def g2p(normalized: str, symbol_version: str) -> tuple[list[str], list[int]]:
     """Normalized Cantonese text -> (phones, word2ph), one word2ph count per character of `normalized`."""
     check_symbol_version(symbol_version)
     if symbol_version == "v1":
-        raise TextError("Cantonese needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Cantonese phones.")
+        raise TextError(
+            Message("Cantonese needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Cantonese phones.")
+        )
     phones, word2ph = [], []
     for char, jyutping in _jyutping_list()(normalized):
         char_phones = [char] if char in PUNCTUATION else _initial_and_final(char, jyutping)

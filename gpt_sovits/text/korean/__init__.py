@@ -17,6 +17,7 @@ Every phone is one character of the converted text, so the output needs no mappi
 import re
 
 from ...errors import TextError
+from ...messages import Message
 from ..symbols import check_symbol_version, symbol_to_id
 from .hangul import to_compatibility_jamo
 from .pronunciation import pronounce
@@ -48,7 +49,7 @@ _PAUSE = "停"  # the phone of every character the table lacks
 def normalize(text: str) -> str:
     """The text as it is: the official front end has no Korean text normalizer (numbers are read in g2p)."""
     if not isinstance(text, str):
-        raise TextError("The text to speak must be a string.")
+        raise TextError(Message("The text to speak must be a string."))
     return text
 
 
@@ -56,7 +57,7 @@ def g2p(normalized: str, symbol_version: str) -> tuple[list[str], None]:
     """Korean text -> phones of the v2 symbol table (jamo, 空, 停, punctuation); word2ph is None."""
     check_symbol_version(symbol_version)
     if symbol_version == "v1":
-        raise TextError("Korean needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Korean phones.")
+        raise TextError(Message("Korean needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Korean phones."))
     # MeCab takes UTF-8, which a lone surrogate is not; it is no letter and would become 停 in any case.
     text = _LONE_SURROGATE.sub("\ufffd", normalized.translate(_SPELL_LETTERS))
     jamo = to_compatibility_jamo(pronounce(text)).translate(_SPLIT_VOWELS)

