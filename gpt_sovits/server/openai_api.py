@@ -12,9 +12,9 @@ The body is streamed as the audio is made (sentence by sentence; `"stream": fals
 WAV header then has exact sizes). `pcm` is 16-bit mono at 24 kHz as OpenAI documents it (X-Sample-Rate says so).
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -57,6 +57,7 @@ class SpeechRequest(BaseModel):
     top_k: int = 15
     top_p: float = 1.0
     temperature: float = 1.0
+    cut_method: str = Field("cut1", description="how the text is cut into sentences: cut0-cut5 (as in the UI)")
     streaming: Literal[STREAMING_LEVELS] = Field("sentence", description="stream whole sentences or token pieces")
     stream: bool = Field(True, description="false: answer one whole file instead of a streamed body")
 
@@ -77,7 +78,7 @@ def router(service: SpeechService, key) -> APIRouter:
         settings = settings_from({
             "speed": ("speed", body.speed), "seed": ("seed", seed_from_user(body.seed)), "top_k": ("top_k", body.top_k),
             "top_p": ("top_p", body.top_p), "temperature": ("temperature", body.temperature),
-            "streaming": ("streaming", body.streaming),
+            "cut_method": ("cut_method", body.cut_method), "streaming": ("streaming", body.streaming),
         })  # fmt: skip
         job = SpeechJob(body.input, language_mode(body.language, "language"), reference, settings, files,
                         fields={"target_text": "input", "target_language": "language", "reference": "voice",
@@ -110,7 +111,7 @@ def router(service: SpeechService, key) -> APIRouter:
         return _public(voice)
 
     @api.get("/audio/voices/export", response_class=Response, responses={200: {"content": {"application/zip": {}}}})
-    def export_voices(voice: list[str] | None = None):
+    def export_voices(voice: Annotated[list[str] | None, Query(description="voice ids or names; none: all")] = None):
         """The saved voices (or those named in ?voice=...) as a zip for POST /v1/audio/voices/import."""
         data = service.voices.export_zip(voice)
         return Response(data, media_type="application/zip", headers={"Content-Disposition": "attachment; filename=voices.zip"})

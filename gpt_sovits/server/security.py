@@ -102,6 +102,11 @@ class SynthesisGate:
         self._per_client: dict[str, int] = {}
         self._slots: anyio.Semaphore | None = None  # made in the event loop, on first use
 
+    @property
+    def admitted(self) -> int:
+        """Requests running or waiting now."""
+        return self._admitted
+
     def admit(self, client: str) -> "Ticket":
         with self._lock:
             if self._admitted >= self.concurrency + self.queue_size:

@@ -95,8 +95,6 @@ def install_error_handlers(app) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error: HTTPException):
-        if error.status_code == 413:
-            return error_response(413, "The request body is larger than this route accepts (uploads: at most 10 MiB a clip).")
         return error_response(error.status_code, str(error.detail))
 
 
