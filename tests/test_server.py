@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -249,8 +248,13 @@ def test_no_api_beyond_loopback_without_a_key(tmp_path, monkeypatch):
             check_bind(host, share, None)
         check_bind(host, share, "some key")
     check_bind("127.0.0.1", False, None)
+    public = ["--host", "0.0.0.0", "--weights-dir", str(tmp_path), "--voices-dir", str(tmp_path)]
     with pytest.raises(SystemExit, match="needs a key"):
-        launch.create(launch.parse_args(["--host", "0.0.0.0", "--weights-dir", str(tmp_path), "--voices-dir", str(tmp_path)]))
+        launch.create(launch.parse_args(public))
+    monkeypatch.setenv("SPACE_ID", "someone/space")  # a Space must come up: the UI alone, the API off
+    space = launch.create(launch.parse_args(public))
+    assert space.service is None and "/v1/audio/speech" not in space.app.openapi()["paths"]
+    assert not space.ui.voices_editable  # public page, no login: saved voices can be picked, not changed
 
 
 def test_operator_routes_need_a_key_even_on_loopback():
@@ -270,7 +274,7 @@ def test_oversized_upload_is_refused_before_the_body_is_read(server):
             "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 52428800\r\n\r\n".encode()
         )
         answer = connection.recv(4096).decode(errors="replace")
-    assert answer.startswith("HTTP/1.1 413") and "Content Too Large" in answer  # FastAPI's route body limit
+    assert answer.startswith("HTTP/1.1 413")  # FastAPI's route body limit, from the Content-Length alone
 
     def body():  # no Content-Length: the limit counts the bytes as they come, and stops at 10 MiB + the form
         yield b'--x\r\nContent-Disposition: form-data; name="audio_sample"; filename="a.wav"\r\n\r\n'
@@ -374,3 +378,22 @@ def test_mcp_tools(server, voices):
     audio_path = client.predict("你好。", "Alice", "all_zh", 3, api_name="/speak")
     samples, rate = soundfile.read(audio_path, dtype="int16")
     assert len(samples) / rate > 0.3
+
+
+def test_mcp_round_trip(server, voices):
+    """A real MCP client (streamable HTTP) lists the tools and calls list_voices."""
+    import anyio
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async def session_calls():
+        async with streamablehttp_client(server[1] + "/gradio_api/mcp/?tools=speak,list_voices") as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = await session.list_tools()
+                listed = await session.call_tool("list_voices", {})
+                return [tool.name for tool in tools.tools], listed
+
+    names, listed = anyio.run(session_calls)
+    assert sorted(names) == ["list_voices", "speak"]
+    assert not listed.isError and voices[0]["id"] in listed.content[0].text

@@ -129,21 +129,19 @@ def router(service: SpeechService, key, admin) -> APIRouter:
         return await service.respond(request, job, MEDIA_TYPES[parameters.media_type], stream=streaming is not None,
                                      format_field="media_type")  # fmt: skip
 
-    @api.get("/set_gpt_weights", dependencies=[Depends(admin)])
-    def set_gpt_weights(weights_path: str | None = None):
-        """Operator only (needs the API key): the GPT model every API caller uses from now on."""
-        if not weights_path:
-            raise ApiError("gpt weight path is required", "weights_path")
-        service.models.set("t2s", weights_path, "weights_path")
-        return {"message": "success"}
+    def set_weights(kind: str, label: str):
+        def route(weights_path: str | None = None):
+            if not weights_path:
+                raise ApiError(f"{label} weight path is required", "weights_path")
+            service.models.set(kind, weights_path, "weights_path")
+            return {"message": "success"}
 
-    @api.get("/set_sovits_weights", dependencies=[Depends(admin)])
-    def set_sovits_weights(weights_path: str | None = None):
-        """Operator only (needs the API key): the SoVITS model every API caller uses from now on."""
-        if not weights_path:
-            raise ApiError("sovits weight path is required", "weights_path")
-        service.models.set("sovits", weights_path, "weights_path")
-        return {"message": "success"}
+        route.__doc__ = f"Operator only (needs the API key): the {label.upper()} model every API caller uses from now on."
+        return route
+
+    for path, kind, label in (("/set_gpt_weights", "t2s", "gpt"), ("/set_sovits_weights", "sovits", "sovits")):
+        api.add_api_route(path, set_weights(kind, label), methods=["GET"], dependencies=[Depends(admin)],
+                          name=path.lstrip("/"))  # fmt: skip
 
     return api
 
