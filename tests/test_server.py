@@ -20,7 +20,7 @@ from openai import OpenAI
 from gpt_sovits import weights
 from gpt_sovits.server import launch
 from gpt_sovits.server.security import AccessError, ApiKey, SynthesisGate, TooBusy, check_bind, is_loopback
-from test_app import REFERENCE_TEXT, arrange_weights, speech_like, start
+from test_app import REFERENCE_TEXT, arrange_weights, request, speech_like, start
 
 KEY = "test-key-123"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -397,3 +397,31 @@ def test_mcp_round_trip(server, voices):
     names, listed = anyio.run(session_calls)
     assert sorted(names) == ["list_voices", "speak"]
     assert not listed.isError and voices[0]["id"] in listed.content[0].text
+
+
+def test_the_api_speaks_exactly_as_the_ui(server, http, voices):
+    """A saved voice over the API gives the UI's WAV for the same clip, text and seed; its prepared work is reused."""
+    clip = server[0].server.service.voices.get("Alice").reference_audio
+    _, ui_path, *_ = Client(server[1], verbose=False).predict(**request(clip, seed=7), api_name="/synthesize")
+    body = {**SPEECH, "input": "你好，世界。", "seed": 7, "response_format": "wav", "stream": False}
+    first, second = http.post("/v1/audio/speech", json=body), http.post("/v1/audio/speech", json=body)
+    assert second.headers["x-reference-cached"] == "true"
+    np.testing.assert_array_equal(decode(first)[0], soundfile.read(ui_path, dtype="int16")[0])
+    assert first.content == second.content
+
+
+def test_browser_pages_of_this_machine_may_call_the_api(server):
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    for origin, allowed in (("http://127.0.0.1:8000", True), ("http://localhost:8000", True), ("https://evil.example", False)):
+        response = httpx.options(server[1] + "/tts_to_audio/", headers={"Origin": origin, **preflight})
+        assert (response.headers.get("access-control-allow-origin") == origin) == allowed
+
+
+def test_ui_login_from_options_and_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GPT_SOVITS_AUTH", "ann:secret1,bob:secret2")
+    options = ["--host", "0.0.0.0", "--api-key", "k", "--weights-dir", str(tmp_path), "--voices-dir", str(tmp_path)]
+    built = launch.create(launch.parse_args(options))
+    assert built.demo.auth == [("ann", "secret1"), ("bob", "secret2")]
+    assert built.ui.voices_editable  # a login: visitors are known, they may change the library
+    with pytest.raises(SystemExit, match="USER:PASSWORD"):
+        launch.create(launch.parse_args([*options, "--auth", "nopassword"]))

@@ -49,8 +49,9 @@ class McpTools:
             result = self.holder.require().synthesize(request)
         except GptSovitsError as error:
             raise gr.Error(str(error), print_exception=False) from None
-        path = tempfile.mkstemp(suffix=".wav", dir=self.output_dir)[1]
-        soundfile.write(path, result.audio_int16(), result.sample_rate, subtype="PCM_16")
+        descriptor, path = tempfile.mkstemp(suffix=".wav", dir=self.output_dir)
+        with open(descriptor, "wb") as file:
+            soundfile.write(file, result.audio_int16(), result.sample_rate, format="WAV", subtype="PCM_16")
         return path
 
     def list_voices(self) -> list[dict]:

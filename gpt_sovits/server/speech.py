@@ -14,6 +14,7 @@ work between two tokens.
 
 import base64
 import binascii
+import os
 import re
 import shutil
 import tempfile
@@ -154,9 +155,10 @@ class RequestFiles:
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="request-", dir=self._root))
         suffix = Path(filename).suffix.lower()
-        path = Path(tempfile.mkstemp(suffix=suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else "", dir=self._folder)[1])
-        path.write_bytes(data)
-        return str(path)
+        descriptor, path = tempfile.mkstemp(suffix=suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else "", dir=self._folder)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        return path
 
     def close(self) -> None:
         if self._folder is not None:
@@ -266,7 +268,11 @@ class SpeechService:
             synthesis, chunks, encoder, first = await until_disconnected(
                 http_request, cancel, lambda: self._prepare(job, format_name, target_rate, cancel, whole=not stream)
             )
-            headers = {"X-Sample-Rate": str(encoder.sample_rate), "X-Seed": str(synthesis.seed)}
+            headers = {
+                "X-Sample-Rate": str(encoder.sample_rate),
+                "X-Seed": str(synthesis.seed),
+                "X-Reference-Cached": str(synthesis.reference_cache_hit).lower(),  # a saved voice's work reused
+            }
             if not stream:
                 return Response(first, media_type=encoder.media_type, headers=headers)
             handed_over = True
