@@ -425,3 +425,18 @@ def test_ui_login_from_options_and_environment(tmp_path, monkeypatch):
     assert built.ui.voices_editable  # a login: visitors are known, they may change the library
     with pytest.raises(SystemExit, match="USER:PASSWORD"):
         launch.create(launch.parse_args([*options, "--auth", "nopassword"]))
+
+
+def test_one_off_clips_upload_and_base64_leave_nothing_behind(server, http, voices):
+    """api_v2 multipart with the clip uploaded, and OpenAI's one-off {'audio': base64} voice: both speak, and the
+    request's copies of the clips are gone afterwards."""
+    clip = wav_bytes(4.0, seed=31)
+    uploaded = http.post(
+        "/tts", data={"text": "你好。", "text_lang": "all_zh", "prompt_text": REFERENCE_TEXT, "prompt_lang": "all_zh"},
+        files={"ref_audio": ("mine.wav", clip, "audio/wav"), "aux_ref_audio": ("more.wav", wav_bytes(3.0, seed=32), "audio/wav")},
+    )  # fmt: skip
+    assert uploaded.status_code == 200, uploaded.text
+    one_off = {"audio": base64.b64encode(clip).decode(), "text": REFERENCE_TEXT, "language": "all_zh"}
+    spoken = http.post("/v1/audio/speech", json={**SPEECH, "voice": one_off, "response_format": "flac", "stream": False})
+    assert spoken.status_code == 200 and len(decode(spoken)[0]) / 32000 > 0.3
+    assert list(server[0].server.service.upload_root.iterdir()) == []

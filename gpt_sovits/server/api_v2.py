@@ -113,21 +113,23 @@ def router(service: SpeechService, key, admin) -> APIRouter:
         streaming = STREAMING_MODES.get(str(parameters.streaming_mode).lower(), "invalid")
         if streaming == "invalid":
             raise ApiError("the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)", "streaming_mode")
-        files = service.files()
-        reference = await _reference(files, parameters, uploads)
-        settings = settings_from({
-            "top_k": ("top_k", parameters.top_k), "top_p": ("top_p", parameters.top_p),
-            "temperature": ("temperature", parameters.temperature),
-            "repetition_penalty": ("repetition_penalty", parameters.repetition_penalty),
-            "speed": ("speed_factor", parameters.speed_factor), "pause_seconds": ("fragment_interval", parameters.fragment_interval),
-            "seed": ("seed", seed_from_user(parameters.seed)), "cut_method": ("text_split_method", parameters.text_split_method),
-            "streaming": ("streaming_mode", streaming or "sentence"),
-        })  # fmt: skip
-        job = SpeechJob(parameters.text, language_mode(parameters.text_lang, "text_lang"), reference, settings, files,
-                        fields={"target_text": "text", "target_language": "text_lang", "reference": "ref_audio_path",
-                                "reference_text": "prompt_text", "reference_language": "prompt_lang"})  # fmt: skip
-        return await service.respond(request, job, MEDIA_TYPES[parameters.media_type], stream=streaming is not None,
-                                     format_field="media_type")  # fmt: skip
+        with service.files() as files:
+            reference = await _reference(files, parameters, uploads)
+            settings = settings_from({
+                "top_k": ("top_k", parameters.top_k), "top_p": ("top_p", parameters.top_p),
+                "temperature": ("temperature", parameters.temperature),
+                "repetition_penalty": ("repetition_penalty", parameters.repetition_penalty),
+                "speed": ("speed_factor", parameters.speed_factor),
+                "pause_seconds": ("fragment_interval", parameters.fragment_interval),
+                "seed": ("seed", seed_from_user(parameters.seed)),
+                "cut_method": ("text_split_method", parameters.text_split_method),
+                "streaming": ("streaming_mode", streaming or "sentence"),
+            })  # fmt: skip
+            job = SpeechJob(parameters.text, language_mode(parameters.text_lang, "text_lang"), reference, settings,
+                            fields={"target_text": "text", "target_language": "text_lang", "reference": "ref_audio_path",
+                                    "reference_text": "prompt_text", "reference_language": "prompt_lang"})  # fmt: skip
+            return await service.respond(request, job, MEDIA_TYPES[parameters.media_type], stream=streaming is not None,
+                                         format_field="media_type")  # fmt: skip
 
     def set_weights(kind: str, label: str):
         def route(weights_path: str | None = None):

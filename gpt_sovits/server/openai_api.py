@@ -73,18 +73,19 @@ def router(service: SpeechService, key) -> APIRouter:
             raise ApiError(f"model: unknown model '{body.model}'; choose one of {', '.join(MODEL_IDS)}.", "model")
         if body.stream_format == "sse":
             raise ApiError("stream_format: 'sse' is not offered; use 'audio' (the body streams as it is made).", "stream_format")
-        files = service.files()
-        reference = _reference(service, files, body.voice)
-        settings = settings_from({
-            "speed": ("speed", body.speed), "seed": ("seed", seed_from_user(body.seed)), "top_k": ("top_k", body.top_k),
-            "top_p": ("top_p", body.top_p), "temperature": ("temperature", body.temperature),
-            "cut_method": ("cut_method", body.cut_method), "streaming": ("streaming", body.streaming),
-        })  # fmt: skip
-        job = SpeechJob(body.input, language_mode(body.language, "language"), reference, settings, files,
-                        fields={"target_text": "input", "target_language": "language", "reference": "voice",
-                                "reference_text": "voice", "reference_language": "voice"})  # fmt: skip
-        rate = OPENAI_PCM_RATE if body.response_format == "pcm" else None
-        return await service.respond(http_request, job, body.response_format, stream=body.stream, target_rate=rate)
+        with service.files() as files:
+            reference = _reference(files, body.voice)
+            settings = settings_from({
+                "speed": ("speed", body.speed), "seed": ("seed", seed_from_user(body.seed)),
+                "top_k": ("top_k", body.top_k), "top_p": ("top_p", body.top_p),
+                "temperature": ("temperature", body.temperature), "cut_method": ("cut_method", body.cut_method),
+                "streaming": ("streaming", body.streaming),
+            })  # fmt: skip
+            job = SpeechJob(body.input, language_mode(body.language, "language"), reference, settings,
+                            fields={"target_text": "input", "target_language": "language", "reference": "voice",
+                                    "reference_text": "voice", "reference_language": "voice"})  # fmt: skip
+            rate = OPENAI_PCM_RATE if body.response_format == "pcm" else None
+            return await service.respond(http_request, job, body.response_format, stream=body.stream, target_rate=rate)
 
     @api.get("/models")
     def list_models():
@@ -146,7 +147,7 @@ def router(service: SpeechService, key) -> APIRouter:
     return api
 
 
-def _reference(service: SpeechService, files, voice) -> Reference:
+def _reference(files, voice) -> Reference:
     hint = "a one-off clip as {'audio': base64, 'text': ..., 'language': ...}"
     if isinstance(voice, str):
         saved = files.voice(voice, "voice", hint)

@@ -115,8 +115,26 @@ class Reference:
         return cls(str(voice.reference_audio), voice.reference_text, voice.reference_language, extra)
 
 
+def saved_voice(voices: VoiceLibrary, value: str, field_name: str, upload_hint: str) -> Voice:
+    """A saved voice by id or name; a server path is refused with what to send instead."""
+    voice = voices.find(value or "")
+    if voice is not None:
+        return voice
+    if PATH_LIKE.search(value or ""):
+        raise ApiError(
+            f"{field_name}: this server never reads files from its own disk. Send a saved voice's id or name "
+            f"instead (GET /v1/audio/voices lists them, POST /v1/audio/voices saves one), or {upload_hint}.",
+            field_name,
+        )
+    raise ApiError(
+        f"{field_name}: no saved voice is called or has the id '{value}'. List them with GET /v1/audio/voices.",
+        field_name, status=404,
+    )  # fmt: skip
+
+
 class RequestFiles:
-    """Where one request's uploaded and base64 clips are written; removed when the request is prepared."""
+    """Where one request's uploaded and base64 clips are written: `with service.files() as files:` removes them
+    at the end (the engine has read them when `respond` returns, even for a streamed answer)."""
 
     def __init__(self, voices: VoiceLibrary, root: Path):
         self.voices = voices
@@ -124,20 +142,7 @@ class RequestFiles:
         self._folder: Path | None = None
 
     def voice(self, value: str, field_name: str, upload_hint: str) -> Voice:
-        """A saved voice by id or name; a server path is refused with what to send instead."""
-        voice = self.voices.find(value or "")
-        if voice is not None:
-            return voice
-        if PATH_LIKE.search(value or ""):
-            raise ApiError(
-                f"{field_name}: this server never reads files from its own disk. Send a saved voice's id or name "
-                f"instead (GET /v1/audio/voices lists them, POST /v1/audio/voices saves one), or {upload_hint}.",
-                field_name,
-            )
-        raise ApiError(
-            f"{field_name}: no saved voice is called or has the id '{value}'. List them with GET /v1/audio/voices.",
-            field_name, status=404,
-        )  # fmt: skip
+        return saved_voice(self.voices, value, field_name, upload_hint)
 
     def clip(self, value: str, field_name: str, upload_hint: str) -> str:
         """A clip given as a voice id/name, base64 or a data: URL -> a file path the engine may read."""
@@ -160,7 +165,10 @@ class RequestFiles:
             file.write(data)
         return path
 
-    def close(self) -> None:
+    def __enter__(self) -> "RequestFiles":
+        return self
+
+    def __exit__(self, *exception) -> None:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -210,7 +218,6 @@ class SpeechJob:
     target_language: str
     reference: Reference
     settings: InferenceSettings
-    files: RequestFiles | None = None  # removed once the engine has read the clips
     # Our role -> the caller's field name, for messages: target_text, target_language, reference, reference_text,
     # reference_language.
     fields: dict[str, str] = field(default_factory=dict)
@@ -264,10 +271,12 @@ class SpeechService:
         cancel = threading.Event()
         handed_over = False
         try:
-            await ticket.start()
-            synthesis, chunks, encoder, first = await until_disconnected(
-                http_request, cancel, lambda: self._prepare(job, format_name, target_rate, cancel, whole=not stream)
-            )
+
+            async def work():  # a client that gives up while waiting for its turn leaves the queue too
+                await ticket.start()
+                return await self._prepare(job, format_name, target_rate, cancel, whole=not stream)
+
+            synthesis, chunks, encoder, first = await until_disconnected(http_request, cancel, work)
             headers = {
                 "X-Sample-Rate": str(encoder.sample_rate),
                 "X-Seed": str(synthesis.seed),
@@ -308,12 +317,8 @@ class SpeechService:
             target_language=job.target_language, extra_reference_audio=job.reference.extra, settings=job.settings,
             models=models,
         )  # fmt: skip
-        try:
-            with engine_errors(job):
-                synthesis = await anyio.to_thread.run_sync(lambda: engine.stream(request, None, cancel), abandon_on_cancel=True)
-        finally:
-            if job.files is not None:
-                job.files.close()  # the engine has read the clips (or failed to)
+        with engine_errors(job):
+            synthesis = await anyio.to_thread.run_sync(lambda: engine.stream(request, None, cancel), abandon_on_cancel=True)
         encoder = Encoder(format_name, synthesis.sample_rate, target_rate)
         chunks = iter(synthesis)
         body = b""

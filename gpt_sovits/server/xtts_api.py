@@ -12,6 +12,7 @@ stream_chunk_size have no meaning here and are ignored (the answer says so). XTT
 "en" -> en, "zh-cn" -> zh (Chinese with English words); others are refused with the list of what this app speaks.
 """
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from gpt_sovits.server.speech import Reference, SpeechJob, SpeechService, language_mode, settings_from
+from gpt_sovits.server.speech import Reference, SpeechJob, SpeechService, language_mode, saved_voice, settings_from
 
 UPLOAD_HINT = "a voice saved with POST /v1/audio/voices"
 IGNORED = ("length_penalty", "repetition_penalty", "stream_chunk_size")
@@ -52,7 +53,8 @@ class CallerSettings:
 
     @staticmethod
     def caller(request: Request) -> tuple:
-        return (request.client.host if request.client else "", request.headers.get("authorization", ""))
+        key = hashlib.sha256(request.headers.get("authorization", "").encode()).hexdigest()  # no keys kept in memory
+        return (request.client.host if request.client else "", key)
 
     def get(self, request: Request) -> dict:
         with self._lock:
@@ -94,22 +96,22 @@ def router(service: SpeechService, key) -> APIRouter:
         callers.set(request, values)
         return {"message": "Settings saved for your requests.", "ignored": list(IGNORED)}
 
-    def job(request: Request, text: str, speaker_wav: str, language: str) -> SpeechJob:
-        files = service.files()
-        reference = Reference.of_voice(files.voice(speaker_wav, "speaker_wav", UPLOAD_HINT))
+    async def speak(request: Request, text: str, speaker_wav: str, language: str, stream: bool):
+        reference = Reference.of_voice(saved_voice(service.voices, speaker_wav, "speaker_wav", UPLOAD_HINT))
         settings = settings_from({"cut_method": ("enable_text_splitting", "cut5"), **callers.get(request)})
-        return SpeechJob(text, language_mode(language, "language"), reference, settings, files,
-                         fields={"target_text": "text", "target_language": "language", "reference": "speaker_wav",
-                                 "reference_text": "speaker_wav", "reference_language": "speaker_wav"})  # fmt: skip
+        job = SpeechJob(text, language_mode(language, "language"), reference, settings,
+                        fields={"target_text": "text", "target_language": "language", "reference": "speaker_wav",
+                                "reference_text": "speaker_wav", "reference_language": "speaker_wav"})  # fmt: skip
+        return await service.respond(request, job, "wav", stream=stream)
 
     @api.post("/tts_to_audio/", response_class=Response, responses={200: {"content": {"audio/wav": {}}}})
     async def tts_to_audio(body: TtsToAudio, request: Request):
-        return await service.respond(request, job(request, body.text, body.speaker_wav, body.language), "wav", stream=False)
+        return await speak(request, body.text, body.speaker_wav, body.language, stream=False)
 
     @api.get("/tts_stream/", response_class=Response, responses={200: {"content": {"audio/wav": {}}}})
     async def tts_stream(request: Request, text: str, speaker_wav: str, language: str = "en"):
         """A WAV streamed as it is made (its header says 'length unknown'), for an <audio> element's src."""
-        return await service.respond(request, job(request, text, speaker_wav, language), "wav", stream=True)
+        return await speak(request, text, speaker_wav, language, stream=True)
 
     return api
 
