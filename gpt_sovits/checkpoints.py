@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import pickle
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 import torch
 
 from gpt_sovits.errors import CheckpointError, UnsupportedModelError
+from gpt_sovits.validation import MAX_CHECKPOINT_EXPANSION
 
 T2S_KEY_PREFIX = "model."  # every T2S weight name starts with this (the Lightning wrapper's attribute)
 SEMANTIC_FRAMES_PER_SECOND = 50  # upstream's `hz`: early_stop_num = 50 * data.max_sec
@@ -287,6 +289,8 @@ def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object
         source = path  # a plain zip, or torch's legacy (pre-zip) format that the same safe unpickler reads
     else:
         raise _not_a_model(path, "it is not a PyTorch archive")
+    if header != PICKLE_PROTOCOL_2_START:
+        _check_declared_sizes(path, source, header)
 
     try:
         # weights_only: torch's restricted unpickler. No mmap: a file rewritten in place while mapped (a training
@@ -315,6 +319,28 @@ def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object
     if "lora_rank" in top:
         raise _unsupported(path, "LoRA")
     return header, dict(weights), _as_plain_data(top.get("config")), str(top.get("info", ""))
+
+
+def _check_declared_sizes(path: Path, archive, header: bytes) -> None:
+    """Refuse an archive whose entries claim more bytes than a model file can hold, before anything is inflated.
+
+    torch writes every entry uncompressed, so the declared (uncompressed) sizes add up to about the file's size; the
+    zip directory gives them without reading the entries.
+    """
+    file_size = path.stat().st_size
+    try:
+        with zipfile.ZipFile(archive) as zip_file:
+            declared = sum(entry.file_size for entry in zip_file.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _damaged(path, header) from None
+    if isinstance(archive, io.BytesIO):
+        archive.seek(0)
+    if declared > MAX_CHECKPOINT_EXPANSION * file_size + 2**20:
+        raise CheckpointError(
+            f"'{path.name}' was refused: its {file_size / 2**20:.1f} MB archive declares {declared / 2**20:.0f} MB of "
+            "contents, far more than a model file holds (a compressed 'zip bomb', or a damaged file). Use the "
+            "model file as GPT-SoVITS saved it."
+        )
 
 
 def _as_plain_data(value):

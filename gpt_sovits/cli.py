@@ -18,7 +18,7 @@ from pathlib import Path
 from gpt_sovits import validation
 from gpt_sovits.errors import GptSovitsError
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings, seed_from_user
-from gpt_sovits.validation import LANGUAGE_NAMES
+from gpt_sovits.text.languages import LANGUAGE_MODES, describe_modes
 
 # The `weights/` folder beside `app.py` in a checkout, unless GPT_SOVITS_WEIGHTS_DIR says otherwise.
 DEFAULT_WEIGHTS_DIR = Path(os.environ.get("GPT_SOVITS_WEIGHTS_DIR", Path(__file__).resolve().parent.parent / "weights"))
@@ -84,7 +84,8 @@ class OutputError(GptSovitsError):
 
 
 def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
-    languages = ", ".join(f"{mode} ({name})" for mode, name in LANGUAGE_NAMES.items())
+    # Not argparse choices: a wrong mode gets the validation message, which also says which modes need v2.
+    languages = describe_modes(LANGUAGE_MODES) + "; Korean and Cantonese need a v2 or later model"
     parser.add_argument("--reference-audio", required=True, type=Path, help="3-10 s clip of the voice to clone")
     parser.add_argument("--reference-text", default="", help="what the clip says; empty = reference-free mode")
     parser.add_argument("--reference-language", default="all_zh", help=f"language of the clip: {languages}")

@@ -39,6 +39,7 @@ class InferenceSettings:
     seed: int | None = None  # None: a fresh random seed, reported back in the result
     cut_method: str = "cut1"  # official default: every 4 sentences
     streaming: str = "sentence"  # one of STREAMING_LEVELS
+    batch_size: int = 8  # sentences whose tokens T2S makes together (the result does not depend on it)
 
     # (low, high) inclusive limits; the UI sliders use the same numbers.
     LIMITS = {
@@ -49,6 +50,7 @@ class InferenceSettings:
         "speed": (0.6, 1.65),
         "pause_seconds": (0.0, 2.0),
         "noise_scale": (0.0, 1.0),
+        "batch_size": (1, 16),
     }
 
     def __post_init__(self):
@@ -60,8 +62,9 @@ class InferenceSettings:
                     raise SettingsError(f"Setting '{field.name}' must be a number, got {value!r}.")
                 if not low <= value <= high:
                     raise SettingsError(f"Setting '{field.name}' must be between {low} and {high}, got {value}.")
-        if self.top_k != int(self.top_k):
-            raise SettingsError(f"Setting 'top_k' must be a whole number, got {self.top_k}.")
+        for name in ("top_k", "batch_size"):
+            if getattr(self, name) != int(getattr(self, name)):
+                raise SettingsError(f"Setting '{name}' must be a whole number, got {getattr(self, name)}.")
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED
         ):

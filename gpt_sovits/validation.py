@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from gpt_sovits.errors import AudioError, TextError
+from gpt_sovits.text import languages
 
 MIN_REFERENCE_SECONDS = 3.0
 MAX_REFERENCE_SECONDS = 10.0
@@ -20,6 +21,25 @@ MAX_REFERENCE_SECONDS = 10.0
 # One request is cut into sentences and synthesized piece by piece; 1000 characters is roughly 3-4 minutes of
 # Chinese speech (or about 1 minute of English), well beyond what one web request should take on a CPU.
 MAX_TARGET_CHARACTERS = 1000
+
+# Limits on what one request may hand us, each checked before the work it bounds (see also MAX_TARGET_CHARACTERS).
+# The reference transcript says what is spoken in a 3-10 s clip: at most about 90 syllables (some 300 characters of
+# English); 500 leaves room for punctuation and spaces.
+MAX_REFERENCE_CHARACTERS = 500
+# Audio files (reference and extra timbre clips): refused before they are read when larger than this ...
+MAX_AUDIO_FILE_BYTES = 100 * 2**20
+# ... or longer than this: the duration is read from the file's header where it has one, and decoding stops here
+# where it has not, so a one-hour recording is never decoded whole. Clips of 10-60 s are trimmed to 3-10 s.
+MAX_AUDIO_SECONDS = 60.0
+# Sample rates from telephone quality to studio masters; resampling any rate in between is bounded (audio.py).
+MIN_SAMPLE_RATE = 8000
+MAX_SAMPLE_RATE = 192000
+# Up to 7.1 surround and beyond; channels are averaged to mono while the file is decoded.
+MAX_AUDIO_CHANNELS = 32
+# Model files are zip archives whose entries torch writes uncompressed, so their declared sizes add up to about the
+# file's own size. One declaring more than this many times its size (plus 1 MiB) is a zip bomb (2 MB declaring
+# 2 GiB was inflated before it was refused) and is refused before anything is inflated.
+MAX_CHECKPOINT_EXPANSION = 2.0
 
 # Root-mean-square level below which a clip counts as silent: -60 dBFS, far below any usable recording.
 SILENCE_RMS = 1e-3
@@ -32,30 +52,6 @@ FULL_SCALE = 0.999
 # belong to the clip (missing half the words, or the transcript of a different, longer recording).
 MIN_SYLLABLES_PER_SECOND = 1.0
 MAX_SYLLABLES_PER_SECOND = 9.0
-
-# Language modes this app speaks, per phone-symbol table ("v1" models, "v2" and every later model).
-# Both tables cover Chinese and English, which is all our text front end handles.
-LANGUAGE_NAMES = {
-    "all_zh": "Chinese",
-    "zh": "Chinese-English mix",
-    "en": "English",
-    "auto": "auto-detect Chinese / English",
-}
-LANGUAGES_BY_SYMBOL_VERSION = {
-    "v1": ("all_zh", "zh", "en", "auto"),
-    "v2": ("all_zh", "zh", "en", "auto"),
-}
-# Modes the official app has but this one does not (yet): named so the message can say so plainly.
-UNSUPPORTED_LANGUAGE_NAMES = {
-    "all_ja": "Japanese",
-    "ja": "Japanese-English mix",
-    "all_ko": "Korean",
-    "ko": "Korean-English mix",
-    "all_yue": "Cantonese",
-    "yue": "Cantonese-English mix",
-    "auto_yue": "automatic (Cantonese)",
-}
-
 
 def check_reference_audio(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, list[str]]:
     """Refuse unusable reference clips; trim long ones to 3-10 s ending at a pause.
@@ -116,8 +112,14 @@ def check_target_text(text: str) -> str:
 def check_reference_text(text: str, duration_seconds: float) -> list[str]:
     """Warnings when the reference transcript is implausibly short or long for a clip of this duration.
 
-    An empty text means no-reference-text mode and gets no warning here.
+    An empty text means no-reference-text mode and gets no warning here. Raises TextError when the text is longer
+    than MAX_REFERENCE_CHARACTERS (checked before any text processing).
     """
+    if len(text or "") > MAX_REFERENCE_CHARACTERS:
+        raise TextError(
+            f"The reference text is {len(text)} characters long; the limit is {MAX_REFERENCE_CHARACTERS}. It should be "
+            "only the words spoken in the reference clip (3-10 s)."
+        )
     syllables = estimate_syllables(text or "")
     if syllables == 0 or duration_seconds <= 0:
         return []
@@ -139,32 +141,32 @@ def check_reference_text(text: str, duration_seconds: float) -> list[str]:
 
 def check_language(mode: str, symbol_version: str) -> None:
     """Raise TextError when the loaded model (by its phone-symbol table) cannot speak `mode`."""
-    check_language_mode(mode)
-    supported = LANGUAGES_BY_SYMBOL_VERSION.get(symbol_version, ())
-    if mode not in supported:
+    language_mode = languages.language_mode(mode)
+    if symbol_version not in language_mode.symbol_versions:
+        supported = languages.modes_for(symbol_version)
+        if not supported:
+            raise TextError(f"The loaded model ({symbol_version} symbols) has a phone table this app does not know.")
         raise TextError(
-            f"The loaded model ({symbol_version} symbols) cannot speak {LANGUAGE_NAMES[mode]} ({mode!r}). "
-            f"Choose one of: {_language_list({m: LANGUAGE_NAMES[m] for m in supported})}, or load another model."
+            f"The loaded model ({symbol_version} symbols) cannot speak {language_mode.english_name} ({mode!r}): "
+            f"its phone table has no phones for it. Choose one of: {languages.describe_modes(supported)}, or load "
+            "a v2 or later model."
         )
 
 
 def check_language_mode(mode: str) -> None:
-    """Raise TextError when `mode` is not a language this app speaks with any model (no model needed to check)."""
-    if mode in UNSUPPORTED_LANGUAGE_NAMES:
-        raise TextError(
-            f"{UNSUPPORTED_LANGUAGE_NAMES[mode]} ({mode!r}) is not supported by this app yet. "
-            f"Choose one of: {_language_list(LANGUAGE_NAMES)}."
-        )
-    if mode not in LANGUAGE_NAMES:
-        raise TextError(f"Unknown language {mode!r}. Choose one of: {_language_list(LANGUAGE_NAMES)}.")
+    """Raise TextError when `mode` is not a language mode of this app (no model needed to check)."""
+    languages.language_mode(mode)
 
 
 def estimate_syllables(text: str) -> int:
-    """Rough syllable count: one per CJK character, vowel groups per Latin word, one per digit."""
+    """Rough syllable count: one per CJK character, kana (a mora) or Hangul syllable, vowel groups per Latin word,
+    one per digit."""
     cjk = len(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", text))
+    kana = len(re.findall(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]", text))
+    hangul = len(re.findall(r"[\uac00-\ud7af]", text))
     digits = len(re.findall(r"[0-9]", text))
     latin = sum(max(1, len(re.findall(r"[aeiouy]+", word))) for word in re.findall(r"[a-z']+", text.lower()))
-    return cjk + digits + latin
+    return cjk + kana + hangul + digits + latin
 
 
 def _rms(samples: np.ndarray) -> float:
@@ -196,5 +198,3 @@ def _speech_window(samples: np.ndarray, sample_rate: int) -> tuple[int, int]:
     return start_frame * frame, end_frame * frame
 
 
-def _language_list(names: dict[str, str]) -> str:
-    return ", ".join(f"{mode} ({name})" for mode, name in names.items())

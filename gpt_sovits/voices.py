@@ -40,7 +40,6 @@ VOICE_ID = re.compile(r"voice_[0-9a-f]{24}")
 MAX_CLIP_BYTES = 10 * 1024 * 1024  # per clip, as OpenAI's custom voices allow
 MAX_EXTRA_CLIPS = 8
 MAX_NAME_CHARACTERS = 64
-MAX_REFERENCE_TEXT_CHARACTERS = 500  # a 10 s clip holds well under 100 syllables
 MAX_VOICES = 1000
 MAX_IMPORT_BYTES = 200 * 1024 * 1024  # a zip, and also everything in it unpacked
 METADATA = "voice.json"
@@ -139,10 +138,10 @@ class VoiceLibrary:
         """Save a voice; returns (voice, created). The same content saved again returns the existing voice."""
         name = check_name(name)
         reference_text = (reference_text or "").strip()
-        if len(reference_text) > MAX_REFERENCE_TEXT_CHARACTERS:
+        if len(reference_text) > validation.MAX_REFERENCE_CHARACTERS:
             raise VoiceError(
                 f"The reference text is {len(reference_text)} characters long; the limit is "
-                f"{MAX_REFERENCE_TEXT_CHARACTERS}. It should be exactly what the 3-10 s clip says."
+                f"{validation.MAX_REFERENCE_CHARACTERS}. It should be exactly what the 3-10 s clip says."
             )
         validation.check_language_mode(reference_language)
         if len(extra_reference_audio) > MAX_EXTRA_CLIPS:

@@ -89,6 +89,21 @@ def load_case(case: VectorCase) -> tuple[dict, dict[str, np.ndarray]]:
     return _load_cached(case)
 
 
+REPETITION_PENALTY = 1.35  # upstream's sample() default, applied even with top_k=1
+
+
+def sampling_args(sidecar: dict) -> dict:
+    """The T2S sampling settings a case's official run used (all public cases: greedy, top_k=1), as keyword
+    arguments of SamplingParams / InferenceSettings."""
+    args = sidecar["get_tts_wav_args"]
+    return {
+        "top_k": int(args["top_k"]),
+        "top_p": float(args["top_p"]),
+        "temperature": float(args["temperature"]),
+        "repetition_penalty": float(sidecar["t2s"].get("repetition_penalty", REPETITION_PENALTY)),
+    }
+
+
 def tiny_checkpoints_for(case: VectorCase) -> Path:
     """The rebuilt tiny checkpoint set a case was recorded with (built on first use, then cached on disk)."""
     return tiny_checkpoints_dir(case.recipe_dir)

@@ -97,3 +97,55 @@ def test_page_in_chinese(page_url, tmp_path):
         page.get_by_role("button", name="合成语音").wait_for()
         assert page.get_by_label("怎么切").input_value() == "凑四句一切"  # a translated dropdown choice
         browser.close()
+
+
+def test_live_audio_plays_while_made_and_stop_frees_the_cpu(page_url, browser_page, tmp_path):
+    """Token streaming of a long text: the live player starts while the rest is made; Stop ends the run.
+
+    Prints two figures for the closing note (the tiny models make them small; benchmarks/streaming.py has the
+    engine's own first-chunk time at real size): how long after the first chunk reached the page the live player
+    started playing, and how much CPU this process (the server) used after Stop.
+    """
+    import shutil
+    import time
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("no ffmpeg: Gradio cannot stream audio to the page")
+    page, console_errors = browser_page
+    reference = write_wav(tmp_path / "reference.wav", speech_like(4.0, seed=6))
+    page.goto(page_url)
+    page.get_by_text("Using v2").wait_for()
+    page.locator("input[type=file]").first.set_input_files(str(reference))
+    page.locator("audio").first.wait_for(state="attached")
+    page.get_by_label("Reference text: exactly what the clip says").fill(REFERENCE_TEXT)
+    page.get_by_label("Text to synthesize").fill("。".join(["今天天气很好，我们一起去公园散步吧"] * 30) + "。")
+    page.get_by_label("How to cut the text").click()
+    page.get_by_role("option", name="At every punctuation mark").click()
+    page.get_by_text("As soon as possible").click()
+    page.evaluate(
+        """() => {
+            window.firstChunkAt = null; window.playingAt = null;
+            new MutationObserver(() => {
+                if (!window.firstChunkAt && document.querySelector('#status').innerText.includes('Playing sentence'))
+                    window.firstChunkAt = performance.now();
+            }).observe(document.querySelector('#status'), {childList: true, subtree: true, characterData: true});
+            document.addEventListener('playing', (event) => {
+                if (!window.playingAt && event.target.closest('#live-audio')) window.playingAt = performance.now();
+            }, true);
+        }"""
+    )
+    page.get_by_role("button", name="Synthesize").click()
+    page.wait_for_function("window.playingAt !== null")
+    first_chunk, playing = page.evaluate("[window.firstChunkAt, window.playingAt]")
+    print(f"\nlive player started {(playing - first_chunk) / 1000:.2f} s after the first chunk reached the page")
+
+    page.locator("#stop").click()
+    page.locator("#synthesize").and_(page.locator(":enabled")).wait_for()
+    stopped = time.process_time()
+    time.sleep(0.5)
+    settled = time.process_time()
+    time.sleep(1.0)
+    print(f"server CPU after Stop: {settled - stopped:.2f} s in the first 0.5 s, {time.process_time() - settled:.2f} s in the next 1 s")
+    assert time.process_time() - settled < 0.5, "the run kept computing after Stop"
+    assert not page.locator("#status").inner_text().startswith("Spoke"), "the whole text was spoken: Stop did nothing"
+    assert [error for error in console_errors if "hls" not in error.lower()] == []

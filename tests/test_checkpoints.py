@@ -5,7 +5,9 @@ header tags, `utils.HParams` and plain-dict configs); index.json lists the versi
 tests/data/tiny_ckpt/<version>/t2s.ckpt are official-format T2S files. Everything else is crafted in tmp_path.
 """
 
+import io
 import json
+import pickle
 import os
 import sys
 import types
@@ -316,3 +318,38 @@ def test_the_allowed_hparams_name_cannot_call_anything(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "utils")
     assert_refused(load_sovits_checkpoint, path, CheckpointError)
     assert not marker.exists()
+
+
+def _zip_bomb(path: Path, header: bytes = b"PK", inflated_mb: int = 64) -> Path:
+    """A torch-like archive whose one deflated entry inflates to `inflated_mb` MB of zeros (the file stays ~0.3 MB)."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({"weight": {}}, protocol=2))
+        with archive.open("archive/data/0", "w", force_zip64=True) as entry:
+            block = bytes(2**20)
+            for _ in range(inflated_mb):
+                entry.write(block)
+    data = bytearray(buffer.getvalue())
+    data[:2] = header
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("header", [b"PK", b"05"])
+@pytest.mark.parametrize("loader", [load_t2s_checkpoint, load_sovits_checkpoint, inspect_model_file])
+def test_zip_bomb_is_refused_before_inflating(tmp_path, header, loader):
+    import time
+    import tracemalloc
+
+    path = _zip_bomb(tmp_path / "bomb.pth", header)
+    assert path.stat().st_size < 2**20
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(CheckpointError, match=r"'bomb\.pth' was refused.*declares 64 MB") as caught:
+        loader(path)
+    elapsed, peak = time.perf_counter() - started, tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert str(tmp_path) not in str(caught.value)
+    assert peak < 8 * 2**20 and elapsed < 2, (peak, elapsed)  # 64 MB were never inflated

@@ -59,10 +59,28 @@ def test_stream_writes_the_file_as_it_goes(weights_dir, reference, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "reference_text, reference_language, target_text, target_language",
+    [("오늘은 날씨가 좋네요, 산책하러 갈까요?", "all_ko", "今日はいい天気ですね。東京でGPUを買った。", "ja"),
+     (REFERENCE_TEXT, "all_zh", "我哋去飲茶，OK？今日天氣好好。", "yue")],
+)  # fmt: skip
+def test_japanese_korean_and_cantonese_synthesize(
+    weights_dir, reference, tmp_path, reference_text, reference_language, target_text, target_language
+):
+    output = tmp_path / "out.wav"
+    arguments = synthesize_args(weights_dir, reference, output, "--seed", "3")
+    for option, value in (("--reference-text", reference_text), ("--reference-language", reference_language),
+                          ("--target-text", target_text), ("--target-language", target_language)):  # fmt: skip
+        arguments[arguments.index(option) + 1] = value
+    assert cli.main(arguments) == 0
+    samples, rate = soundfile.read(output, dtype="int16")
+    assert len(samples) / rate > 0.3 and np.abs(samples).max() > 0
+
+
+@pytest.mark.parametrize(
     "extra, message",
     [
         (["--target-text", ""], "text to synthesize is empty"),
-        (["--target-language", "all_ja"], "Japanese ('all_ja') is not supported"),
+        (["--target-language", "all_jp"], "Unknown language mode 'all_jp'"),
         (["--top-k", "0"], "'top_k' must be between 1 and 100"),
         (["--cut-method", "cut5", "--temperature", "5"], "'temperature' must be between"),
         (["--seed", "99999999999999999999"], "'seed' must be a whole number from 0 to"),

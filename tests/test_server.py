@@ -166,7 +166,7 @@ V2 = {"text": "你好。", "text_lang": "all_zh", "ref_audio_path": ALICE}
         ("POST", "/v1/audio/speech", {**SPEECH, "voice": "/etc/passwd"}, 400, "voice", "never reads files"),
         ("POST", "/v1/audio/speech", {**SPEECH, "response_format": "aac"}, 400, "response_format", "'aac'"),
         ("POST", "/v1/audio/speech", {**SPEECH, "model": "whisper-1"}, 400, "model", "unknown model"),
-        ("POST", "/v1/audio/speech", {**SPEECH, "language": "ja"}, 400, "language", "Japanese"),
+        ("POST", "/v1/audio/speech", {**SPEECH, "language": "fr"}, 400, "language", "Unknown language mode"),
         ("POST", "/v1/audio/speech", {**SPEECH, "stream_format": "sse"}, 400, "stream_format", "'sse' is not offered"),
         ("POST", "/v1/audio/speech", {**SPEECH, "voice": {"audio": "bm90IGF1ZGlv"}}, 400, "voice", "Cannot read audio"),
         ("POST", "/tts_to_audio/", {"text": "hi", "speaker_wav": "nobody"}, 404, "speaker_wav", "no saved voice"),

@@ -86,5 +86,6 @@ def test_reference_text_rule():
     assert prepare_reference_text("已经有句号了！", "all_zh") == "已经有句号了！"
     with pytest.raises(TextError):
         prepare_reference_text("\n", "zh")
-    with pytest.raises(TextError):
-        prepare_reference_text("你好", "ja")
+    assert prepare_reference_text("こんにちは", "ja") == "こんにちは。"
+    with pytest.raises(TextError, match="Unknown language mode"):
+        prepare_reference_text("你好", "jp")

@@ -25,6 +25,7 @@ import pytest
 
 from gpt_sovits.errors import TextError
 from gpt_sovits.text import phonemize
+from text_vectors import compare_record
 
 VECTORS = Path(__file__).parent / "data" / "text" / "g2p.jsonl"
 REQUIRED_RATES = {"all_zh": 0.995, "zh": 0.98, "en": 0.98}
@@ -37,33 +38,15 @@ def _records():
 
 
 def _outcome(record) -> tuple[str, str]:
-    """(outcome, detail) for one record."""
-    try:
-        result = phonemize(record["text"], record["language_mode"], record["version"])
-    except TextError as error:
-        if record["error"]:
-            return "upstream error", f"we: TextError ({error}); upstream: {record['error']}"
-        if not record["text"].strip():
-            return "rejected input", str(error)
-        return "mismatch", f"we raised TextError: {error}"
-    if record["error"]:
-        return "upstream error", f"we: a result; upstream: {record['error']}"
-    word2ph = list(result.word2ph) if result.word2ph is not None else None
-    differences = [
-        name
-        for name, ours, theirs in (
+    """(outcome, detail) for one record: phones, phone ids, word2ph and the normalized text must all match."""
+    return compare_record(
+        record,
+        lambda result: (
             ("normalized text", result.normalized_text, record["norm_text"]),
             ("phones", list(result.phones), record["phones"]),
             ("phone ids", list(result.phone_ids), record["phone_ids"]),
-            ("word2ph", word2ph, record["word2ph"]),
-        )
-        if ours != theirs
-    ]
-    if not differences:
-        return "match", ""
-    return "mismatch", (
-        f"differs in {', '.join(differences)}\n      ours:     {result.normalized_text!r} {' '.join(result.phones)}"
-        f"\n      upstream: {record['norm_text']!r} {' '.join(record['phones'])}"
+            ("word2ph", list(result.word2ph) if result.word2ph is not None else None, record["word2ph"]),
+        ),
     )
 
 
@@ -156,13 +139,22 @@ def test_caret_and_yen_become_silences():
     [
         ("", "zh", "empty"),
         (" \n\t ", "all_zh", "empty"),
-        ("你好かな", "auto", "Japanese"),
-        ("你好", "ja", "language mode"),
+        ("你好", "jp", "Unknown language mode"),
     ],
 )
 def test_rejected_text(text, mode, message):
     with pytest.raises(TextError, match=message):
         phonemize(text, mode, "v2")
+
+
+def test_v1_models_have_no_korean_or_cantonese_modes():
+    with pytest.raises(TextError, match="needs a v2 or later model"):
+        phonemize("안녕하세요", "all_ko", "v1")
+    # auto mode still meets Korean: upstream reads it as a pause, which synthesis refuses with a message
+    result = phonemize("안녕하세요", "auto", "v1")
+    assert result.phones == (",",) and result.runs[0].language == "ko"
+    with pytest.raises(TextError, match="Korean text cannot be spoken by a v1 model"):
+        result.require_speech("안녕하세요")
 
 
 @pytest.mark.parametrize(
@@ -171,7 +163,7 @@ def test_rejected_text(text, mode, message):
         ("😀👍", "zh", "Nothing to pronounce"),
         ("。。。！！", "all_zh", "Nothing to pronounce"),
         ("你好", "en", "Nothing to pronounce"),
-        ("😀 hi", "zh", "Nothing to pronounce"),  # official: English beside an emoji is not English
+        ("😀", "auto", "Nothing to pronounce"),
         ("こんにちは", "all_zh", "Japanese"),
         ("안녕하세요", "zh", "Korean"),
     ],

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from gpt_sovits.errors import TextError
 from gpt_sovits.text import (
-    SUPPORTED_LANGUAGE_MODES,
+    LANGUAGE_MODES,
+    LANGUAGES,
     cut_text,
     phonemize,
     prepare_reference_text,
@@ -25,28 +26,38 @@ SETTINGS = settings(
 _PIECES = st.sampled_from(
     ["你好", "世界", "一百二十三", "2024年3月5日", "3.14", "50%", "¥12", "^", "￥", "Hello", "GPU", "iPhone",
      "don't", "A", "。", "，", "！", "...", "……", "——", "~", "～", "😀", "👏🏻", "\u200d", "ｗｏｒｌｄ", "かな", "한국",
-     "\n", "\t", " ", "  ", "\x00", "\x1b", "\ud800", "\udfff", "Ω", "é", "𫫇", "(", "）", "“", "#", "3/4", "-5"]
+     "\n", "\t", " ", "  ", "\x00", "\x1b", "\ud800", "\udfff", "Ω", "é", "𫫇", "(", "）", "“", "#", "3/4", "-5",
+     "こんにちは", "東京タワー", "ｶﾀｶﾅ", "ゝ", "ヴ", "々", "ー", "「", "」", "・", "％", "ＧＰＵ", "안녕하세요", "ㄱ", "ᄀ",
+     "嘅", "㗎", "𡃉", "佢哋", "※", "～", "•", "㎡", "\r", "\u3000", "\u0301"]
 )  # fmt: skip
 TEXTS = st.one_of(
     st.text(max_size=60),
     st.lists(_PIECES, max_size=12).map("".join),
     st.lists(st.one_of(_PIECES, st.text(max_size=5)), min_size=1, max_size=8).map(lambda parts: "".join(parts) * 40),
 )
-MODES = st.sampled_from(SUPPORTED_LANGUAGE_MODES)
-VERSIONS = st.sampled_from(["v1", "v2"])
+MODES = st.sampled_from(tuple(LANGUAGE_MODES))
+MODES_AND_VERSIONS = st.sampled_from(
+    [(code, version) for code, mode in LANGUAGE_MODES.items() for version in mode.symbol_versions]
+)
 METHODS = st.sampled_from(["cut0", "cut1", "cut2", "cut3", "cut4", "cut5"])
 
 
-@SETTINGS
-@given(text=TEXTS, mode=MODES, version=VERSIONS)
-def test_phonemize_gives_runs_or_a_text_error(text, mode, version):
+@settings(SETTINGS, max_examples=160)  # every mode and symbol version: more cases
+@given(text=TEXTS, mode_and_version=MODES_AND_VERSIONS)
+def test_phonemize_gives_runs_or_a_text_error(text, mode_and_version):
+    mode, version = mode_and_version
     try:
         result = phonemize(text, mode, version)
     except TextError as error:
         assert str(error)
         return
     assert result.runs and all(isinstance(run, TextRun) and run.phones for run in result.runs)
+    assert all(run.language in LANGUAGES for run in result.runs)
     assert len(result.phones) == len(result.phone_ids) >= 1
+    try:
+        result.require_speech(text)
+    except TextError as error:
+        assert str(error)
 
 
 @SETTINGS

@@ -113,24 +113,35 @@ def test_syllable_estimate():
     assert validation.estimate_syllables("你好") == 2
     assert validation.estimate_syllables("hello world") == 3  # hel-lo, world
     assert validation.estimate_syllables("2024年") == 5
+    assert validation.estimate_syllables("こんにちは、今日は") == 8  # morae, kanji
+    assert validation.estimate_syllables("안녕하세요") == 5
 
 
-@pytest.mark.parametrize("mode", ["all_zh", "zh", "en", "auto"])
+@pytest.mark.parametrize("mode", ["all_zh", "zh", "en", "auto", "all_ja", "ja"])
 @pytest.mark.parametrize("symbol_version", ["v1", "v2"])
 def test_supported_languages(mode, symbol_version):
     validation.check_language(mode, symbol_version)
 
 
-def test_known_but_unsupported_language():
-    with pytest.raises(TextError, match=r"Japanese \('all_ja'\) is not supported.*all_zh \(Chinese\)"):
-        validation.check_language("all_ja", "v2")
+@pytest.mark.parametrize("mode", ["all_ko", "ko", "all_yue", "yue", "auto_yue"])
+def test_korean_and_cantonese_need_v2_symbols(mode):
+    validation.check_language(mode, "v2")
+    with pytest.raises(TextError, match=r"v1 symbols\) cannot speak .*all_ja \(Japanese\).*v2 or later model"):
+        validation.check_language(mode, "v1")
 
 
 def test_unknown_language():
-    with pytest.raises(TextError, match="Unknown language 'klingon'"):
+    with pytest.raises(TextError, match="Unknown language mode 'klingon'.*all_yue \\(Cantonese\\)"):
         validation.check_language("klingon", "v2")
 
 
 def test_language_the_model_cannot_speak():
     with pytest.raises(TextError, match="v3 symbols"):
         validation.check_language("en", "v3")
+
+
+def test_reference_text_length_is_limited_before_any_processing():
+    limit = validation.MAX_REFERENCE_CHARACTERS
+    assert validation.check_reference_text("好" * 30, 5.0) == []
+    with pytest.raises(TextError, match=f"{limit + 1} characters long; the limit is {limit}"):
+        validation.check_reference_text("1" * (limit + 1), 5.0)

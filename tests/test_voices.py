@@ -73,7 +73,7 @@ def test_the_id_is_the_content(library):
         ("Short", clip(seconds=2.0), "", "en", AudioError, "at least 3 s"),
         ("Noise", ClipUpload(b"not audio at all", "x.wav"), "", "en", AudioError, "Cannot read audio"),
         ("Big", ClipUpload(b"\0" * (MAX_CLIP_BYTES + 1)), "", "en", VoiceTooLarge, "at most 10.0 MiB"),
-        ("Lang", clip(), "", "ja", TextError, "not supported"),
+        ("Lang", clip(), "", "fr", TextError, "Unknown language mode"),
         ("Long", clip(), "好" * 501, "all_zh", VoiceError, "limit is 500"),
     ],
 )

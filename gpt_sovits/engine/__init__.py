@@ -22,10 +22,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from gpt_sovits import validation
 from gpt_sovits.engine import speak
-from gpt_sovits.engine.model_set import ModelPool, ModelSet, SingleModelSet
+from gpt_sovits.engine.model_set import ModelPool, ModelSet, Placement, SingleModelSet
+from gpt_sovits.engine.pipeline import TokensAhead
 from gpt_sovits.engine.reference import (
     ReferenceCache,
     compute_reference,
@@ -65,8 +67,15 @@ Progress = Callable[[float, str], None]
 class Engine:
     """Owns the model pool and the reference cache. Safe to share between concurrent requests."""
 
-    def __init__(self, paths: ModelPaths, model_pool_size: int = 2, reference_cache_size: int = 8):
-        self.models = ModelPool(paths, model_pool_size)
+    def __init__(
+        self,
+        paths: ModelPaths,
+        model_pool_size: int = 2,
+        reference_cache_size: int = 8,
+        device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ):
+        self.models = ModelPool(paths, model_pool_size, Placement(device, dtype))
         self.references = ReferenceCache(reference_cache_size)
 
     @classmethod
@@ -220,29 +229,68 @@ class SynthesisStream:
         )
 
     def _speak(self, models, reference, sentences, settings, timer, report, cancel) -> Iterator[AudioChunk]:
-        speak_sentence = speak.stream_pieces if settings.streaming == "token" else speak.whole_sentence
-        position = 0.0  # seconds of audio handed out so far
-        for sentence, sentence_report in zip(sentences, self.sentences):
+        if settings.streaming == "token":
+            return self._speak_token_by_token(models, reference, sentences, settings, timer, report, cancel)
+        return self._speak_sentence_by_sentence(models, reference, sentences, settings, timer, report, cancel)
+
+    def _speak_sentence_by_sentence(self, models, reference, sentences, settings, timer, report, cancel):
+        """The exact mode: T2S runs ahead (batched) in a thread, each sentence is decoded whole as its tokens come."""
+
+        def make_tokens(stop):
+            with timer("bert"):
+                berts = [models.features.bert_features(sentence.runs) for sentence in sentences]
+            with timer("t2s"):
+                yield from speak.generate_tokens(models, reference, sentences, berts, settings, stop)
+
+        tokens = TokensAhead(make_tokens, cancel)
+        try:
+            position = 0.0
+            for sentence in sentences:
+                report(sentence.index / len(sentences), f"Speaking sentence {sentence.index + 1} of {len(sentences)}")
+                spoken = tokens.take(sentence.index)
+                speak.check_cancel(cancel)
+                with timer("sovits"):
+                    waveform = speak.decode(models, reference, sentence, spoken.output.decoder_tokens, settings)
+                self._report(sentence, spoken, spoken.output.decoder_tokens, position, len(waveform))
+                chunk = self._chunk(sentence, waveform, settings, position, last=True)
+                yield chunk
+                position += chunk.duration_seconds
+            report(1.0, "Done")
+        finally:
+            tokens.stop()
+
+    def _speak_token_by_token(self, models, reference, sentences, settings, timer, report, cancel):
+        """Token streaming: one sentence at a time, its audio in pieces while its tokens come."""
+        position = 0.0
+        for sentence in sentences:
             report(sentence.index / len(sentences), f"Speaking sentence {sentence.index + 1} of {len(sentences)}")
             with timer("bert"):
                 target_bert = models.features.bert_features(sentence.runs)
-            sentence_report.start_seconds = position
-            pieces = speak_sentence(models, reference, sentence, target_bert, settings, timer, cancel)
+            pieces = speak.stream_pieces(models, reference, sentence, target_bert, settings, timer, cancel)
+            start, spoken_samples = position, 0
             while True:
                 try:
                     audio, last = next(pieces)
                 except StopIteration as finished:
                     spoken = finished.value
                     break
-                speech_end = position + len(audio) / self.sample_rate
-                if last:  # the sentence's pause travels with its last piece
-                    audio = np.concatenate([audio, speak.pause(settings, self.sample_rate)])
-                yield AudioChunk(audio, self.sample_rate, sentence.index, sentence.text, position, sentence_end=last)
-                position += len(audio) / self.sample_rate
-            sentence_report.end_seconds = speech_end
-            sentence_report.tokens = spoken.output.tokens if settings.streaming == "token" else spoken.output.decoder_tokens
-            sentence_report.stop_reason, sentence_report.attempts = spoken.output.stop_reason, spoken.attempts
+                spoken_samples += len(audio)
+                chunk = self._chunk(sentence, audio, settings, position, last)
+                yield chunk
+                position += chunk.duration_seconds
+            self._report(sentence, spoken, spoken.output.tokens, start, spoken_samples)
         report(1.0, "Done")
+
+    def _chunk(self, sentence, audio, settings, position: float, last: bool) -> AudioChunk:
+        """A sentence's last chunk carries its pause."""
+        if last:
+            audio = np.concatenate([audio, speak.pause(settings, self.sample_rate)])
+        return AudioChunk(audio, self.sample_rate, sentence.index, sentence.text, position, sentence_end=last)
+
+    def _report(self, sentence, spoken, tokens, start: float, speech_samples: int) -> None:
+        report = self.sentences[sentence.index]
+        report.start_seconds, report.end_seconds = start, start + speech_samples / self.sample_rate
+        report.tokens, report.stop_reason, report.attempts = tokens, spoken.output.stop_reason, spoken.attempts
 
 
 class Timer:

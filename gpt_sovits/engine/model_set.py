@@ -22,12 +22,30 @@ from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
 from gpt_sovits.models.speaker import SpeakerEncoder
 from gpt_sovits.models.t2s import Text2Semantic
+from gpt_sovits.text.languages import uses_bert
 from gpt_sovits.text.types import TextRun
 
 BERT_DIM = 1024
 # Zeros appended to the 16 kHz reference before HuBERT: int(32000 * 0.3) samples, i.e. 0.6 s. Upstream computes
 # the count at the 32 kHz model rate and applies it at 16 kHz; the models were used this way, so we keep it.
 HUBERT_PADDING_SAMPLES = 9600
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the models run and in which precision. CPU float32 is what the parity tests pin down (exact mode);
+    float16 / bfloat16 on CUDA, or bfloat16 on a CPU that has it, are faster modes that change the numbers.
+
+    Kept in float32 whatever the choice (where upstream keeps it, or where half precision loses too much): the
+    spectrogram and the speaker encoder's fbank (computed on the CPU), the T2S sampler, the timbre encoder's mean
+    over time, and the decode noise (drawn on the CPU, so a seed gives the same noise on every device).
+    """
+
+    device: str = "cpu"
+    dtype: torch.dtype = torch.float32
+
+    def apply(self, module: torch.nn.Module) -> torch.nn.Module:
+        return module.to(device=self.device, dtype=self.dtype)
 
 
 def file_identity(path: Path) -> str:
@@ -42,7 +60,9 @@ def file_identity(path: Path) -> str:
 class FeatureModels:
     """HuBERT, BERT and (loaded when a v2Pro model first needs it) the speaker encoder: shared by every model set."""
 
-    def __init__(self, hubert: HubertEncoder, bert: BertEncoder, speaker_path: Path | None, identity: str):
+    def __init__(self, hubert: HubertEncoder, bert: BertEncoder, speaker_path: Path | None, identity: str,
+                 placement: "Placement | None" = None):  # fmt: skip
+        self.placement = placement or Placement()
         self.hubert, self.bert = hubert, bert
         self._speaker_path = speaker_path
         self._speaker: SpeakerEncoder | None = None
@@ -50,9 +70,12 @@ class FeatureModels:
         self.identity = identity  # the reference cache keys on this too: prompt tokens and timbre depend on it
 
     @classmethod
-    def from_paths(cls, paths: ModelPaths) -> "FeatureModels":
+    def from_paths(cls, paths: ModelPaths, placement: "Placement") -> "FeatureModels":
         identity = f"{Path(paths.hubert_dir).resolve()}|{Path(paths.bert_dir).resolve()}|{paths.speaker_encoder}"
-        return cls(HubertEncoder.from_dir(paths.hubert_dir), BertEncoder.from_dir(paths.bert_dir), paths.speaker_encoder, identity)
+        hubert, bert = HubertEncoder.from_dir(paths.hubert_dir), BertEncoder.from_dir(paths.bert_dir)
+        placement.apply(hubert.model)
+        placement.apply(bert.bert)
+        return cls(hubert, bert, paths.speaker_encoder, identity, placement)
 
     def hubert_features(self, wav16k: np.ndarray) -> torch.Tensor:
         """The reference at 16 kHz -> HuBERT's last hidden state [F, 768] (after upstream's zero padding)."""
@@ -63,11 +86,15 @@ class FeatureModels:
         """[phones, 1024]: BERT features for Chinese runs, zeros for every other language (as upstream)."""
         parts = [
             self.bert.encode(run.normalized_text, list(run.word2ph))
-            if run.language == "zh"
+            if uses_bert(run.language)
             else torch.zeros(len(run.phones), BERT_DIM)
             for run in runs
         ]
-        return torch.cat(parts) if parts else torch.zeros(0, BERT_DIM)
+        return torch.cat([part.to(self.bert_device) for part in parts]) if parts else torch.zeros(0, BERT_DIM)
+
+    @property
+    def bert_device(self) -> torch.device:
+        return next(self.bert.bert.parameters()).device
 
     def speaker(self, model_version: str) -> SpeakerEncoder:
         with self._lock:
@@ -80,6 +107,7 @@ class FeatureModels:
                         "Run `python -m gpt_sovits download` or put it there."
                     )
                 self._speaker = SpeakerEncoder.from_file(path)
+                self.placement.apply(self._speaker.model)
             return self._speaker
 
 
@@ -101,10 +129,10 @@ class ModelSet:
         sovits_checkpoint = load_sovits_checkpoint(sovits_path)
         t2s_checkpoint = load_t2s_checkpoint(t2s_path)
         check_compatible(t2s_checkpoint, sovits_checkpoint)
-        sovits = SoVITS.from_checkpoint(sovits_checkpoint)
+        sovits = features.placement.apply(SoVITS.from_checkpoint(sovits_checkpoint))
         version = sovits_checkpoint.model_version
         return cls(
-            t2s=Text2Semantic.from_checkpoint(t2s_checkpoint),
+            t2s=features.placement.apply(Text2Semantic.from_checkpoint(t2s_checkpoint)),
             sovits=sovits,
             features=features,
             speaker=features.speaker(version) if sovits.config.is_pro else None,
@@ -120,11 +148,11 @@ class ModelSet:
 class ModelPool:
     """Up to `capacity` model sets, least recently used evicted first; the default pair is loaded at once."""
 
-    def __init__(self, paths: ModelPaths, capacity: int = 2):
+    def __init__(self, paths: ModelPaths, capacity: int = 2, placement: "Placement | None" = None):
         if capacity < 1:
             raise ValueError("the model pool needs room for at least one model set")
         self.default_paths = paths
-        self.features = FeatureModels.from_paths(paths)
+        self.features = FeatureModels.from_paths(paths, placement or Placement())
         self.capacity = capacity
         self._sets: OrderedDict[tuple[str, str], ModelSet] = OrderedDict()
         self._lock = threading.Lock()  # held while loading, so two requests never load the same files twice

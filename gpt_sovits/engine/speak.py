@@ -12,6 +12,7 @@ from seed + 1_000_003 k), and the SoVITS noise comes from seed + 1: the official
 `torch.manual_seed(seed)` with the noise re-seeded to seed + 1, which is how the reference vectors were made.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,26 +100,40 @@ def t2s_input(reference: PreparedReference, sentence: TargetSentence, target_ber
 def generate_tokens(
     models: ModelSet,
     reference: PreparedReference,
-    sentence: TargetSentence,
-    target_bert: torch.Tensor,
+    sentences: list[TargetSentence],
+    target_berts: list[torch.Tensor],
     settings: InferenceSettings,
     cancel=None,
-) -> SpokenTokens:
-    """T2S for one sentence, re-rolled while its length is implausible; SynthesisError when it stays so.
+) -> Iterator[tuple[int, "SpokenTokens | SynthesisError"]]:
+    """T2S for several sentences, `settings.batch_size` rows decoded together, each re-rolled on its own while
+    its length is implausible. Yields (sentence position in `sentences`, SpokenTokens) as each row is done, or
+    (position, SynthesisError) for a sentence that stayed implausible.
 
-    target_bert: [target phones, 1024], from `FeatureModels.bert_features(sentence.runs)`.
+    Rows never influence each other (each has its own cache, attention and random generator), so a sentence gets
+    the same tokens whatever batch it lands in. A re-roll waits for the next batch. The first sentence runs alone:
+    a batched step costs up to 3x a single one, and the first sentence is what the listener waits for.
+    target_berts: [target phones, 1024] per sentence, from `FeatureModels.bert_features(sentence.runs)`.
     """
-    fewest, _ = sentence.token_range
     sampling = sampling_params(settings, models)
-    for attempt in range(MAX_ATTEMPTS):
-        check_cancel(cancel)
-        output = None
-        for step in models.t2s.stream([t2s_input(reference, sentence, target_bert, attempt)], sampling):
+    pending = [(position, 0) for position in range(len(sentences))]  # (sentence, attempt), in sentence order
+    first = True
+    while pending:
+        size = 1 if first else settings.batch_size
+        batch, pending, first = pending[:size], pending[size:], False
+        inputs = [t2s_input(reference, sentences[position], target_berts[position], attempt) for position, attempt in batch]
+        retries = []
+        for step in models.t2s.stream(inputs, sampling):
             check_cancel(cancel)
-            output = step.finished.get(0, output)
-        if output.stop_reason != "token_limit" and len(output.decoder_tokens) >= fewest:
-            return SpokenTokens(output, attempt + 1)
-    raise implausible_length_error(sentence, output)
+            for row, output in step.finished.items():
+                position, attempt = batch[row]
+                fewest, _ = sentences[position].token_range
+                if output.stop_reason != "token_limit" and len(output.decoder_tokens) >= fewest:
+                    yield position, SpokenTokens(output, attempt + 1)
+                elif attempt + 1 < MAX_ATTEMPTS:
+                    retries.append((position, attempt + 1))
+                else:
+                    yield position, implausible_length_error(sentences[position], output)
+        pending = sorted(retries) + pending  # re-rolls go first: the sentences waiting for them come first
 
 
 def implausible_length_error(sentence: TargetSentence, output: T2SOutput) -> SynthesisError:
@@ -221,25 +236,6 @@ class PieceDecoder:
         out, self.tail = audio[: len(audio) - keep], audio[len(audio) - keep :].copy()
         # Upstream normalises a sentence by its peak, which a stream cannot know in advance: limit instead.
         return np.clip(out, -1.0, 1.0).astype(np.float32)
-
-
-def whole_sentence(
-    models: ModelSet,
-    reference: PreparedReference,
-    sentence: TargetSentence,
-    target_bert: torch.Tensor,
-    settings: InferenceSettings,
-    timer,
-    cancel=None,
-):
-    """Sentence streaming: yields (the sentence's whole audio, True); returns its SpokenTokens."""
-    with timer("t2s"):
-        spoken = generate_tokens(models, reference, sentence, target_bert, settings, cancel)
-    check_cancel(cancel)
-    with timer("sovits"):
-        waveform = decode(models, reference, sentence, spoken.output.decoder_tokens, settings)
-    yield waveform, True
-    return spoken
 
 
 def stream_pieces(

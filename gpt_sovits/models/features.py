@@ -106,8 +106,8 @@ class HubertEncoder:
                 f"HuBERT needs a mono 16 kHz waveform of at least {HUBERT_RECEPTIVE_FIELD} samples, "
                 f"got shape {tuple(wav16k.shape)}."
             )
-        waveform = wav16k.to(torch.float32)[None]  # [1, N]
-        return self.model(waveform).last_hidden_state[0]
+        weight = next(self.model.parameters())
+        return self.model(wav16k[None].to(weight)).last_hidden_state[0]  # [1, N] in
 
 
 def bert_up_to_third_last_layer(masked_lm: BertForMaskedLM) -> BertModel:
@@ -168,6 +168,7 @@ class BertEncoder:
                 f"The BERT tokenizer split {normalized_text!r} into {len(token_ids) - 2} tokens instead of one "
                 f"per character, so its features cannot be matched to the phones."
             )
-        hidden = self.bert(input_ids=token_ids[None]).last_hidden_state[0]  # [tokens, 1024]
+        device = next(self.bert.parameters()).device
+        hidden = self.bert(input_ids=token_ids[None].to(device)).last_hidden_state[0]  # [tokens, 1024]
         per_character = hidden[1:-1]  # drop [CLS] and [SEP]
         return per_character.repeat_interleave(torch.tensor(word2ph, device=hidden.device), dim=0)  # [phones, 1024]

@@ -186,7 +186,7 @@ class SoVITS(nn.Module):
     @torch.inference_mode()
     def extract_prompt_codes(self, hubert_features: torch.Tensor) -> torch.Tensor:
         """HuBERT last hidden state [F, 768] (50 Hz) -> reference semantic codes LongTensor[F // 2] (25 Hz)."""
-        x = self.ssl_proj(hubert_features.T[None].to(self.codebook.dtype))[0].T  # [P, 768]
+        x = self.ssl_proj(hubert_features.T[None].to(self.codebook))[0].T  # [P, 768]
         e = self.codebook
         # Negative squared distance, written out as upstream does so near-ties break the same way.
         score = -(x.pow(2).sum(1, keepdim=True) - 2 * x @ e.T + e.T.pow(2).sum(0, keepdim=True))
@@ -195,7 +195,7 @@ class SoVITS(nn.Module):
     @torch.inference_mode()
     def timbre_embedding(self, spectrogram: torch.Tensor, speaker_embedding: torch.Tensor | None = None) -> torch.Tensor:
         """ge [1, gin, 1] of one reference: spectrogram [1, 1025, S] (+ v2Pro speaker embedding [20480])."""
-        ge = self.ref_enc(spectrogram[:, : self.config.reference_bins].to(self.codebook.dtype))
+        ge = self.ref_enc(spectrogram[:, : self.config.reference_bins].to(self.codebook))
         if not self.config.is_pro:
             return ge
         if speaker_embedding is None:
@@ -212,9 +212,10 @@ class SoVITS(nn.Module):
     @torch.inference_mode()
     def prior(self, codes: torch.Tensor, phone_ids: torch.Tensor, ge: torch.Tensor, speed: float = 1.0):
         """Semantic codes LongTensor[T] + target phones LongTensor[Lt] + ge -> (m, logs), each [1, inter, 2T']."""
-        content = self.codebook[codes.long()].T[None]  # [1, 768, T]
+        device = self.codebook.device
+        content = self.codebook[codes.to(device).long()].T[None]  # [1, 768, T]
         content = content.repeat_interleave(2, dim=2)  # 25 Hz -> 50 Hz
-        return self.enc_p(content, phone_ids.long()[None], self.text_condition(ge), speed)
+        return self.enc_p(content, phone_ids.to(device).long()[None], self.text_condition(ge), speed)
 
     @torch.inference_mode()
     def decode(

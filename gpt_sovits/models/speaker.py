@@ -221,6 +221,9 @@ class SpeakerEncoder:
 
     @torch.inference_mode()
     def __call__(self, wav16k: Tensor) -> Tensor:
-        """wav16k: float [N] in [-1, 1] -> [20480]."""
-        fbank = kaldi_fbank(wav16k)  # [frames, 80]
-        return self.model(fbank[None])[0]
+        """wav16k: float [N] in [-1, 1] -> [20480], on the model's device and dtype.
+
+        The fbank is an fp32 island on the CPU: log-mel of near-silent frames needs the precision."""
+        fbank = kaldi_fbank(wav16k.float().cpu())  # [frames, 80]
+        weight = next(self.model.parameters())
+        return self.model(fbank[None].to(weight))[0]

@@ -38,7 +38,7 @@ UPLOAD_HINT = "send the clip itself as base64 or a data: URL, or POST multipart 
 
 class TtsParameters(BaseModel):
     text: str | None = Field(None, description="the text to speak (required)")
-    text_lang: str | None = Field(None, description="its language: all_zh, zh, en, auto (required)")
+    text_lang: str | None = Field(None, description="its language mode: all_zh, en, zh, auto, ... (required)")
     ref_audio_path: str | None = Field(None, description="a saved voice's id or name, or the clip as base64 / data: URL")
     aux_ref_audio_paths: list[str] | None = Field(None, description="more clips for the timbre: voice ids/names or base64")
     prompt_text: str = Field("", description="what the reference clip says (a saved voice brings its own)")

@@ -16,9 +16,9 @@ from gpt_sovits.engine import SynthesisRequest
 from gpt_sovits.errors import GptSovitsError
 from gpt_sovits.service import EngineHolder
 from gpt_sovits.settings import InferenceSettings, seed_from_user
+from gpt_sovits.text.languages import LANGUAGE_MODES
 from gpt_sovits.voices import VoiceLibrary
 
-LANGUAGES = ("auto", "all_zh", "zh", "en")
 
 
 class McpTools:
@@ -31,9 +31,9 @@ class McpTools:
         """Speak a text aloud in one of the saved voices (voice cloning) and return the recording as a WAV file.
 
         Args:
-            text: What the voice should say, in Chinese and/or English, at most 1000 characters.
+            text: What the voice should say, at most 1000 characters.
             voice: The name or id of a saved voice; call list_voices to see which exist.
-            language: The language of the text: "auto" (detect Chinese and English), "all_zh" (Chinese), "zh" (Chinese with English words) or "en" (English).
+            language: The language of the text: "auto" (detected), "all_zh" (Chinese), "en" (English), "all_ja" (Japanese), "all_ko" (Korean), "all_yue" (Cantonese), or "zh", "ja", "ko", "yue" for that language mixed with English words.
             seed: A whole number to get exactly the same recording again, or -1 for a new take.
         Returns:
             The speech, as a WAV audio file.
@@ -72,7 +72,7 @@ def add_mcp_tools(demo: gr.Blocks, tools: McpTools) -> None:
         with gr.Column(visible=False):
             inputs = [
                 gr.Textbox(label="text"), gr.Textbox(label="voice"),
-                gr.Dropdown(list(LANGUAGES), value="auto", label="language"), gr.Number(-1, precision=0, label="seed"),
+                gr.Dropdown(list(LANGUAGE_MODES), value="auto", label="language"), gr.Number(-1, precision=0, label="seed"),
             ]  # fmt: skip
             speech = gr.Audio(type="filepath", label="speech")
             gr.Button(visible=False).click(tools.speak, inputs, speech, api_name="speak", show_progress="hidden")

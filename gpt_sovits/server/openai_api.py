@@ -52,7 +52,7 @@ class SpeechRequest(BaseModel):
     speed: float = Field(1.0, description="0.6-1.65 here (OpenAI allows 0.25-4)")
     stream_format: Literal["audio", "sse"] = "audio"
     # Ours, beyond OpenAI's fields:
-    language: str = Field("auto", description="the text's language: all_zh, zh, en or auto")
+    language: str = Field("auto", description="the text's language mode: auto, all_zh, en, zh, all_ja, ...")
     seed: int | None = Field(None, description="fixed seed for a repeatable take; empty or -1: random")
     top_k: int = 15
     top_p: float = 1.0
@@ -101,7 +101,7 @@ def router(service: SpeechService, key) -> APIRouter:
         audio_sample: UploadFile = File(description="the reference clip, 3-10 s, at most 10 MiB"),
         name: str = Form(description="display name (unique)"),
         text: str = Form("", description="exactly what the clip says (empty: reference-free)"),
-        language: str = Form(description="the clip's language: all_zh, zh, en or auto"),
+        language: str = Form(description="the clip's language mode: all_zh, en, zh, all_ja, ..."),
         extra_audio_samples: list[UploadFile] = File(default=[], description="more clips of the same voice (timbre)"),
     ):
         """Save a voice (the same content saved again answers 200 with the existing voice)."""

@@ -9,7 +9,8 @@
 Settings set with /set_tts_settings are the caller's own (by address and key), not everyone's: SillyTavern sends
 them whenever its sliders move. XTTS's length_penalty, repetition_penalty (a different scale) and
 stream_chunk_size have no meaning here and are ignored (the answer says so). XTTS language codes are mapped:
-"en" -> en, "zh-cn" -> zh (Chinese with English words); others are refused with the list of what this app speaks.
+"zh-cn" -> zh (Chinese with English words); en, ja, ko are this app's modes of the same name; others are refused
+with the list of what this app speaks.
 """
 
 import hashlib
@@ -30,7 +31,7 @@ MAX_CALLERS = 1000
 class TtsToAudio(BaseModel):
     text: str
     speaker_wav: str = Field(description="a saved voice's id (as GET /speakers gives it) or name")
-    language: str = Field("en", description="en or zh-cn (or this app's own codes: all_zh, zh, en, auto)")
+    language: str = Field("en", description="en, zh-cn, ja, ko (or this app's own language modes)")
 
 
 class TtsSettings(BaseModel):

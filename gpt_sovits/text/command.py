@@ -1,6 +1,7 @@
 """`python -m gpt_sovits phonemize`: show what the text front end makes of a text, as JSON.
 
     python -m gpt_sovits phonemize --lang zh --version v2 "今天天气不错, let's go."
+    python -m gpt_sovits phonemize --lang all_ja "今日はいい天気ですね。"
     python -m gpt_sovits phonemize --jsonl cases.jsonl      # one {"text", "language_mode", "version"} per line
 
 With --jsonl, every input line gives exactly one output line, in order; a line that cannot be phonemized gives
@@ -12,13 +13,14 @@ import json
 import sys
 
 from gpt_sovits.errors import TextError
-from gpt_sovits.text.frontend import SUPPORTED_LANGUAGE_MODES, PhonemizedText, phonemize
+from gpt_sovits.text.frontend import PhonemizedText, phonemize
+from gpt_sovits.text.languages import LANGUAGE_MODES
 from gpt_sovits.text.symbols import SYMBOL_VERSIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", help="the text to phonemize (or use --jsonl)")
-    parser.add_argument("--lang", default="all_zh", choices=SUPPORTED_LANGUAGE_MODES, help="language mode (default all_zh)")
+    parser.add_argument("--lang", default="all_zh", choices=tuple(LANGUAGE_MODES), help="language mode (default all_zh)")
     parser.add_argument("--version", default="v2", choices=SYMBOL_VERSIONS, help="symbol table version (default v2)")
     parser.add_argument(
         "--jsonl",

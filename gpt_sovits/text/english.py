@@ -15,6 +15,7 @@ its quirks, because the official models were trained on its output. Everything r
 """
 
 import importlib.util
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -42,16 +43,31 @@ def _number_words():
 
 
 _DIGIT_NAMES = "zero one two three four five six seven eight nine".split()
+# inflect spells numbers below 10**36 and refuses larger ones, which the official code then reads digit by digit.
+# We decide on the digit string before anything converts it: Python refuses to turn more than 4300 digits into an
+# int, and a long run costs no more than reading it out.
+_MAX_SPELLED_DIGITS = 36
 
 
-def _spell_number(number, **options) -> str:
-    """inflect's words for `number`; a number too large for it (over 10**33) is read digit by digit."""
-    import inflect
+def _value_digits(digits: str) -> str:
+    """The integer a digit string stands for, as digits: what str(int(digits)) gives, for any length."""
+    return digits.lstrip("0") or "0"
 
-    try:
-        return _number_words().number_to_words(number, **options)
-    except inflect.NumOutOfRangeError:
-        return " ".join(_DIGIT_NAMES[int(digit)] if digit.isdigit() else digit for digit in str(number))
+
+def _read_digit_by_digit(text: str) -> str:
+    return " ".join(_DIGIT_NAMES[int(char)] if char.isdigit() else char for char in text)
+
+
+@lru_cache(maxsize=4096)  # inflect takes about 0.3 ms a number, and texts repeat the same small numbers
+def _spell_number(number: int | str, **options) -> str:
+    """inflect's words for a number or a digit string ("21", "21st"); one too large for inflect is read digit by
+    digit (leading zeros and suffix included, as the official fallback reads them)."""
+    text = str(number)
+    digits = text.rstrip("stndrh")
+    value = _value_digits(digits)
+    if len(value) > _MAX_SPELLED_DIGITS:
+        return _read_digit_by_digit(text)
+    return _number_words().number_to_words(value + text[len(digits) :], **options)  # leading zeros change nothing
 
 
 # Full-width sentence marks become ASCII ones. (The official map also lists ";:，；" and quote characters, but
@@ -73,22 +89,29 @@ _UNITS = {  # unit -> (singular, plural)
     "°F": ("degree fahrenheit", "degrees fahrenheit"),
 }
 
+# The patterns are the official ones, with one kind of change that keeps every match the same: where the official
+# pattern starts with a run of digits (or spaces), a look-behind lets a match start only where that run starts.
+# Python's regex engine would otherwise retry the pattern from every digit inside a long run, each time reading to
+# the run's end and back: 2,000 digits took 50 s in the official `([0-9\.\,]*[0-9]+)£`. A match that fails from the
+# first digit of a run fails from every later one too (the same characters follow), and no match of these patterns
+# ends inside a run, so the later starts never find anything.
 _ARITHMETIC_WORDS = {"+": " plus ", "-": " minus ", "×": " times ", "÷": " divided by ", "=": " Equals "}
-_OPERAND = r"((-?)((\d+)(\.\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|(\.\d+[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|([A-Za-z][⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*))"
+_OPERAND = r"((-|(?<!\d))((\d+)(\.\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|(\.\d+[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|([A-Za-z][⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*))"
 _ARITHMETIC = re.compile(_OPERAND + r"\s+([\+\-\×÷=])\s+" + _OPERAND)  # "3 + 4", "x = 5"
 
 _LIST_NUMBER = re.compile(r"\b([0-9]+)\. ")  # "1. " at the start of a list item
-_NEGATIVE = re.compile(r"(?:^|\s+)(-)(\d+)")
+_NEGATIVE = re.compile(r"(?:^|(?<!\s)\s+)(-)(\d+)")
 _GROUPED_NUMBER = re.compile(r"([0-9][0-9\,]+[0-9])")  # 12,000
 _CLOCK_TIME = re.compile(r"\b([01]?[0-9]|2[0-3]):([0-5][0-9])\b")
 _MEASUREMENT = re.compile(r"\b([0-9]+(\.[0-9]+)?(m|km|km/h|ft|L|tbsp|tsp|h|min|s|°C|°F))\b")
 _POUNDS_BEFORE = re.compile(r"£([0-9\.\,]*[0-9]+)")
-_POUNDS_AFTER = re.compile(r"([0-9\.\,]*[0-9]+)£")
+# Official: ([0-9\.\,]*[0-9]+)£ -- the same text as [0-9.,]*[0-9] before the sign, but with one way to split it.
+_POUNDS_AFTER = re.compile(r"(?<![0-9\.\,])([0-9\.\,]*[0-9])£")
 _DOLLARS_BEFORE = re.compile(r"\$([0-9\.\,]*[0-9]+)")
-_DOLLARS_AFTER = re.compile(r"([(0-9\.\,]*[0-9]+)\$")
-_DECIMAL = re.compile(r"([0-9]+\.\s*[0-9]+)")
-_FRACTION = re.compile(r"([0-9]+/[0-9]+)")
-_ORDINAL = re.compile(r"[0-9]+(st|nd|rd|th)")
+_DOLLARS_AFTER = re.compile(r"(?<![(0-9\.\,])([(0-9\.\,]*[0-9])\$")  # official: ([(0-9\.\,]*[0-9]+)\$
+_DECIMAL = re.compile(r"(?<![0-9])([0-9]+\.\s*[0-9]+)")
+_FRACTION = re.compile(r"(?<![0-9])([0-9]+/[0-9]+)")
+_ORDINAL = re.compile(r"(?<![0-9])[0-9]+(st|nd|rd|th)")
 _INTEGER = re.compile(r"[0-9]+")
 
 # After normalization a character that is a mark or a space swallows the marks that follow it (",,," -> ",",
@@ -98,7 +121,9 @@ _REPEATED_MARKS = re.compile(f"([{_PHONE_MARKS}\\s])([{_PHONE_MARKS}])+")
 
 
 def _say_list_number(match) -> str:
-    return _number_words().ordinal(match.group(1)) + ", "  # "1. " -> "1st, " (spelled out later)
+    """"1. " -> "1st, " (spelled out later). The suffix depends on the last two digits only."""
+    number = match.group(1)
+    return number + _number_words().ordinal(number[-2:])[len(number[-2:]) :] + ", "
 
 
 def _say_arithmetic(match) -> str:
@@ -123,25 +148,28 @@ def _say_clock_time(match) -> str:
 def _say_measurement(match) -> str:
     unit = match.group(3)
     # Any decimal counts as plural ("1.2 seconds"); only a bare 1 is singular.
-    amount = int(match.group(1).replace(unit, "").replace(".", ""))
-    singular = match.group(2) is None and amount == 1
+    singular = match.group(2) is None and _value_digits(match.group(1).removesuffix(unit)) == "1"
     return match.group(1).replace(unit, " " + _UNITS[unit][0 if singular else 1])
 
 
 def _say_money(amount: str, major: tuple[str, str], minor: tuple[str, str]) -> str:
-    """"12.5" with ("dollar", "dollars"), ("cent", "cents") -> "12 dollars and 50 cents" (digits spelled later)."""
+    """"12.5" with ("dollar", "dollars"), ("cent", "cents") -> "12 dollars and 50 cents" (digits spelled later).
+
+    Numbers are handled as digit strings, so a run of any length costs no more than reading it. Commas and
+    brackets left inside the amount ("£,5", "(5$") are ignored (the official code raises ValueError on them).
+    """
     parts = amount.split(".")
     if len(parts) > 2:
         return amount + " " + major[1]
-    whole = int(parts[0]) if parts[0] else 0
-    fraction = int(parts[1].ljust(2, "0")) if len(parts) > 1 and parts[1] else 0
-    major_word = major[0] if whole == 1 else major[1]
-    minor_word = minor[0] if fraction == 1 else minor[1]
-    if whole and fraction:
+    whole = _value_digits(re.sub(r"[^0-9]", "", parts[0]))
+    fraction = _value_digits(re.sub(r"[^0-9]", "", parts[1]).ljust(2, "0")) if len(parts) > 1 else "0"
+    major_word = major[0] if whole == "1" else major[1]
+    minor_word = minor[0] if fraction == "1" else minor[1]
+    if whole != "0" and fraction != "0":
         return f"{whole} {major_word} and {fraction} {minor_word}"
-    if whole:
+    if whole != "0":
         return f"{whole} {major_word}"
-    if fraction:
+    if fraction != "0":
         return f"{fraction} {minor_word}"
     return "zero " + major[1]
 
@@ -160,14 +188,14 @@ def _say_decimal(match) -> str:
 
 
 def _say_fraction(match) -> str:
-    numerator, denominator = (int(part) for part in match.group(0).split("/"))
+    numerator, denominator = (_value_digits(part) for part in match.group(0).split("/"))
     numerator_words = _spell_number(numerator)
-    if denominator == 1:
+    if denominator == "1":
         return numerator_words
-    if denominator == 2:
-        return f"{numerator_words} {'half' if numerator == 1 else 'halves'}"
+    if denominator == "2":
+        return f"{numerator_words} {'half' if numerator == '1' else 'halves'}"
     denominator_words = _number_words().ordinal(_spell_number(denominator))
-    return f"{numerator_words} {denominator_words}{'s' if numerator > 1 else ''}"
+    return f"{numerator_words} {denominator_words}{'s' if numerator not in ('0', '1') else ''}"
 
 
 def _say_ordinal(match) -> str:
@@ -175,7 +203,10 @@ def _say_ordinal(match) -> str:
 
 
 def _say_integer(match) -> str:
-    number = int(match.group(0))
+    digits = _value_digits(match.group(0))
+    if len(digits) > _MAX_SPELLED_DIGITS:
+        return _read_digit_by_digit(digits)
+    number = int(digits)
     if 1000 < number < 3000:  # read like a year
         if number == 2000:
             return "two thousand"
@@ -345,6 +376,65 @@ def _guess_part_of_speech(previous_word: str | None) -> str:
     return "NN"
 
 
+def _segment_compound(text: str) -> list[str]:
+    """`wordsegment.segment(text)`: the same words, found without recursion and without copying word lists.
+
+    wordsegment finds the most likely split of a letter string into words (unigram/bigram counts, words of at most
+    24 letters), 250 letters at a time, each piece starting with the last five words of the previous one. Its
+    search recurses once per word and copies the word list at every step: a 250-letter piece of one-letter words
+    went past Python's recursion limit (RecursionError), and 1,000 letters took seconds. `_best_split` runs the
+    same search as a loop.
+    """
+    segmenter = wordsegment._segmenter
+    cleaned = segmenter.clean(text)
+    words, carried = [], ""
+    for offset in range(0, len(cleaned), 250):
+        piece_words = _best_split(carried + cleaned[offset : offset + 250], segmenter)
+        carried = "".join(piece_words[-5:])
+        words += piece_words[:-5]
+    return words + _best_split(carried, segmenter)
+
+
+def _best_split(text: str, segmenter) -> list[str]:
+    """wordsegment's `search(text)`: the split maximising the sum of log10 word scores, each word scored after the
+    word before it ("<s>" before the first).
+
+    Worked from the end: for each start position and each length of the word before it, the best score of the rest
+    and where its first word ends. The sums are the same floating-point additions in the same order. wordsegment
+    takes the `max` of (score, word list) pairs, so on equal scores the greater list wins; the candidates from one
+    start differ in their first word, and a longer first word has the shorter one as its prefix, so the greater list
+    is the one with the longer first word: the later candidate here.
+
+    A word's score depends on the word before it only through a bigram count, which exists only after a word in the
+    unigram table; for every other previous word the word's own (unigram) score is used, computed once per word.
+    """
+    n, limit, bigrams = len(text), segmenter.limit, segmenter.bigrams
+    # alone[start][k]: log10 score of the word text[start:start + k + 1] with no bigram.
+    alone = [[math.log10(segmenter.score(text[start:end])) for end in range(start + 1, min(n, start + limit) + 1)]
+             for start in range(n)]  # fmt: skip
+    best_score = [[0.0] * (limit + 1) for _ in range(n + 1)]  # [start][previous word length]; [n][*] = 0: nothing left
+    best_end = [[n] * (limit + 1) for _ in range(n + 1)]
+    for start in range(n - 1, -1, -1):
+        for previous_length in range(1, min(start, limit) + 1) if start else (0,):
+            previous = text[start - previous_length : start] if previous_length else "<s>"
+            with_bigrams = previous in segmenter.unigrams
+            winner_score, winner_end = -math.inf, start
+            for k, word_score in enumerate(alone[start]):
+                end = start + k + 1
+                if with_bigrams and previous + " " + text[start:end] in bigrams:
+                    word_score = math.log10(segmenter.score(text[start:end], previous))
+                score = word_score + best_score[end][k + 1]
+                if score >= winner_score:
+                    winner_score, winner_end = score, end
+            best_score[start][previous_length], best_end[start][previous_length] = winner_score, winner_end
+    words, start, previous_length = [], 0, 0
+    while start < n:
+        end = best_end[start][previous_length]
+        words.append(text[start:end])
+        start, previous_length = end, end - start
+    return words
+
+
 class EnglishG2P:
     """Normalized English text -> ARPAbet phones (with the punctuation marks kept as phones)."""
 
@@ -389,7 +479,7 @@ class EnglishG2P:
             if phones and phones[-1] in _SIBILANT_ENDINGS:
                 return phones + ["AH0", "Z"]
             return phones + ["Z"]
-        parts = wordsegment.segment(word)  # compounds: "deeplearning" -> deep + learning
+        parts = _segment_compound(word)  # compounds: "deeplearning" -> deep + learning
         if len(parts) <= 1:
             return self.predict(word)
         return [phone for part in parts for phone in self.word_phones(part)]

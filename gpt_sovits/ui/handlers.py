@@ -20,6 +20,7 @@ from gpt_sovits.engine import ModelInfo, SynthesisRequest
 from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled
 from gpt_sovits.service import EngineHolder
 from gpt_sovits.settings import InferenceSettings, seed_from_user
+from gpt_sovits.ui.labels import language_menu
 from gpt_sovits.voices import ClipUpload, VoiceLibrary
 
 # The widget values of one synthesis, in the order the layout passes them.
@@ -167,15 +168,22 @@ class VoiceCloningUI:
 
     # ----- models -------------------------------------------------------------------------------------------
 
-    def choose_models(self, t2s_name, sovits_name):
-        """A visitor picked models: load them (for this visitor only) and say what they are."""
+    def choose_models(self, t2s_name, sovits_name, reference_language=None, target_language=None):
+        """A visitor picked models: load them (for this visitor only), say what they are, and offer the languages
+        their phone table speaks (v1 models speak fewer). Returns (summary, reference and target language menus)."""
         try:
             engine = self.holder.require()
             info = engine.model_info(self.holder.catalog.choice(t2s_name, sovits_name))
         except GptSovitsError as error:
             gr.Warning(str(error))
-            return f"⚠️ {_markdown_text(str(error))}"
-        return model_summary(info)
+            return f"⚠️ {_markdown_text(str(error))}", gr.skip(), gr.skip()
+        menu = language_menu(info.symbol_version)
+        modes = [mode for _, mode in menu]
+        return (
+            model_summary(info),
+            gr.Dropdown(choices=menu, value=reference_language if reference_language in modes else "all_zh"),
+            gr.Dropdown(choices=menu, value=target_language if target_language in modes else "all_zh"),
+        )
 
     def refresh(self, t2s_name, sovits_name):
         """Rescan the weights folder; make the engine if the models have just appeared."""
@@ -202,7 +210,7 @@ class VoiceCloningUI:
             defaults = engine.models.default_paths
             t2s_name = t2s_name if t2s_name in dict(map(reversed, t2s_choices)) else catalog.name(defaults.t2s)
             sovits_name = sovits_name if sovits_name in dict(map(reversed, sovits_choices)) else catalog.name(defaults.sovits)
-            summary = self.choose_models(t2s_name, sovits_name)
+            summary = self.choose_models(t2s_name, sovits_name)[0]
         return (
             gr.Dropdown(choices=t2s_choices, value=t2s_name),
             gr.Dropdown(choices=sovits_choices, value=sovits_name),

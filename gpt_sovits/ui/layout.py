@@ -13,13 +13,11 @@ from pathlib import Path
 import gradio as gr
 
 from gpt_sovits import weights
-from gpt_sovits.i18n import translations
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings
 from gpt_sovits.ui.handlers import SYNTHESIS_INPUTS, VoiceCloningUI
+from gpt_sovits.ui.labels import i18n, language_menu
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
-LANGUAGES = ("all_zh", "zh", "en", "auto")
-i18n = gr.I18n(**translations())
 
 EXAMPLES = [
     [str(ASSETS_DIR / "reference_zh.wav"), "今天天气很好，我们一起去公园散步吧。", "all_zh",
@@ -45,7 +43,7 @@ def setup_help(weights_dir: Path) -> str:
 def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blocks:
     defaults = InferenceSettings()
     limits = InferenceSettings.LIMITS
-    language_choices = [(i18n(f"language_{mode}"), mode) for mode in LANGUAGES]
+    languages = language_menu(None)
 
     with gr.Blocks(title="GPT-SoVITS voice cloning") as demo:
         gr.Markdown(i18n("title"))
@@ -81,7 +79,7 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                     sources=["upload", "microphone"], type="filepath", label=i18n("reference_audio")
                 )
                 reference_text = gr.Textbox(label=i18n("reference_text"), lines=2)
-                reference_language = gr.Dropdown(language_choices, value="all_zh", label=i18n("reference_language"))
+                reference_language = gr.Dropdown(languages, value="all_zh", label=i18n("reference_language"))
                 reference_free = gr.Checkbox(False, label=i18n("reference_free"), info=i18n("reference_free_info"))
                 extra_reference_audio = gr.File(
                     file_count="multiple", file_types=["audio"], label=i18n("extra_reference_audio"), height=140
@@ -93,7 +91,7 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 gr.Markdown(i18n("target"))
                 target_text = gr.Textbox(label=i18n("target_text"), lines=6)
                 with gr.Row():
-                    target_language = gr.Dropdown(language_choices, value="all_zh", label=i18n("target_language"))
+                    target_language = gr.Dropdown(languages, value="all_zh", label=i18n("target_language"))
                     cut_method = gr.Dropdown(
                         [(i18n(method), method) for method in CUT_METHODS], value=defaults.cut_method,
                         label=i18n("cut_method"),
@@ -144,7 +142,10 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
         model_panel = [t2s_model, sovits_model, model_summary, setup_panel]
         demo.load(ui.initial_model_panel, None, model_panel, api_visibility="private")
         for dropdown in (t2s_model, sovits_model):
-            dropdown.input(ui.choose_models, [t2s_model, sovits_model], model_summary, api_visibility="private")
+            dropdown.input(
+                ui.choose_models, [t2s_model, sovits_model, reference_language, target_language],
+                [model_summary, reference_language, target_language], api_visibility="private",
+            )  # fmt: skip
         refresh.click(ui.refresh, [t2s_model, sovits_model], model_panel, api_name="refresh_models")
         download.click(ui.download, [download_version, t2s_model, sovits_model], model_panel, api_name="download_models")
 

@@ -3,6 +3,13 @@
 Every function here turns a matched piece of text into Chinese characters. The patterns and their quirks follow
 the normalizer GPT-SoVITS models were trained with (a PaddleSpeech port), because a model reads whatever that
 normalizer produced during training; see `normalizer.py` for the order in which they run.
+
+Where an original pattern starts with a run of digits, it carries a look-behind `(?<!\d)` so that a match can only
+start where the run starts (written `(-|(?<!\d))` where the original had an optional minus sign `(-?)`). The
+matches are the same: a match that fails from the first digit of a run fails from every later digit too (the same
+text follows), and no match of these patterns ends inside a run of digits, so no later search starts inside one.
+Without it Python's regex engine retries from every digit of a long run and reads to the run's end each time,
+which is quadratic in the run's length (a 20,000-digit run took minutes).
 """
 
 import re
@@ -26,14 +33,15 @@ def read_digits(digits: str, one_as_yao: bool = False) -> str:
 
 def _cardinal_words(digits: str) -> list[str]:
     """Words for an integer string that may carry leading zeros; a dropped zero run is said once as 零."""
-    # Peel off eight-digit groups from the right: everything above them is counted in 亿.
-    groups = []
-    while len(digits.lstrip("0")) > 8:
-        groups.insert(0, digits[-8:])
-        digits = digits[:-8]
-    words = _small_cardinal_words(digits)
-    for group in groups:
-        words += [UNIT_WORDS[8]] + _small_cardinal_words(group)
+    # Peel off eight-digit groups from the right while more than eight significant digits are left: everything above
+    # them is counted in 亿.
+    first_significant = len(digits) - len(digits.lstrip("0"))
+    end = len(digits)
+    while end - first_significant > 8:
+        end -= 8
+    words = _small_cardinal_words(digits[:end])
+    for start in range(end, len(digits), 8):
+        words += [UNIT_WORDS[8]] + _small_cardinal_words(digits[start : start + 8])
     return words
 
 
@@ -82,7 +90,7 @@ def _sign(minus: str, word: str = "负") -> str:
 
 
 # 3/4 -> 四分之三
-FRACTION = re.compile(r"(-?)(\d+)/(\d+)")
+FRACTION = re.compile(r"(-|(?<!\d))(\d+)/(\d+)")
 
 
 def replace_fraction(match: re.Match) -> str:
@@ -91,7 +99,7 @@ def replace_fraction(match: re.Match) -> str:
 
 
 # 12.5% -> 百分之十二点五
-PERCENTAGE = re.compile(r"(-?)(\d+(\.\d+)?)%")
+PERCENTAGE = re.compile(r"(-|(?<!\d))(\d+(\.\d+)?)%")
 
 
 def replace_percentage(match: re.Match) -> str:
@@ -115,7 +123,7 @@ def replace_long_integer(match: re.Match) -> str:
 
 
 # One operand of an arithmetic expression: a number, a bare decimal, or a single letter, each with a superscript.
-_OPERAND = r"((-?)((\d+)(\.\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|(\.\d+[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|([A-Za-z][⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*))"
+_OPERAND = r"((-|(?<!\d))((\d+)(\.\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|(\.\d+[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)|([A-Za-z][⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*))"
 # a+b, a-b, a×b, a÷b, a=b: only the operator is spoken here; the operands are read by later steps.
 ARITHMETIC = re.compile(_OPERAND + r"([\+\-\×÷=])" + _OPERAND)
 _OPERATOR_WORDS = {"+": "加", "-": "减", "×": "乘", "÷": "除", "=": "等于"}
@@ -134,7 +142,7 @@ def replace_power(match: re.Match) -> str:
     return "的" + match.group(0).translate(_SUPERSCRIPTS) + "次方"
 
 
-DECIMAL = re.compile(r"(-?)((\d+)(\.\d+))|(\.(\d+))")
+DECIMAL = re.compile(r"(-|(?<!\d))((\d+)(\.\d+))|(\.(\d+))")
 NUMBER = re.compile(r"(-?)((\d+)(\.\d+)?)|(\.(\d+))")
 
 
@@ -163,7 +171,8 @@ def replace_range(match: re.Match) -> str:
 
 # 20~30℃ -> 20至30℃: a tilde between two measured values is 至 (the values are read later).
 _UNIT = r"(%|°C|℃|度|摄氏度|cm2|cm²|cm3|cm³|cm|db|ds|kg|km|m2|m²|m³|m3|ml|m|mm|s)"
-_VALUE = r"((-?)((\d+)(\.\d+)?)|(\.(\d+)))"
+# The units m2 and m3 end in a digit, so a search may resume right after one: a match may start there too.
+_VALUE = r"((-|(?<!\d)|(?<=m[23]))((\d+)(\.\d+)?)|(\.(\d+)))"
 TILDE_RANGE = re.compile(_VALUE + _UNIT + r"[~]" + _VALUE + _UNIT)
 
 
@@ -172,7 +181,7 @@ def replace_tilde_range(match: re.Match) -> str:
 
 
 # 1.2.3 -> 一点二点三 (three or more dotted parts)
-VERSION = re.compile(r"((\d+)(\.\d+)(\.\d+)?(\.\d+)+)")
+VERSION = re.compile(r"(?<!\d)((\d+)(\.\d+)(\.\d+)?(\.\d+)+)")
 
 
 def replace_version(match: re.Match) -> str:
@@ -189,7 +198,7 @@ _MEASURE_WORDS = (
     "颗|幢|堆|条|根|支|道|面|片|张|颗|块|元|(亿|千万|百万|万|千|百)|(亿|千万|百万|万|千|百|美|)元|(亿|千万|百万|万|千|百|十|)吨|"
     "(亿|千万|百万|万|千|百|)块|角|毛|分)"
 )
-COUNTED = re.compile(r"(\d+)([多余几\+])?" + _MEASURE_WORDS)
+COUNTED = re.compile(r"(?<!\d)(\d+)([多余几\+])?" + _MEASURE_WORDS)
 
 
 def replace_counted(match: re.Match) -> str:

@@ -5,7 +5,7 @@ import re
 from .numbers import read_number
 
 # -3℃ -> 零下三度. Every unit, 摄氏度 included, is said 度, as trained.
-TEMPERATURE = re.compile(r"(-?)(\d+(\.\d+)?)(°C|℃|度|摄氏度)")
+TEMPERATURE = re.compile(r"(-|(?<!\d))(\d+(\.\d+)?)(°C|℃|度|摄氏度)")  # (?<!\d): see numbers.py
 
 
 def replace_temperature(match: re.Match) -> str:

@@ -1,0 +1,61 @@
+"""T2S ahead of SoVITS: a request's semantic tokens are made in a background thread while its audio is decoded.
+
+Sentence i is decoded (in the thread that iterates the stream) as soon as its tokens exist, while T2S goes on with
+the sentences after it; the audio still comes out in sentence order. Stopping the stream stops the thread before
+its next T2S step.
+"""
+
+import threading
+from collections.abc import Callable, Iterator
+
+from gpt_sovits.errors import GptSovitsError
+
+
+class AnyOf:
+    """Set when any of the events is (the user's cancel, or the stream's own stop)."""
+
+    def __init__(self, *events):
+        self.events = [event for event in events if event is not None]
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
+
+
+class TokensAhead:
+    """Runs `work(cancel)`, a generator of (position, result), in a thread; `take(position)` waits for a result."""
+
+    def __init__(self, work: Callable[[AnyOf], Iterator[tuple[int, object]]], cancel=None):
+        self._stop = threading.Event()
+        self._results: dict[int, object] = {}
+        self._failure: BaseException | None = None
+        self._finished = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(work, AnyOf(cancel, self._stop)), daemon=True)
+        self._thread.start()
+
+    def _run(self, work, cancel) -> None:
+        try:
+            for position, result in work(cancel):
+                with self._changed:
+                    self._results[position] = result
+                    self._changed.notify_all()
+        except BaseException as error:  # handed to the reader, who raises it where it matters
+            self._failure = error
+        finally:
+            with self._changed:
+                self._finished = True
+                self._changed.notify_all()
+
+    def take(self, position: int):
+        """The result for `position` (a GptSovitsError result is raised), waiting for it if needed."""
+        with self._changed:
+            self._changed.wait_for(lambda: position in self._results or self._failure or self._finished)
+            result = self._results.pop(position, None)
+        if result is None:
+            raise self._failure or RuntimeError(f"no tokens were made for sentence {position}")
+        if isinstance(result, GptSovitsError):
+            raise result
+        return result
+
+    def stop(self) -> None:
+        self._stop.set()
