@@ -3,8 +3,9 @@
     encoder = Encoder("mp3", sample_rate=32000)
     body = encoder.write(chunk.audio) + ... + encoder.finish()     # streaming: send each piece as it comes
 
-Every format but WAV and raw PCM is written by libsndfile (the `soundfile` wheel bundles it with FLAC, Ogg
-Vorbis, Opus and MP3 built in), so nothing beyond the runtime's own dependencies is needed. The audio is 16-bit
+WAV and raw PCM are written here; FLAC, MP3, Opus and Ogg Vorbis by libsndfile (the `soundfile` wheel bundles it
+with those codecs built in); AAC (ADTS) by FFmpeg through PyAV (its wheel bundles FFmpeg). Nothing beyond the
+runtime's own dependencies is needed, and no ffmpeg program. The audio is 16-bit
 PCM exactly as the web UI's WAV has it (`to_int16`), so a WAV from the API equals the UI's file.
 
 Streaming: bytes are handed out as soon as the codec writes them. libsndfile patches some headers when it closes
@@ -16,6 +17,7 @@ A streamed WAV has a header whose sizes say "until the end of the stream" (0xFFF
 import struct
 from dataclasses import dataclass
 
+import av
 import numpy as np
 import soundfile
 import soxr
@@ -31,20 +33,22 @@ class FormatError(GptSovitsError):
 @dataclass(frozen=True)
 class OutputFormat:
     media_type: str
-    soundfile_format: str | None  # None: written here (WAV, raw PCM)
-    soundfile_subtype: str | None
+    writer: str  # "here" (WAV, raw PCM), "soundfile" (libsndfile) or "av" (FFmpeg through PyAV)
+    container: str | None = None  # soundfile's format / FFmpeg's muxer
+    codec: str | None = None  # soundfile's subtype / FFmpeg's encoder
     sample_rates: tuple[int, ...] | None = None  # what the codec accepts (None: any); others are resampled up
 
 
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 FORMATS = {
-    "wav": OutputFormat("audio/wav", None, None),
-    "pcm": OutputFormat("audio/pcm", None, None),  # bare little-endian int16 mono; the rate is in X-Sample-Rate
-    "flac": OutputFormat("audio/flac", "FLAC", "PCM_16"),
-    "mp3": OutputFormat("audio/mpeg", "MP3", "MPEG_LAYER_III"),
-    "opus": OutputFormat("audio/ogg; codecs=opus", "OGG", "OPUS", OPUS_RATES),
-    "ogg": OutputFormat("audio/ogg", "OGG", "VORBIS"),  # Vorbis, what the official api_v2 calls "ogg"
+    "wav": OutputFormat("audio/wav", "here"),
+    "pcm": OutputFormat("audio/pcm", "here"),  # bare little-endian int16 mono; the rate is in X-Sample-Rate
+    "flac": OutputFormat("audio/flac", "soundfile", "FLAC", "PCM_16"),
+    "mp3": OutputFormat("audio/mpeg", "soundfile", "MP3", "MPEG_LAYER_III"),
+    "opus": OutputFormat("audio/ogg; codecs=opus", "soundfile", "OGG", "OPUS", OPUS_RATES),
+    "ogg": OutputFormat("audio/ogg", "soundfile", "OGG", "VORBIS"),  # Vorbis, what the official api_v2 calls "ogg"
+    "aac": OutputFormat("audio/aac", "av", "adts", "aac"),  # ADTS frames: playable from the first one
 }
 
 
@@ -75,12 +79,15 @@ class Encoder:
         self._sink = _ByteSink()
         self._pcm = bytearray()  # WAV / PCM samples not yet handed to the sink
         self._started = False  # bytes have been handed out
-        self._file = None
-        if self.format.soundfile_format is not None:
+        self._file = self._container = None
+        if self.format.writer == "soundfile":
             self._file = soundfile.SoundFile(
-                self._sink, "w", samplerate=self.sample_rate, channels=1,
-                format=self.format.soundfile_format, subtype=self.format.soundfile_subtype,
+                self._sink, "w", samplerate=self.sample_rate, channels=1, format=self.format.container,
+                subtype=self.format.codec,
             )  # fmt: skip
+        elif self.format.writer == "av":
+            self._container = av.open(self._sink, "w", format=self.format.container)
+            self._stream = self._container.add_stream(self.format.codec, rate=self.sample_rate, layout="mono")
 
     @property
     def media_type(self) -> str:
@@ -96,6 +103,9 @@ class Encoder:
         self._encode(self._resample(np.zeros(0, dtype=np.float32), last=True))
         if self._file is not None:
             self._file.close()
+        if self._container is not None:
+            self._mux(None)  # what the encoder still holds
+            self._container.close()
         return self._send(final=True)
 
     def _resample(self, audio: np.ndarray, last: bool) -> np.ndarray:
@@ -110,11 +120,19 @@ class Encoder:
         samples = to_int16(audio)
         if self._file is not None:
             self._file.write(samples)
+        elif self._container is not None:
+            frame = av.AudioFrame.from_ndarray(samples[None, :], format="s16", layout="mono")
+            frame.sample_rate = self.sample_rate
+            self._mux(frame)
         else:
             self._pcm += samples.astype("<i2").tobytes()
 
+    def _mux(self, frame) -> None:
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
     def _send(self, final: bool) -> bytes:
-        if self._file is None:
+        if self.format.writer == "here":
             if self.format_name == "wav" and not self._started:  # a whole file knows its size; a stream does not
                 self._sink.write(wav_header(self.sample_rate, len(self._pcm) if final else None))
             self._sink.write(bytes(self._pcm))
@@ -142,10 +160,10 @@ def wav_header(sample_rate: int, data_bytes: int | None) -> bytes:
 
 
 class _ByteSink:
-    """The file object libsndfile writes into: keeps only bytes not yet handed out.
+    """The file object libsndfile and FFmpeg write into: keeps only bytes not yet handed out.
 
     Writes that land wholly in bytes already taken (closing header patches in a stream) are dropped; nothing is
-    ever read back (libsndfile does not read in write mode).
+    ever read back (neither reads in write mode).
     """
 
     def __init__(self):
@@ -174,6 +192,12 @@ class _ByteSink:
 
     def read(self, size: int = -1) -> bytes:
         return b""
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:  # FFmpeg's muxers then write straight through (ADTS never seeks anyway)
+        return False
 
     def take(self) -> bytes:
         data = bytes(self._pending)

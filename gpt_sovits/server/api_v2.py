@@ -9,13 +9,13 @@ message saying what to send. With a saved voice, its text and language are used 
 
 Other differences, all on the side of saying what went wrong: errors are 400/404/413/429/503 with a message (never
 200 with silence); `streaming_mode` 1/true streams sentence by sentence, 2 and 3 stream token pieces; media types
-are wav, raw, ogg (Vorbis), flac, mp3 and opus (no aac: it needs an ffmpeg program). Parameters of the official
+are the official wav, raw, ogg (Vorbis) and aac (ADTS), and also flac, mp3 and opus. Parameters of the official
 pipeline that this engine has no use for (batch_size, batch_threshold, split_bucket, parallel_infer, sample_steps,
 super_sampling, overlap_length, min_chunk_length) are accepted and ignored.
 
 `/set_gpt_weights` and `/set_sovits_weights` change the models of every API caller, so they need the API key even
-on loopback (off when no key is set); `weights_path` is a model file as GET /v1/models... lists it: a name below
-the weights folder, never any other path.
+on loopback (off when no key is set); `weights_path` is a model file's name as the web UI's model menus list it
+(relative to the weights folder), never any other path.
 """
 
 from typing import Annotated
@@ -31,7 +31,7 @@ from gpt_sovits.server.speech import ApiError, Reference, SpeechJob, SpeechServi
 from gpt_sovits.settings import seed_from_user
 from gpt_sovits.voices import MAX_CLIP_BYTES, MAX_EXTRA_CLIPS
 
-MEDIA_TYPES = {"wav": "wav", "raw": "pcm", "ogg": "ogg", "flac": "flac", "mp3": "mp3", "opus": "opus"}
+MEDIA_TYPES = {"wav": "wav", "raw": "pcm", "ogg": "ogg", "aac": "aac", "flac": "flac", "mp3": "mp3", "opus": "opus"}
 STREAMING_MODES = {"0": None, "false": None, "1": "sentence", "true": "sentence", "2": "token", "3": "token"}
 UPLOAD_HINT = "send the clip itself as base64 or a data: URL, or POST multipart with the file as 'ref_audio'"
 

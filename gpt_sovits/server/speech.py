@@ -242,7 +242,7 @@ class ApiModels:
         try:
             self.holder.catalog.choice(name if kind == "t2s" else None, name if kind == "sovits" else None)
         except WeightsError as error:
-            raise ApiError(f"{field_name}: {error} Model files are named as listed by GET /v1/models.", field_name) from None
+            raise ApiError(f"{field_name}: {error} Name the file as the web UI's model menus list it.", field_name) from None
         with self._lock:
             self._names[kind] = name
 
