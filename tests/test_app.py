@@ -14,8 +14,8 @@ import pytest
 import soundfile
 from gradio_client import Client, handle_file
 
-import app as app_module
 from gpt_sovits import weights
+from gpt_sovits.server import launch
 from gpt_sovits.service import EngineHolder
 from gpt_sovits.ui import VoiceCloningUI
 from gpt_sovits.ui.layout import ASSETS_DIR
@@ -63,19 +63,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(weights_dir: Path, examples_cache: Path):
-    """Create the app and serve it in this process (Gradio runs the server in a thread)."""
+def start(weights_dir: Path, scratch: Path, *options: str):
+    """Create the server (UI + API, voices under `scratch`) and serve it on 127.0.0.1 in a thread of this process.
+
+    Returns (the UI's handlers, the running server: `.close()` stops it, its URL)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRADIO_EXAMPLES_CACHE", str(examples_cache))
+        patch.setenv("GRADIO_EXAMPLES_CACHE", str(scratch / "examples"))
         patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
-        args = app_module.parse_args(["--weights-dir", str(weights_dir), "--concurrency", "2"])
-        app, demo = app_module.create(args)
-        port = free_port()
-        demo.launch(
-            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False,
-            i18n=app_module.i18n,
-        )  # fmt: skip
-    return app, demo, f"http://127.0.0.1:{port}/"
+        arguments = ["--weights-dir", str(weights_dir), "--voices-dir", str(scratch / "voices"), "--concurrency", "2"]
+        server = launch.create(launch.parse_args([*arguments, *options]))
+        running = launch.Running(server, "127.0.0.1", free_port())
+    return server.ui, running, running.url
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ in a thread, chunks are played as they come, and when the task is cancelled (the
 client that went away) the engine is told to stop between two tokens, so no work outlives its listener.
 """
 
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -20,6 +21,7 @@ from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled
 from gpt_sovits.service import EngineHolder
 from gpt_sovits.settings import InferenceSettings, seed_from_user
 from gpt_sovits.ui.labels import language_menu
+from gpt_sovits.voices import ClipUpload, VoiceLibrary
 
 # The widget values of one synthesis, in the order the layout passes them.
 SYNTHESIS_INPUTS = (
@@ -30,9 +32,14 @@ SYNTHESIS_INPUTS = (
 
 
 class VoiceCloningUI:
-    def __init__(self, holder: EngineHolder, live_audio: bool = True):
+    def __init__(
+        self, holder: EngineHolder, live_audio: bool = True, voices: VoiceLibrary | None = None,
+        voices_editable: bool = True,
+    ):  # fmt: skip
         self.holder = holder
         self.live_audio = live_audio  # False without ffmpeg (Gradio needs it to stream): results play when done
+        self.voices = voices  # None: no saved-voice library (the row is hidden)
+        self.voices_editable = voices_editable  # False on a public page without login: pick only
         # Results are written here for the player's download button; Gradio serves them from its own cache copy.
         self.output_dir = Path(tempfile.mkdtemp(prefix="gpt_sovits_results_"))
 
@@ -113,6 +120,52 @@ class VoiceCloningUI:
         soundfile.write(path, result.audio_int16(), result.sample_rate, subtype="PCM_16")
         return str(path)
 
+    # ----- saved voices -------------------------------------------------------------------------------------
+
+    def voice_dropdown(self, value=None):
+        choices = [(voice.name, voice.id) for voice in self.voices.all()]
+        return gr.Dropdown(choices=choices, value=value if value in [id for _, id in choices] else None)
+
+    def pick_voice(self, voice_id):
+        """Fill the reference inputs from a saved voice: (clip, text, language, extra clips, name)."""
+        if not voice_id:
+            return (gr.skip(),) * 5
+        try:
+            voice = self.voices.get(voice_id)
+        except GptSovitsError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+        # Copies in our own temporary folder: the players may serve those (not the library folder itself).
+        folder = self.output_dir / voice.id
+        folder.mkdir(exist_ok=True)
+        clips = [shutil.copy(path, folder / path.name) for path in (voice.reference_audio, *voice.extra_reference_audio)]
+        return clips[0], voice.reference_text, voice.reference_language, clips[1:] or None, voice.name
+
+    def save_voice(self, name, reference_audio, reference_text, reference_language, extra_reference_audio):
+        if not self.voices_editable:
+            raise gr.Error("Saving voices is off on this public page (the operator can turn on a login).")
+        if not reference_audio:
+            raise gr.Error("Upload or record a reference clip first, then save it as a voice.", print_exception=False)
+        try:
+            voice, created = self.voices.create(
+                name, _clip(reference_audio), reference_text, reference_language,
+                tuple(_clip(path) for path in extra_reference_audio or ()),
+            )  # fmt: skip
+        except GptSovitsError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+        gr.Info(f"Saved as '{voice.name}'." if created else f"This voice is already saved as '{voice.name}'.")
+        return self.voice_dropdown(voice.id)
+
+    def delete_voice(self, voice_id):
+        if not self.voices_editable:
+            raise gr.Error("Deleting voices is off on this public page (the operator can turn on a login).")
+        if not voice_id:
+            raise gr.Error("Pick the saved voice to delete first.", print_exception=False)
+        try:
+            gr.Info(f"Deleted '{self.voices.delete(voice_id).name}'.")
+        except GptSovitsError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+        return self.voice_dropdown(None)
+
     # ----- models -------------------------------------------------------------------------------------------
 
     def choose_models(self, t2s_name, sovits_name, reference_language=None, target_language=None):
@@ -170,6 +223,10 @@ class VoiceCloningUI:
         if error and not isinstance(error, weights.MissingWeightsError):
             return f"**No model loaded.** {_markdown_text(str(error))}"
         return "**No model loaded**: the model files are missing (see below)."
+
+
+def _clip(path) -> ClipUpload:
+    return ClipUpload(Path(path).read_bytes(), Path(path).name)
 
 
 def model_summary(info: ModelInfo) -> str:

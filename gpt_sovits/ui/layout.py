@@ -70,6 +70,11 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
         with gr.Row():
             with gr.Column():
                 gr.Markdown(i18n("reference"))
+                with gr.Row(equal_height=True, visible=ui.voices is not None):
+                    saved_voice = gr.Dropdown([], value=None, label=i18n("saved_voice"), scale=3)
+                    delete_voice = gr.Button(
+                        i18n("delete_voice"), size="sm", scale=0, min_width=100, visible=ui.voices_editable
+                    )
                 reference_audio = gr.Audio(
                     sources=["upload", "microphone"], type="filepath", label=i18n("reference_audio")
                 )
@@ -79,6 +84,9 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 extra_reference_audio = gr.File(
                     file_count="multiple", file_types=["audio"], label=i18n("extra_reference_audio"), height=140
                 )
+                with gr.Row(equal_height=True, visible=ui.voices is not None and ui.voices_editable):
+                    voice_name = gr.Textbox(label=i18n("voice_name"), scale=3)
+                    save_voice = gr.Button(i18n("save_voice"), size="sm", scale=0, min_width=140)
             with gr.Column():
                 gr.Markdown(i18n("target"))
                 target_text = gr.Textbox(label=i18n("target_text"), lines=6)
@@ -155,4 +163,11 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
             api_name="synthesize",
         )
         stop.click(ui.stop, None, [synthesize, stop], cancels=[run], queue=False, api_visibility="private")
+
+        if ui.voices is not None:
+            reference = [reference_audio, reference_text, reference_language, extra_reference_audio]
+            demo.load(ui.voice_dropdown, None, saved_voice, api_visibility="private")
+            saved_voice.input(ui.pick_voice, saved_voice, [*reference, voice_name], api_visibility="private")
+            save_voice.click(ui.save_voice, [voice_name, *reference], saved_voice, api_visibility="private")
+            delete_voice.click(ui.delete_voice, saved_voice, saved_voice, api_visibility="private")
     return demo

@@ -1,0 +1,397 @@
+"""What every API dialect shares: references, settings with the caller's field names, running a synthesis and
+answering with audio or with an error that says which field is wrong.
+
+    job = SpeechJob(target_text, target_language, reference, settings, fields={"target_text": "input", ...})
+    return await service.respond(http_request, job, "mp3", stream=True)
+
+A dialect's route turns its own fields into a `SpeechJob`; `respond` admits it through the gate (429 when full),
+checks the texts and languages with the engine's own checks (the UI's messages, 400 with the field), lets the
+engine prepare (any other input error comes back before any audio), and then answers: the whole file, or a body
+streamed as the audio is made (the first chunk is made before the status is sent, so its errors get a status too;
+a failure later cuts the body short rather than padding it with silence). A client that goes away stops the
+work between two tokens.
+"""
+
+import base64
+import binascii
+import os
+import re
+import shutil
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
+
+from gpt_sovits import validation
+from gpt_sovits.encoders import Encoder, FormatError, output_format
+from gpt_sovits.engine import ModelChoice, SynthesisRequest
+from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled, SynthesisError, TextError
+from gpt_sovits.server.security import AccessError, SynthesisGate, TooBusy
+from gpt_sovits.service import EngineHolder
+from gpt_sovits.settings import InferenceSettings, SettingsError
+from gpt_sovits.voices import MAX_CLIP_BYTES, Voice, VoiceConflict, VoiceLibrary, VoiceNotFound, VoiceTooLarge
+from gpt_sovits.weights import WeightsError
+
+# Error class -> HTTP status; anything else a user can cause is a 400.
+STATUS = {
+    VoiceNotFound: 404,
+    VoiceConflict: 409,
+    VoiceTooLarge: 413,
+    TooBusy: 429,
+    SynthesisError: 500,
+}
+PATH_LIKE = re.compile(r"[/\\~]|\.(wav|mp3|flac|ogg|opus|m4a|aac|webm)$", re.IGNORECASE)
+
+
+class ApiError(GptSovitsError):
+    """An error with its HTTP status and the caller's field it is about."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.field, self.status = field, status
+
+
+class ClientGone(Exception):
+    """The caller disconnected; nobody will read the answer."""
+
+
+def error_response(status: int, message: str, field: str | None = None) -> JSONResponse:
+    """One body for every dialect: `message` on top (what api_v2 and XTTS clients print), the OpenAI-style
+    `error` object (what the openai client reads)."""
+    kind = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
+    body = {
+        "message": message,
+        "field": field,
+        "error": {"message": message, "type": kind.get(status, "invalid_request_error" if status < 500 else "server_error"),
+                  "param": field, "code": status},
+    }  # fmt: skip
+    headers = {"Retry-After": "2"} if status == 429 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app) -> None:
+    @app.exception_handler(GptSovitsError)
+    async def gpt_sovits_error(request, error: GptSovitsError):
+        if isinstance(error, ApiError):
+            return error_response(error.status, str(error), error.field)
+        if isinstance(error, AccessError):
+            return error_response(error.status, str(error))
+        status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+        return error_response(status, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, error: RequestValidationError):
+        problem = error.errors()[0]
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "form")]
+        field_name = ".".join(location) or None
+        return error_response(400, f"{field_name or 'request'}: {problem.get('msg', 'invalid value')}", field_name)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, error: HTTPException):
+        return error_response(error.status_code, str(error.detail))
+
+
+# ----- references ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    audio: str  # a file the server owns: a saved voice's clip or this request's own upload
+    text: str
+    language: str
+    extra: tuple[str, ...] = ()
+
+    @classmethod
+    def of_voice(cls, voice: Voice) -> "Reference":
+        extra = tuple(str(path) for path in voice.extra_reference_audio)
+        return cls(str(voice.reference_audio), voice.reference_text, voice.reference_language, extra)
+
+
+def saved_voice(voices: VoiceLibrary, value: str, field_name: str, upload_hint: str) -> Voice:
+    """A saved voice by id or name; a server path is refused with what to send instead."""
+    voice = voices.find(value or "")
+    if voice is not None:
+        return voice
+    if PATH_LIKE.search(value or ""):
+        raise ApiError(
+            f"{field_name}: this server never reads files from its own disk. Send a saved voice's id or name "
+            f"instead (GET /v1/audio/voices lists them, POST /v1/audio/voices saves one), or {upload_hint}.",
+            field_name,
+        )
+    raise ApiError(
+        f"{field_name}: no saved voice is called or has the id '{value}'. List them with GET /v1/audio/voices.",
+        field_name, status=404,
+    )  # fmt: skip
+
+
+class RequestFiles:
+    """Where one request's uploaded and base64 clips are written: `with service.files() as files:` removes them
+    at the end (the engine has read them when `respond` returns, even for a streamed answer)."""
+
+    def __init__(self, voices: VoiceLibrary, root: Path):
+        self.voices = voices
+        self._root = root
+        self._folder: Path | None = None
+
+    def voice(self, value: str, field_name: str, upload_hint: str) -> Voice:
+        return saved_voice(self.voices, value, field_name, upload_hint)
+
+    def clip(self, value: str, field_name: str, upload_hint: str) -> str:
+        """A clip given as a voice id/name, base64 or a data: URL -> a file path the engine may read."""
+        if self.is_inline(value):
+            return self.write(decode_base64(value, field_name), field_name)
+        return str(self.voice(value, field_name, upload_hint).reference_audio)
+
+    def is_inline(self, value: str) -> bool:
+        """The clip itself (a data: URL, or base64 far longer than any name), not a voice's id or name."""
+        return value.startswith("data:") or (len(value) > 256 and self.voices.find(value) is None)
+
+    def write(self, data: bytes, field_name: str, filename: str = "") -> str:
+        if len(data) > MAX_CLIP_BYTES:
+            raise ApiError(f"{field_name}: the clip is larger than {MAX_CLIP_BYTES // 2**20} MiB.", field_name, 413)
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="request-", dir=self._root))
+        suffix = Path(filename).suffix.lower()
+        descriptor, path = tempfile.mkstemp(suffix=suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else "", dir=self._folder)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        return path
+
+    def __enter__(self) -> "RequestFiles":
+        return self
+
+    def __exit__(self, *exception) -> None:
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def decode_base64(value: str, field_name: str) -> bytes:
+    payload = value.split(",", 1)[1] if value.startswith("data:") else value
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(f"{field_name}: not valid base64 audio.", field_name) from None
+
+
+# ----- settings -----------------------------------------------------------------------------------------------
+
+
+def settings_from(values: dict[str, tuple[str, object]]) -> InferenceSettings:
+    """setting name -> (the caller's field, value). Each is checked alone first, so the message (the UI's own)
+    comes with the caller's field name."""
+    for setting, (field_name, value) in values.items():
+        try:
+            InferenceSettings(**{setting: value})
+        except SettingsError as error:
+            raise ApiError(str(error), field_name) from None
+    return InferenceSettings(**{setting: value for setting, (_, value) in values.items()})
+
+
+LANGUAGE_ALIASES = {"zh-cn": "zh", "zh-tw": "zh", "zh-hans": "zh", "en-us": "en", "en-gb": "en", "cmn": "all_zh"}
+
+
+def language_mode(value: str, field_name: str) -> str:
+    """Our language mode for what a caller sends (our own codes, or the few aliases clients use)."""
+    mode = (value or "").strip().lower()
+    mode = LANGUAGE_ALIASES.get(mode, mode)
+    try:
+        validation.check_language_mode(mode)
+    except TextError as error:
+        raise ApiError(f"{field_name}: {error}", field_name) from None
+    return mode
+
+
+# ----- running ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpeechJob:
+    target_text: str
+    target_language: str
+    reference: Reference
+    settings: InferenceSettings
+    # Our role -> the caller's field name, for messages: target_text, target_language, reference, reference_text,
+    # reference_language.
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def field(self, role: str) -> str:
+        return self.fields.get(role, role)
+
+
+class ApiModels:
+    """The models API requests use: the server's defaults, or what the operator set with /set_*_weights."""
+
+    def __init__(self, holder: EngineHolder):
+        self.holder = holder
+        self._names = {"t2s": None, "sovits": None}
+        self._lock = threading.Lock()
+
+    def choice(self) -> ModelChoice:
+        with self._lock:
+            return self.holder.catalog.choice(self._names["t2s"], self._names["sovits"])
+
+    def set(self, kind: str, name: str, field_name: str) -> None:
+        try:
+            self.holder.catalog.choice(name if kind == "t2s" else None, name if kind == "sovits" else None)
+        except WeightsError as error:
+            raise ApiError(f"{field_name}: {error} Name the file as the web UI's model menus list it.", field_name) from None
+        with self._lock:
+            self._names[kind] = name
+
+
+class SpeechService:
+    def __init__(self, holder: EngineHolder, voices: VoiceLibrary, gate: SynthesisGate, upload_root: Path):
+        self.holder = holder
+        self.voices = voices
+        self.gate = gate
+        self.models = ApiModels(holder)
+        self.upload_root = upload_root
+
+    def files(self) -> RequestFiles:
+        return RequestFiles(self.voices, self.upload_root)
+
+    async def respond(
+        self, http_request: Request, job: SpeechJob, format_name: str, stream: bool, target_rate: int | None = None,
+        format_field: str = "response_format",
+    ) -> Response:  # fmt: skip
+        try:
+            output_format(format_name)
+        except FormatError as error:
+            raise ApiError(str(error), format_field) from None
+        client = http_request.client.host if http_request.client else "unknown"
+        ticket = self.gate.admit(client)
+        cancel = threading.Event()
+        handed_over = False
+        try:
+
+            async def work():  # a client that gives up while waiting for its turn leaves the queue too
+                await ticket.start()
+                return await self._prepare(job, format_name, target_rate, cancel, whole=not stream)
+
+            synthesis, chunks, encoder, first = await until_disconnected(http_request, cancel, work)
+            headers = {
+                "X-Sample-Rate": str(encoder.sample_rate),
+                "X-Seed": str(synthesis.seed),
+                "X-Reference-Cached": str(synthesis.reference_cache_hit).lower(),  # a saved voice's work reused
+            }
+            if not stream:
+                return Response(first, media_type=encoder.media_type, headers=headers)
+            handed_over = True
+            return StreamingResponse(
+                stream_body(chunks, encoder, first, cancel, ticket), media_type=encoder.media_type,
+                headers=headers, background=BackgroundTask(ticket.release),
+            )  # fmt: skip
+        except ClientGone:
+            return Response(status_code=499)  # nobody is listening; a status for the log
+        finally:
+            if not handed_over:
+                cancel.set()
+                ticket.release()
+
+    async def _prepare(self, job: SpeechJob, format_name, target_rate, cancel, whole: bool):
+        """Check, let the engine prepare, and make the first chunk (or, for a whole file, all of it)."""
+        try:
+            engine = self.holder.require()
+        except WeightsError as error:
+            raise ApiError(str(error), status=503) from None
+        models = self.models.choice()
+        symbol_version = engine.model_info(models).symbol_version
+        with about(job.field("target_text")):
+            validation.check_target_text(job.target_text)
+        with about(job.field("target_language")):
+            validation.check_language(job.target_language, symbol_version)
+        if job.reference.text.strip():
+            with about(job.field("reference_language")):
+                validation.check_language(job.reference.language, symbol_version)
+        request = SynthesisRequest(
+            reference_audio=job.reference.audio, reference_text=job.reference.text,
+            reference_language=job.reference.language, target_text=job.target_text,
+            target_language=job.target_language, extra_reference_audio=job.reference.extra, settings=job.settings,
+            models=models,
+        )  # fmt: skip
+        with engine_errors(job):
+            synthesis = await anyio.to_thread.run_sync(lambda: engine.stream(request, None, cancel), abandon_on_cancel=True)
+        encoder = Encoder(format_name, synthesis.sample_rate, target_rate)
+        chunks = iter(synthesis)
+        body = b""
+        with engine_errors(job):
+            while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
+                body += encoder.write(chunk.audio, send_now=not whole)
+                if not whole:
+                    break
+            if whole:
+                body += encoder.finish()
+        return synthesis, chunks, encoder, body
+
+
+@contextmanager
+def about(field_name: str):
+    """Attach the caller's field to a GptSovitsError raised inside (the message stays the UI's own)."""
+    try:
+        yield
+    except ApiError:
+        raise
+    except GptSovitsError as error:
+        raise ApiError(str(error), field_name) from None
+
+
+@contextmanager
+def engine_errors(job: SpeechJob):
+    """Errors from the engine, placed on the caller's field they are about."""
+    try:
+        yield
+    except SynthesisCancelled:
+        raise ClientGone() from None
+    except AudioError as error:
+        raise ApiError(str(error), job.field("reference")) from None
+    except TextError as error:
+        role = "reference_text" if str(error).startswith("Reference text") else "target_text"
+        raise ApiError(str(error), job.field(role)) from None
+
+
+async def until_disconnected(http_request: Request, cancel: threading.Event, work):
+    """Run `work()`; if the client goes away first, tell the engine to stop and raise ClientGone."""
+    outcome: dict = {}
+    async with anyio.create_task_group() as group:
+
+        async def watch():
+            while not await http_request.is_disconnected():
+                await anyio.sleep(0.25)
+            cancel.set()
+            group.cancel_scope.cancel()
+
+        async def run():
+            try:
+                outcome["value"] = await work()
+            except BaseException as error:  # re-raised below, outside the task group (no exception groups)
+                if not isinstance(error, anyio.get_cancelled_exc_class()):
+                    outcome["error"] = error
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        group.start_soon(run)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "value" not in outcome:
+        raise ClientGone()
+    return outcome["value"]
+
+
+async def stream_body(chunks, encoder: Encoder, first: bytes, cancel: threading.Event, ticket):
+    """The rest of a streamed answer; each chunk is made in a thread, and a dropped client stops the engine."""
+    try:
+        yield first
+        while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
+            yield encoder.write(chunk.audio)
+        yield encoder.finish()
+    finally:
+        cancel.set()
+        ticket.release()
