@@ -126,7 +126,7 @@ class APBWE(nn.Module):
         """Audio [n] at config.input_rate -> (log-amplitude, phase) [1, bins, frames] of it resampled to
         config.output_rate (frames = 2n / hop + 1)."""
         config = self.config
-        upsampled = resample_sinc_float32_kernel(audio[None].to(self.conv_pre_mag.weight.dtype), config.input_rate, config.output_rate)
+        upsampled = resample_sinc_float32_kernel(audio[None].to(self.conv_pre_mag.weight), config.input_rate, config.output_rate)
         spectrum = torch.stft(
             upsampled, config.n_fft, hop_length=config.hop_size, win_length=config.win_size, window=self._window(),
             center=True, pad_mode="reflect", normalized=False, return_complex=True,
@@ -177,6 +177,6 @@ def resample_sinc_float32_kernel(audio: torch.Tensor, sample_rate_in: int, sampl
     kernel, width = _float32_sinc_kernel(rate_in, rate_out)
     length = audio.shape[-1]
     padded = F.pad(audio[:, None, :], (width, width + rate_in))
-    phases = F.conv1d(padded, kernel.to(audio.device), stride=rate_in)  # [1, rate_out, blocks]
+    phases = F.conv1d(padded, kernel.to(audio), stride=rate_in)  # [1, rate_out, blocks]
     interleaved = phases.transpose(1, 2).reshape(1, -1)
     return interleaved[:, : math.ceil(rate_out * length / rate_in)]

@@ -120,7 +120,7 @@ class ConditionEmbedding(nn.Module):
     def forward(self, condition):  # [b, t, c]
         frames, channels = condition.shape[1], condition.shape[2]
         positions = torch.arange(frames, device=condition.device).clamp(max=CONDITION_MAX_POSITIONS - 1)
-        return self.text_blocks(condition + _position_table(channels, positions))
+        return self.text_blocks(condition + _position_table(channels, positions).to(condition.dtype))
 
 
 def _position_table(channels: int, positions: torch.Tensor) -> torch.Tensor:

@@ -143,7 +143,7 @@ class V3V4Synthesizer:
     def reference_from(self, ge: torch.Tensor, features: torch.Tensor, log_mel: torch.Tensor) -> V3V4Reference:
         """The prompt from the reference's features [1, 512, Fr] and log-mel [1, 100, M]: both cut to
         min(Fr, M) frames from the start, then to their last PROMPT_FRAMES frames."""
-        mel = normalize_log_mel(log_mel)
+        mel = normalize_log_mel(log_mel).to(features)  # the mel front end runs on the CPU, in float32
         frames = min(mel.shape[-1], features.shape[-1])
         keep = min(frames, PROMPT_FRAMES[self.model_version])  # from the first `frames`, the last `keep`
         return V3V4Reference(
