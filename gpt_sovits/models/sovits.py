@@ -89,13 +89,7 @@ class SoVITSConfig:
                 num_symbols=int(ckpt.state_dict["enc_p.text_embedding.weight"].shape[0]),
                 sample_rate=int(data["sampling_rate"]),
                 spectrogram_bins=int(data["filter_length"]) // 2 + 1,
-                inter_channels=int(model["inter_channels"]),
-                hidden_channels=int(model["hidden_channels"]),
-                filter_channels=int(model["filter_channels"]),
-                n_heads=int(model["n_heads"]),
-                n_layers=int(model["n_layers"]),
-                kernel_size=int(model["kernel_size"]),
-                gin_channels=int(model["gin_channels"]),
+                **text_encoder_fields(model),
                 upsample_rates=tuple(int(r) for r in model["upsample_rates"]),
                 upsample_kernel_sizes=tuple(int(k) for k in model["upsample_kernel_sizes"]),
                 upsample_initial_channel=int(model["upsample_initial_channel"]),
@@ -107,6 +101,13 @@ class SoVITSConfig:
         if config.kernel_size % 2 != 1 or config.hidden_channels % config.n_heads != 0:
             raise CheckpointError(f"SoVITS model '{name}' has an invalid config (kernel_size must be odd, heads divide width).")
         return config
+
+
+def text_encoder_fields(model: dict) -> dict[str, int]:
+    """The text encoder's sizes (and the timbre width) from a training config's `model` section; every SoVITS
+    version's config reads them the same way."""
+    names = ("inter_channels", "hidden_channels", "filter_channels", "n_heads", "n_layers", "kernel_size", "gin_channels")
+    return {name: int(model[name]) for name in names}
 
 
 class TextEncoder(nn.Module):

@@ -35,6 +35,7 @@ from gpt_sovits.models.sovits import (
     TextEncoder,
     check_state_dict,
     nearest_codes,
+    text_encoder_fields,
 )
 from gpt_sovits.models.sovits_layers import MelStyleEncoder, PointwiseConv, WaveNet
 
@@ -70,13 +71,7 @@ class SoVITSV3Config:
             config = cls(
                 model_version=ckpt.model_version,
                 num_symbols=int(ckpt.state_dict["enc_p.text_embedding.weight"].shape[0]),
-                inter_channels=int(model["inter_channels"]),
-                hidden_channels=int(model["hidden_channels"]),
-                filter_channels=int(model["filter_channels"]),
-                n_heads=int(model["n_heads"]),
-                n_layers=int(model["n_layers"]),
-                kernel_size=int(model["kernel_size"]),
-                gin_channels=int(model["gin_channels"]),
+                **text_encoder_fields(model),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(f"SoVITS model '{name}' has an incomplete or invalid config ({error!r}).") from None
