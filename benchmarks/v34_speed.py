@@ -123,10 +123,16 @@ def measure(threads: int = 2, repeats: int = 3) -> dict:
     torch.set_num_threads(threads)
     try:
         load_before = os.getloadavg()
+
+        def pro_plus_decode() -> float:
+            return sovits_speed.measure(threads=threads, repeats=repeats)["results"]["v2ProPlus"]["seconds"]
+
+        # v2ProPlus before and after: on a shared machine the spread shows how much the load moved meanwhile.
+        pro_plus = [pro_plus_decode()]
         results = {version: measure_version(version, repeats) for version in ("v4", "v3")}
-        pro_plus = sovits_speed.measure(threads=threads, repeats=repeats)["results"]["v2ProPlus"]["seconds"]
+        pro_plus.append(pro_plus_decode())
         for row in results.values():
-            row["vs_v2ProPlus_decode"] = round(row["decode_s"] / pro_plus, 1)
+            row["vs_v2ProPlus_decode"] = round(row["decode_s"] / (sum(pro_plus) / 2), 1)
         return {
             "threads": threads,
             "audio_seconds": AUDIO_SECONDS,
@@ -148,7 +154,8 @@ def main():
     if args.json:
         print(json.dumps(report, indent=1))
         return
-    print(f"10 s sentence, {report['threads']} threads; v2ProPlus decode {report['v2ProPlus_decode_s']:.2f} s")
+    before, after = report["v2ProPlus_decode_s"]
+    print(f"10 s sentence, {report['threads']} threads; v2ProPlus decode {before:.2f} s before, {after:.2f} s after")
     for version, row in report["results"].items():
         print(
             f"{version}: decode {row['decode_s']:.1f} s (RTF {row['decode_rtf']}, {row['vs_v2ProPlus_decode']}x v2ProPlus)"
