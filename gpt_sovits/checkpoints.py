@@ -3,11 +3,17 @@
 Two kinds of file exist:
 
 * T2S ("GPT") `.ckpt`: `{"weight": {"model.<name>": fp16 tensor}, "config": dict (the s1 YAML), "info": str}`.
-* SoVITS `.pth`: `{"weight": {name: fp16 tensor}, "config": utils.HParams or dict, "info": str}`.
+* SoVITS `.pth`: `{"weight": {name: fp16 tensor}, "config": utils.HParams or dict, "info": str}`; v3/v4 LoRA
+  fine-tunes add `"lora_rank": int`.
 
 Both are `torch.save` zip archives. Some SoVITS files replace the first two bytes of the archive (`PK`) by a
 version tag: `05` = v2Pro, `06` = v2ProPlus, `03`/`04` = v3/v4 LoRA (`00`-`02` are legacy tags no current writer
 uses). We swap the tag back to `PK` in memory and read the archive from there.
+
+v3/v4 LoRA files hold only what training changed: low-rank updates (A, B) of the flow-matching model's attention
+projections, plus the small modules trained in full. They are merged onto the official base model (s2Gv3.pth /
+s2Gv4.pth) at load time exactly as upstream's peft `merge_and_unload` does: W = W_base + (B @ A) * alpha / rank,
+in float32, and every other tensor of the LoRA file replaces the base's.
 
 Safety: a pickle can run any code on load, and model files are downloaded from strangers. We only ever load
 with `torch.load(weights_only=True)`, which refuses every global outside torch's tensor-rebuilding allowlist;
@@ -17,6 +23,7 @@ that can only hold attributes. A file that names any other global is refused, an
 
 from __future__ import annotations
 
+import hashlib
 import io
 import pickle
 import re
@@ -27,7 +34,7 @@ from pathlib import Path
 
 import torch
 
-from gpt_sovits.errors import CheckpointError, UnsupportedModelError
+from gpt_sovits.errors import CheckpointError
 from gpt_sovits.validation import MAX_CHECKPOINT_EXPANSION
 
 T2S_KEY_PREFIX = "model."  # every T2S weight name starts with this (the Lightning wrapper's attribute)
@@ -43,12 +50,20 @@ HEADER_TAGS = {
     b"05": "v2Pro",
     b"06": "v2ProPlus",
 }
-UNSUPPORTED_TAGS = {b"02", b"03", b"04"}
+LORA_TAGS = {b"03": "v3", b"04": "v4"}
 PICKLE_PROTOCOL_2_START = b"\x80\x02"  # torch's legacy (pre-zip) format is a bare pickle stream
 
 V1_SYMBOL_COUNT = 322  # rows of enc_p.text_embedding in a v1 SoVITS model (v2 symbol table: 732)
 PRO_PLUS_DECODER_CHANNELS = 768  # dec.conv_pre output channels of the official v2ProPlus (v2Pro: 512)
 SOVITS_V3_V4_PREFIXES = ("cfm.", "bridge.", "wns1.")  # modules only the v3/v4 synthesizer has
+# A plain v4 file cannot be told from a v3 one by its tensors (same architecture); upstream recognises the published
+# s2Gv4.pth by the md5 of its first 8 KiB and calls every other plain v3/v4 file v3. So do we.
+PRETRAINED_V4_HEAD_MD5 = "4f26b9476d0c5033e04162c486074374"
+# LoRA files: peft wraps the flow-matching model, so its tensors are named cfm.base_model.model.<name>, and a wrapped
+# layer keeps its own weight as <layer>.base_layer.weight beside <layer>.lora_A / lora_B.<adapter>.weight.
+LORA_PREFIX = "cfm.base_model.model."
+LORA_TARGET_LAYERS = ("to_q", "to_k", "to_v", "to_out.0")  # upstream's LoraConfig(target_modules=...)
+_LORA_TENSOR = re.compile(r"^(?P<layer>.+)\.lora_(?P<half>[AB])\.[^.]+\.weight$")
 SOVITS_PREFIXES = ("enc_p.", "dec.", "flow.", "ref_enc.", "quantizer.", "ssl_proj.", "enc_q.") + SOVITS_V3_V4_PREFIXES
 
 
@@ -93,11 +108,13 @@ class T2SCheckpoint:
 @dataclass
 class SoVITSCheckpoint:
     path: Path
-    model_version: str  # "v1" | "v2" | "v2Pro" | "v2ProPlus"
+    model_version: str  # "v1" | "v2" | "v2Pro" | "v2ProPlus" | "v3" | "v4"
     symbol_version: str  # "v1" | "v2": which phone table the text front end must use
     hparams: dict  # the training config as a plain nested dict; hparams["model"]["version"] = model_version
-    state_dict: dict[str, torch.Tensor]  # as stored (fp16)
+    state_dict: dict[str, torch.Tensor]  # as stored (fp16); LoRA merged onto its base: merged layers float32
     info: str
+    lora_rank: int | None = None  # v3/v4 LoRA fine-tunes only
+    lora_base: Path | None = None  # the base model file the LoRA was merged onto
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,7 @@ class ModelFileInfo:
     symbol_version: str  # "v1" | "v2"
     info: str  # the file's own note, e.g. "GPT-e15" or "8epoch_96iteration"
     size_bytes: int
+    is_lora: bool = False  # a v3/v4 LoRA fine-tune (needs the official base model to run)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -120,14 +138,70 @@ def load_t2s_checkpoint(path: str | Path) -> T2SCheckpoint:
     return _t2s_checkpoint(path, *_read_model_file(path))
 
 
-def load_sovits_checkpoint(path: str | Path) -> SoVITSCheckpoint:
-    """Read a SoVITS `.pth` file and detect its version from its tensors (and header tag, for v2Pro/v2ProPlus).
+def load_sovits_checkpoint(path: str | Path, lora_bases: Mapping[str, Path] | None = None) -> SoVITSCheckpoint:
+    """Read a SoVITS `.pth` file and detect its version from its tensors (and header tag, for v2Pro/v2ProPlus
+    and the v3/v4 LoRA files).
 
+    A v3/v4 LoRA file is merged onto its base model, `lora_bases[model_version]` (see
+    `gpt_sovits.weights.lora_base_paths`); a missing base is a CheckpointError that names the file to download.
     Only the tensors that decide the version are checked here; `require_tensors` checks the rest when the
     synthesizer is built.
     """
     path = Path(path)
-    return _sovits_checkpoint(path, *_read_model_file(path))
+    checkpoint = _sovits_checkpoint(path, *_read_model_file(path))
+    if checkpoint.lora_rank is None:
+        return checkpoint
+    base_path = (lora_bases or {}).get(checkpoint.model_version)
+    if base_path is None or not Path(base_path).is_file():
+        raise _missing_lora_base(checkpoint, base_path)
+    base = _sovits_checkpoint(Path(base_path), *_read_model_file(Path(base_path)))
+    if base.lora_rank is not None or base.model_version not in ("v3", "v4"):
+        raise CheckpointError(
+            f"'{Path(base_path).name}' should be the official {checkpoint.model_version} base model for the LoRA "
+            f"fine-tune '{path.name}', but it is a {base.model_version}{' LoRA' if base.lora_rank else ''} file. "
+            "Download the official file again."
+        )
+    checkpoint.state_dict = merge_lora(base.state_dict, checkpoint.state_dict, checkpoint.lora_rank, path)
+    checkpoint.lora_base = Path(base_path)
+    return checkpoint
+
+
+def merge_lora(
+    base: dict[str, torch.Tensor], lora: dict[str, torch.Tensor], rank: int, lora_path: Path
+) -> dict[str, torch.Tensor]:
+    """The state dict upstream's model holds after loading a LoRA fine-tune (`change_sovits_weights`).
+
+    Upstream loads the base, wraps the CFM in peft with `lora_alpha = r = lora_rank`, loads the LoRA file over it
+    (every tensor of the file replaces the model's) and calls `merge_and_unload`, which adds (B @ A) * (alpha / r)
+    to each wrapped layer's float32 weight. Layers outside the four wrapped ones have no LoRA slot upstream, so
+    their A / B tensors are ignored, as there.
+    """
+    merged = dict(base)
+    halves: dict[str, dict[str, torch.Tensor]] = {}
+    for name, tensor in lora.items():
+        plain_name = name.replace(LORA_PREFIX, "cfm.", 1).replace(".base_layer.", ".")
+        match = _LORA_TENSOR.match(plain_name)
+        if match is None:
+            merged[plain_name] = tensor
+        elif match["layer"].startswith("cfm.") and match["layer"].endswith(LORA_TARGET_LAYERS):
+            halves.setdefault(match["layer"], {})[match["half"]] = tensor
+    lora_alpha = rank  # upstream: LoraConfig(r=lora_rank, lora_alpha=lora_rank), so alpha / r = 1
+    for layer, pair in halves.items():
+        weight_name = f"{layer}.weight"
+        if set(pair) != {"A", "B"} or weight_name not in base:
+            raise CheckpointError(
+                f"LoRA fine-tune '{lora_path.name}' is incomplete or does not fit its base model "
+                f"(layer {layer}). Use the file as GPT-SoVITS training saved it, with the official base model."
+            )
+        down, up = pair["A"].float(), pair["B"].float()  # A: [rank, in], B: [out, rank]
+        weight = base[weight_name].float()
+        if down.shape != (rank, weight.shape[1]) or up.shape != (weight.shape[0], rank):
+            raise CheckpointError(
+                f"LoRA fine-tune '{lora_path.name}' does not fit its base model: layer {layer} has LoRA shapes "
+                f"{tuple(down.shape)} / {tuple(up.shape)} for a {tuple(weight.shape)} weight at rank {rank}."
+            )
+        merged[weight_name] = weight + (up @ down) * (lora_alpha / rank)
+    return merged
 
 
 def inspect_model_file(path: str | Path) -> ModelFileInfo:
@@ -139,7 +213,9 @@ def inspect_model_file(path: str | Path) -> ModelFileInfo:
         t2s = _t2s_checkpoint(path, *contents)
         return ModelFileInfo(path, "t2s", None, t2s.config.symbol_version, t2s.info, size_bytes)
     sovits = _sovits_checkpoint(path, *contents)
-    return ModelFileInfo(path, "sovits", sovits.model_version, sovits.symbol_version, sovits.info, size_bytes)
+    return ModelFileInfo(
+        path, "sovits", sovits.model_version, sovits.symbol_version, sovits.info, size_bytes, sovits.lora_rank is not None
+    )
 
 
 def require_tensors(
@@ -214,7 +290,7 @@ def _require(path: Path, state_dict: dict, expected: Mapping[str, tuple[int, ...
             )
 
 
-def _t2s_checkpoint(path: Path, header: bytes, weights: dict, config, info: str) -> T2SCheckpoint:
+def _t2s_checkpoint(path: Path, header: bytes, weights: dict, config, info: str, lora_rank=None) -> T2SCheckpoint:
     kind = _kind_of(weights)
     if kind == "sovits":
         raise CheckpointError(
@@ -229,7 +305,9 @@ def _t2s_checkpoint(path: Path, header: bytes, weights: dict, config, info: str)
     return T2SCheckpoint(path, t2s_config, state_dict, info)
 
 
-def _sovits_checkpoint(path: Path, header: bytes, weights: dict, config, info: str) -> SoVITSCheckpoint:
+def _sovits_checkpoint(
+    path: Path, header: bytes, weights: dict, config, info: str, lora_rank: int | None
+) -> SoVITSCheckpoint:
     kind = _kind_of(weights)
     if kind == "t2s":
         raise CheckpointError(
@@ -238,12 +316,21 @@ def _sovits_checkpoint(path: Path, header: bytes, weights: dict, config, info: s
         )
     if kind != "sovits":
         raise _not_a_model(path, "its tensors are not those of a GPT-SoVITS model")
-    if any(name.startswith(SOVITS_V3_V4_PREFIXES) for name in weights):
-        raise _unsupported(path, "v3/v4")
     if not (isinstance(config, dict) and isinstance(config.get("model"), dict) and isinstance(config.get("data"), dict)):
         raise CheckpointError(
             f"'{path.name}' has no usable training config (its 'config' needs 'model' and 'data' sections). "
             "Use a SoVITS file written by GPT-SoVITS training."
+        )
+    if any(name.startswith(SOVITS_V3_V4_PREFIXES) for name in weights):
+        model_version = _v3_v4_version(path, header, lora_rank)
+        if lora_rank is None:  # a LoRA file holds neither enc_p nor ssl_proj: they come from the base
+            _require(path, weights, ["enc_p.text_embedding.weight", "cfm.estimator.proj_out.weight", "wns1.pre.weight"])
+        config["model"]["version"] = model_version
+        return SoVITSCheckpoint(path, model_version, "v2", config, weights, info, lora_rank)
+    if lora_rank is not None or header in LORA_TAGS:
+        raise CheckpointError(
+            f"'{path.name}' is marked as a v3/v4 LoRA fine-tune but holds no v3/v4 model tensors. "
+            "The file may be damaged; use it as GPT-SoVITS training saved it."
         )
     _require(path, weights, ["enc_p.text_embedding.weight", "dec.conv_pre.weight"])
 
@@ -265,6 +352,39 @@ def _sovits_checkpoint(path: Path, header: bytes, weights: dict, config, info: s
     return SoVITSCheckpoint(path, model_version, symbol_version, config, weights, info)
 
 
+def _v3_v4_version(path: Path, header: bytes, lora_rank: int | None) -> str:
+    """v3 or v4, as upstream's `get_sovits_version_from_path_fast` decides it: the header tag of a LoRA file,
+    else the published s2Gv4.pth by its first 8 KiB, else v3."""
+    if header in LORA_TAGS:
+        if lora_rank is None:
+            raise CheckpointError(
+                f"'{path.name}' carries a v3/v4 LoRA tag but no LoRA rank. The file may be damaged; "
+                "use it as GPT-SoVITS training saved it."
+            )
+        return LORA_TAGS[header]
+    if lora_rank is not None:
+        raise CheckpointError(
+            f"'{path.name}' is a LoRA fine-tune without the v3/v4 tag GPT-SoVITS writes into its first bytes, so "
+            "its version is unknown. Use the file as GPT-SoVITS training saved it."
+        )
+    with path.open("rb") as file:
+        head = file.read(8192)
+    return "v4" if hashlib.md5(head).hexdigest() == PRETRAINED_V4_HEAD_MD5 else "v3"
+
+
+def _missing_lora_base(checkpoint: SoVITSCheckpoint, base_path: Path | None) -> CheckpointError:
+    from gpt_sovits.weights import LORA_BASE_MODELS, REPO_ID  # the download layout lives there
+
+    official = LORA_BASE_MODELS[checkpoint.model_version]
+    where = f" at {base_path}" if base_path is not None else ""
+    return CheckpointError(
+        f"'{checkpoint.path.name}' is a {checkpoint.model_version} LoRA fine-tune: it holds only the changes to the "
+        f"official {checkpoint.model_version} base model, which was not found{where}. Download it with "
+        f"`python -m gpt_sovits download --version {checkpoint.model_version}` (or the Download button), or copy "
+        f"'{official}' from https://huggingface.co/{REPO_ID} into the weights folder."
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Reading the container
 
@@ -276,11 +396,9 @@ def _read_header(path: Path) -> bytes:
         return file.read(2)
 
 
-def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object, str]:
-    """Load a model file safely and return (header bytes, weights, config as plain data, info)."""
+def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object, str, int | None]:
+    """Load a model file safely and return (header bytes, weights, config as plain data, info, LoRA rank or None)."""
     header = _read_header(path)
-    if header in UNSUPPORTED_TAGS:
-        raise _unsupported(path, HEADER_TAGS[header])  # refused before reading: no need to load 100s of MB
     if header in HEADER_TAGS:
         data = bytearray(path.read_bytes())
         data[:2] = b"PK"
@@ -292,10 +410,25 @@ def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object
     if header != PICKLE_PROTOCOL_2_START:
         _check_declared_sizes(path, source, header)
 
+    top = _torch_load(path, source, header)
+    if not isinstance(top, dict) or "weight" not in top:
+        raise _not_a_model(
+            path,
+            "it holds no 'weight' entry (other PyTorch files, and training checkpoints from logs/ folders, are not "
+            "model files; GPT-SoVITS saves those in its GPT_weights* and SoVITS_weights* folders)",
+        )
+    weights = top["weight"]
+    if not isinstance(weights, dict) or not weights or not all(isinstance(t, torch.Tensor) for t in weights.values()):
+        raise _not_a_model(path, "its 'weight' entry is not a set of tensors")
+    return header, dict(weights), _as_plain_data(top.get("config")), str(top.get("info", "")), _lora_rank(path, top)
+
+
+def _torch_load(path: Path, source, header: bytes):
+    """torch.load with the safety rules above; every failure is a CheckpointError naming the file."""
     try:
         # weights_only: torch's restricted unpickler. No mmap: a file rewritten in place while mapped (a training
         # run saving again) would crash us.
-        top = torch.load(source, map_location="cpu", weights_only=True)
+        return torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         offending = _disallowed_global(str(error))
         if offending:
@@ -307,18 +440,30 @@ def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object
     except Exception as error:  # the zip reader and unpickler raise many types for damaged data
         raise _damaged(path, header) from error
 
-    if not isinstance(top, dict) or "weight" not in top:
-        raise _not_a_model(
-            path,
-            "it holds no 'weight' entry (other PyTorch files, and training checkpoints from logs/ folders, are not "
-            "model files; GPT-SoVITS saves those in its GPT_weights* and SoVITS_weights* folders)",
-        )
-    weights = top["weight"]
+
+def load_state_dict_file(path: str | Path, key: str | None) -> dict[str, torch.Tensor]:
+    """A plain PyTorch weights file (the vocoders, AP-BWE), read with the same safety rules as model files:
+    `top[key]` (BigVGAN and AP-BWE store {"generator": state dict}) or, with key None, the file itself."""
+    path = Path(path)
+    header = _read_header(path)
+    if header != b"PK":
+        raise CheckpointError(f"'{path.name}' is not a PyTorch weights file. Download or copy it again.")
+    _check_declared_sizes(path, path, header)
+    top = _torch_load(path, path, header)
+    weights = top.get(key) if key is not None and isinstance(top, dict) else top
     if not isinstance(weights, dict) or not weights or not all(isinstance(t, torch.Tensor) for t in weights.values()):
-        raise _not_a_model(path, "its 'weight' entry is not a set of tensors")
-    if "lora_rank" in top:
-        raise _unsupported(path, "LoRA")
-    return header, dict(weights), _as_plain_data(top.get("config")), str(top.get("info", ""))
+        expected = f"a '{key}' entry holding" if key else "a set of"
+        raise CheckpointError(f"'{path.name}' is not the expected weights file (it should hold {expected} tensors).")
+    return dict(weights)
+
+
+def _lora_rank(path: Path, top: dict) -> int | None:
+    if "lora_rank" not in top:
+        return None
+    rank = top["lora_rank"]
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank <= 0:
+        raise CheckpointError(f"'{path.name}' has an invalid LoRA rank {rank!r}. The file may be damaged.")
+    return rank
 
 
 def _check_declared_sizes(path: Path, archive, header: bytes) -> None:
@@ -416,9 +561,3 @@ def _damaged(path: Path, header: bytes) -> CheckpointError:
         )
     return _not_a_model(path, "it could not be read as a PyTorch checkpoint")
 
-
-def _unsupported(path: Path, kind: str) -> UnsupportedModelError:
-    return UnsupportedModelError(
-        f"'{path.name}' is a GPT-SoVITS {kind} model, which is not supported yet. "
-        "Use a v1, v2, v2Pro or v2ProPlus SoVITS model."
-    )

@@ -7,13 +7,19 @@ can point `--weights-dir` at it:
     weights/
       chinese-hubert-base/                 HuBERT feature model (shared by every version)
       chinese-roberta-wwm-ext-large/       Chinese BERT (shared by every version)
-      s1v3.ckpt                            GPT for v2Pro / v2ProPlus
+      s1v3.ckpt                            GPT for v2Pro / v2ProPlus / v3 / v4
       v2Pro/s2Gv2ProPlus.pth               SoVITS v2ProPlus   (v2Pro/s2Gv2Pro.pth: v2Pro)
       sv/pretrained_eres2netv2w24s4ep4.ckpt  speaker encoder, needed by v2Pro / v2ProPlus
       gsv-v2final-pretrained/s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt   GPT v2
       gsv-v2final-pretrained/s2G2333k.pth  SoVITS v2
       s1bert25hz-2kh-longer-epoch=68e-step=50232.ckpt   GPT v1
       s2G488k.pth                          SoVITS v1
+      s2Gv3.pth                            SoVITS v3 (also the base every v3 LoRA fine-tune is merged onto)
+      models--nvidia--bigvgan_v2_24khz_100band_256x/   BigVGAN vocoder (config.json, bigvgan_generator.pt), v3
+      gsv-v4-pretrained/s2Gv4.pth          SoVITS v4 (also the base of v4 LoRA fine-tunes)
+      gsv-v4-pretrained/vocoder.pth        the v4 vocoder (48 kHz)
+      AP-BWE/24kto48k/                     optional v3 super-resolution to 48 kHz (g_24kto48k.zip, config.json);
+                                           not on the Hub, copy it by hand (see SUPER_RESOLUTION_SOURCE)
 
 Your own fine-tuned models can go anywhere below the folder (for example `weights/my_voice/`): every `*.ckpt`
 is listed as a GPT model and every `*.pth` as a SoVITS model, except the speaker encoder and the training-only
@@ -30,6 +36,15 @@ REPO_ID = "lj1995/GPT-SoVITS"
 HUBERT_DIR = "chinese-hubert-base"
 BERT_DIR = "chinese-roberta-wwm-ext-large"
 SPEAKER_ENCODER = "sv/pretrained_eres2netv2w24s4ep4.ckpt"
+BIGVGAN_DIR = "models--nvidia--bigvgan_v2_24khz_100band_256x"  # the v3 vocoder
+BIGVGAN_FILES = ("config.json", "bigvgan_generator.pt")
+V4_VOCODER = "gsv-v4-pretrained/vocoder.pth"
+# Official base models that v3 / v4 LoRA fine-tunes are merged onto.
+LORA_BASE_MODELS = {"v3": "s2Gv3.pth", "v4": "gsv-v4-pretrained/s2Gv4.pth"}
+# AP-BWE 24 -> 48 kHz super-resolution for v3 (optional). Upstream distributes it outside the Hugging Face Hub.
+SUPER_RESOLUTION_DIR = "AP-BWE/24kto48k"
+SUPER_RESOLUTION_FILES = ("g_24kto48k.zip", "config.json")
+SUPER_RESOLUTION_SOURCE = "https://drive.google.com/drive/folders/1IIYTf2zbJWzelu4IftKD6ooHloJ8mnZF"
 
 
 @dataclass(frozen=True)
@@ -38,9 +53,11 @@ class OfficialModel:
     t2s: str  # path inside the weights folder (and the HF repo)
     sovits: str
     needs_speaker_encoder: bool
+    vocoder: str | None = None  # v3 / v4: the vocoder file or folder ('/' at the end) beside the SoVITS model
 
 
-# Newest first: the first complete pair found on disk is the default.
+# In order of preference: the first complete pair found on disk is the default. v2ProPlus leads (the newest of
+# the fast models); v4 and v3 come last because their flow-matching decoder is many times slower on a CPU.
 OFFICIAL_MODELS = (
     OfficialModel("v2ProPlus", "s1v3.ckpt", "v2Pro/s2Gv2ProPlus.pth", needs_speaker_encoder=True),
     OfficialModel("v2Pro", "s1v3.ckpt", "v2Pro/s2Gv2Pro.pth", needs_speaker_encoder=True),
@@ -53,14 +70,16 @@ OFFICIAL_MODELS = (
     OfficialModel(
         "v1", "s1bert25hz-2kh-longer-epoch=68e-step=50232.ckpt", "s2G488k.pth", needs_speaker_encoder=False
     ),
+    OfficialModel("v4", "s1v3.ckpt", LORA_BASE_MODELS["v4"], needs_speaker_encoder=False, vocoder=V4_VOCODER),
+    OfficialModel("v3", "s1v3.ckpt", LORA_BASE_MODELS["v3"], needs_speaker_encoder=False, vocoder=f"{BIGVGAN_DIR}/"),
 )
 DOWNLOADABLE_VERSIONS = tuple(model.version for model in OFFICIAL_MODELS)
 DEFAULT_VERSION = "v2ProPlus"
 
 _BY_VERSION = {model.version: model for model in OFFICIAL_MODELS}
-# What each official file is for (s1v3.ckpt serves both v2Pro and v2ProPlus).
+# What each official file is for (s1v3.ckpt serves v2Pro, v2ProPlus, v3 and v4).
 _T2S_LABELS = {
-    _BY_VERSION["v2ProPlus"].t2s: "Official GPT for v2Pro / v2ProPlus",
+    _BY_VERSION["v2ProPlus"].t2s: "Official GPT for v2Pro / v2ProPlus / v3 / v4",
     _BY_VERSION["v2"].t2s: "Official GPT v2",
     _BY_VERSION["v1"].t2s: "Official GPT v1",
 }
@@ -73,6 +92,10 @@ class WeightsError(GptSovitsError):
 
 class MissingWeightsError(WeightsError):
     """The weights folder lacks files an engine needs (a first start, before any download)."""
+
+
+class MissingCompanionError(MissingWeightsError):
+    """A v3 / v4 model needs a file beside it that is not there (its vocoder, its LoRA base, AP-BWE)."""
 
 
 class ModelFile(NamedTuple):
@@ -97,7 +120,7 @@ def list_t2s_models(root: Path) -> list[ModelFile]:
 
 def list_sovits_models(root: Path) -> list[ModelFile]:
     """SoVITS checkpoints below `root` (training-only discriminators left out)."""
-    return _list_models(Path(root), "*.pth", _SOVITS_LABELS, skip=set())
+    return _list_models(Path(root), "*.pth", _SOVITS_LABELS, skip={V4_VOCODER})
 
 
 def default_models(root: Path) -> tuple[Path | None, Path | None]:
@@ -144,6 +167,52 @@ def resolve_weights(root: Path, t2s: Path | None = None, sovits: Path | None = N
     )
 
 
+class V3V4Companions(NamedTuple):
+    """The files a v3 / v4 SoVITS model runs with, besides the GPT, HuBERT and BERT."""
+
+    vocoder: Path  # v3: the BigVGAN folder (config.json + bigvgan_generator.pt); v4: vocoder.pth
+    super_resolution: Path | None  # v3: the AP-BWE folder (g_24kto48k.zip + config.json) when present; v4: None
+
+
+def lora_base_paths(root: Path) -> dict[str, Path]:
+    """{"v3": .../s2Gv3.pth, "v4": .../gsv-v4-pretrained/s2Gv4.pth}: where LoRA fine-tunes find their base model
+    (pass to `checkpoints.load_sovits_checkpoint(..., lora_bases=...)`)."""
+    return {version: Path(root) / name for version, name in LORA_BASE_MODELS.items()}
+
+
+def v3_v4_companions(root: Path, model_version: str) -> V3V4Companions:
+    """The vocoder (and, for v3, the optional AP-BWE model) a v3 / v4 SoVITS model needs, or a
+    MissingCompanionError that says what to download and where to put it."""
+    root = Path(root)
+    model = _official(model_version)
+    if model.vocoder is None:
+        raise ValueError(f"{model_version} models have no separate vocoder")
+    vocoder = root / model.vocoder.rstrip("/")
+    is_folder = model.vocoder.endswith("/")
+    present = all((vocoder / name).is_file() for name in BIGVGAN_FILES) if is_folder else vocoder.is_file()
+    if not present:
+        what = "BigVGAN vocoder folder" if is_folder else "vocoder"
+        raise MissingCompanionError(
+            f"{model_version} models need the {what} {model.vocoder}, which is missing in {root}. Download it with "
+            f"`python -m gpt_sovits download --version {model_version}` (or the Download button), or copy it from "
+            f"https://huggingface.co/{REPO_ID} to {vocoder}{'/' if is_folder else ''}."
+        )
+    super_resolution = None
+    if model_version == "v3":
+        folder = root / SUPER_RESOLUTION_DIR
+        super_resolution = folder if all((folder / name).is_file() for name in SUPER_RESOLUTION_FILES) else None
+    return V3V4Companions(vocoder, super_resolution)
+
+
+def super_resolution_help(root: Path) -> str:
+    """Why 48 kHz super-resolution of v3 output is unavailable, and how to get it."""
+    folder = Path(root) / SUPER_RESOLUTION_DIR
+    return (
+        f"Super-resolution (v3, 24 -> 48 kHz) needs the AP-BWE model: put {' and '.join(SUPER_RESOLUTION_FILES)} "
+        f"from {SUPER_RESOLUTION_SOURCE} (the official GPT-SoVITS download link) into {folder}/."
+    )
+
+
 def _why_not_a_file(path: Path | None) -> str:
     if path is None:
         return ""
@@ -165,6 +234,8 @@ def files_for_version(version: str) -> list[str]:
     files = [model.t2s, model.sovits, f"{HUBERT_DIR}/", f"{BERT_DIR}/"]
     if model.needs_speaker_encoder:
         files.append(SPEAKER_ENCODER)
+    if model.vocoder is not None:
+        files.append(model.vocoder)
     return files
 
 

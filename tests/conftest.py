@@ -1,9 +1,10 @@
 """Shared test fixtures: the rebuilt tiny checkpoints and the parity vector cases.
 
-Vector cases live in tests/data/vectors/ (<case>.npz + <case>.json sidecar). More cases can be added without
-touching the repository by pointing GPT_SOVITS_EXTRA_VECTORS at a directory of the same layout; if that directory
-has tiny_ckpt/recipe.json(.gz) beside the cases, its cases use weights rebuilt from that recipe, otherwise the
-repository's recipe.
+Vector cases live in tests/data/vectors/ (v1 - v2ProPlus) and tests/data/vectors-v34/ (v3 / v4), each
+<case>.npz + <case>.json sidecar, each directory with the tiny_ckpt/ recipe its cases were made with. More cases
+can be added without touching the repository by pointing GPT_SOVITS_EXTRA_VECTORS at a directory of the same
+layout (or several, separated by os.pathsep); if such a directory has tiny_ckpt/recipe.json(.gz) beside the cases,
+its cases use weights rebuilt from that recipe, otherwise the repository's recipe for their model family.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from tiny_weights import DEFAULT_RECIPE_DIR, tiny_checkpoints_dir
 
 TESTS_DIR = Path(__file__).resolve().parent
 PUBLIC_VECTORS_DIR = TESTS_DIR / "data" / "vectors"
+V34_VECTORS_DIR = TESTS_DIR / "data" / "vectors-v34"
+V34_RECIPE_DIR = V34_VECTORS_DIR / "tiny_ckpt"
 EXTRA_VECTORS_ENV = "GPT_SOVITS_EXTRA_VECTORS"
+V34_MODEL_VERSIONS = ("v3", "v4")
 
 
 @dataclass(frozen=True)
@@ -35,17 +39,25 @@ class VectorCase:
     arrays_path: Path  # <case>.npz: every intermediate array
     recipe_dir: Path  # tiny_ckpt directory whose recipe rebuilds the weights this case was made with
     source: str  # "public" or "extra"
+    model_version: str  # the sidecar's: "v1" ... "v2ProPlus", "v3", "v4"
+
+    @property
+    def is_v3_v4(self) -> bool:
+        return self.model_version in V34_MODEL_VERSIONS
 
     def load(self) -> tuple[dict, dict[str, np.ndarray]]:
         return load_case(self)
 
 
-def _cases_in(directory: Path, source: str, recipe_dir: Path) -> list[VectorCase]:
+def _cases_in(directory: Path, source: str, recipe_dir: Path | None) -> list[VectorCase]:
+    """Cases of one directory; recipe_dir None: the repository's recipe for each case's model family."""
     cases = []
     for sidecar_path in sorted(directory.glob("*.json")):
         arrays_path = sidecar_path.with_suffix(".npz")
         if arrays_path.is_file():
-            cases.append(VectorCase(sidecar_path.stem, sidecar_path, arrays_path, recipe_dir, source))
+            version = json.loads(sidecar_path.read_text(encoding="utf-8"))["model_version"]
+            recipe = recipe_dir or (V34_RECIPE_DIR if version in V34_MODEL_VERSIONS else DEFAULT_RECIPE_DIR)
+            cases.append(VectorCase(sidecar_path.stem, sidecar_path, arrays_path, recipe, source, version))
     return cases
 
 
@@ -55,25 +67,28 @@ def _has_recipe(directory: Path) -> bool:
 
 @lru_cache(maxsize=None)
 def _all_cases() -> tuple[VectorCase, ...]:
-    cases = _cases_in(PUBLIC_VECTORS_DIR, "public", DEFAULT_RECIPE_DIR)
-    extra_dir = os.environ.get(EXTRA_VECTORS_ENV)
-    if extra_dir:
+    cases = _cases_in(PUBLIC_VECTORS_DIR, "public", DEFAULT_RECIPE_DIR) + _cases_in(V34_VECTORS_DIR, "public", V34_RECIPE_DIR)
+    for extra_dir in filter(None, os.environ.get(EXTRA_VECTORS_ENV, "").split(os.pathsep)):
         extra_dir = Path(extra_dir)
         if not extra_dir.is_dir():
-            raise pytest.UsageError(f"{EXTRA_VECTORS_ENV}={extra_dir} is not a directory")
+            raise pytest.UsageError(f"{EXTRA_VECTORS_ENV}: {extra_dir} is not a directory")
         own_recipe = extra_dir / "tiny_ckpt"
-        recipe_dir = own_recipe if _has_recipe(own_recipe) else DEFAULT_RECIPE_DIR
-        public_names = {c.name for c in cases}
-        for case in _cases_in(extra_dir, "extra", recipe_dir):
+        taken = {c.name for c in cases}
+        for case in _cases_in(extra_dir, "extra", own_recipe if _has_recipe(own_recipe) else None):
             # keep names unique in test ids even if an extra case shares a public case's name
-            name = case.name if case.name not in public_names else f"extra-{case.name}"
-            cases.append(VectorCase(name, case.sidecar_path, case.arrays_path, recipe_dir, "extra"))
+            name = case.name if case.name not in taken else f"extra-{case.name}"
+            cases.append(VectorCase(name, case.sidecar_path, case.arrays_path, case.recipe_dir, "extra", case.model_version))
     return tuple(cases)
 
 
 def vector_cases() -> list[VectorCase]:
-    """Every parity case: the repository's, plus those in $GPT_SOVITS_EXTRA_VECTORS when set."""
-    return list(_all_cases())
+    """Every v1 - v2ProPlus parity case: the repository's, plus those in $GPT_SOVITS_EXTRA_VECTORS when set."""
+    return [case for case in _all_cases() if not case.is_v3_v4]
+
+
+def v34_vector_cases() -> list[VectorCase]:
+    """Every v3 / v4 parity case: the repository's, plus those in $GPT_SOVITS_EXTRA_VECTORS when set."""
+    return [case for case in _all_cases() if case.is_v3_v4]
 
 
 @lru_cache(maxsize=4)

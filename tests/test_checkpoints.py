@@ -21,11 +21,12 @@ from gpt_sovits.checkpoints import (
     check_compatible,
     inspect_model_file,
     load_sovits_checkpoint,
+    load_state_dict_file,
     load_t2s_checkpoint,
     require_tensors,
     t2s_tensor_shapes,
 )
-from gpt_sovits.errors import CheckpointError, UnsupportedModelError
+from gpt_sovits.errors import CheckpointError
 
 DATA = Path(__file__).resolve().parent / "data"
 FORMAT_SAMPLES = DATA / "format_samples"
@@ -242,23 +243,106 @@ def test_v1_gpt_with_v2_sovits_is_refused():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Models we do not run yet
+# v3 / v4 and their LoRA fine-tunes (the real tiny files are read by test_v34.py)
+
+RANK = 2
+TO_Q = "cfm.estimator.transformer_blocks.0.attn.to_q.weight"
 
 
-@pytest.mark.parametrize("header", [b"02", b"03", b"04"])
-def test_v3_v4_and_lora_headers_are_unsupported(tmp_path, header):
-    path = save_with_header(small_sovits(), tmp_path / "lora.pth", header)
-    assert_refused(load_sovits_checkpoint, path, UnsupportedModelError, "not supported yet")
-    assert_refused(inspect_model_file, path, UnsupportedModelError, "not supported yet")
+def small_v3(version="v3") -> dict:
+    """A plain v3/v4 file in miniature: the tensors that decide the version, a wrapped attention layer, a buffer."""
+    weights = {
+        "enc_p.text_embedding.weight": torch.zeros(732, 4, dtype=torch.float16),
+        "wns1.pre.weight": torch.full((4, 4, 1), 1.0, dtype=torch.float16),
+        "cfm.estimator.proj_out.weight": torch.zeros(4, 4, dtype=torch.float16),
+        "cfm.estimator.rotary_embed.inv_freq": torch.ones(2, dtype=torch.float16),
+        TO_Q: (torch.arange(16, dtype=torch.float32).reshape(4, 4) / 16).half(),
+    }
+    config = {"model": {"version": version}, "data": {"sampling_rate": 32000}}
+    return {"weight": weights, "config": config, "info": "8epoch_96iteration"}
 
 
-def test_v3_style_weights_and_lora_files_are_unsupported(tmp_path):
-    v3 = small_sovits()
-    v3["weight"]["cfm.estimator.proj_out.weight"] = torch.zeros(4, 4, dtype=torch.float16)
-    del v3["weight"]["dec.conv_pre.weight"]  # v3/v4 have no HiFiGAN decoder
-    assert_refused(load_sovits_checkpoint, save_with_header(v3, tmp_path / "s2Gv3.pth"), UnsupportedModelError, "v3/v4")
-    lora = dict(small_sovits(), lora_rank=32)
-    assert_refused(load_sovits_checkpoint, save_with_header(lora, tmp_path / "lora.pth"), UnsupportedModelError, "LoRA")
+def small_lora(version="v3", rank=RANK) -> dict:
+    """The matching LoRA file: A / B of one attention layer (peft's names), and a fully trained module."""
+    prefix = "cfm.base_model.model.estimator.transformer_blocks.0.attn."
+    weights = {
+        "wns1.pre.weight": torch.full((4, 4, 1), 3.0, dtype=torch.float16),
+        "cfm.base_model.model.estimator.rotary_embed.inv_freq": torch.ones(2, dtype=torch.float16),
+        prefix + "to_q.lora_A.default.weight": (torch.arange(rank * 4, dtype=torch.float32).reshape(rank, 4) / 8).half(),
+        prefix + "to_q.lora_B.default.weight": (torch.arange(4 * rank, dtype=torch.float32).reshape(4, rank) / 4).half(),
+    }
+    return dict(small_v3(version), weight=weights, lora_rank=rank)
+
+
+def test_plain_v3_v4_files_are_v3_unless_they_are_the_published_v4(tmp_path):
+    # Upstream tells the published s2Gv4.pth by the md5 of its first 8 KiB; any other plain v3/v4 file is v3.
+    checkpoint = load_sovits_checkpoint(save_with_header(small_v3("v4"), tmp_path / "full.pth"))
+    assert (checkpoint.model_version, checkpoint.symbol_version, checkpoint.lora_rank) == ("v3", "v2", None)
+    assert checkpoint.hparams["model"]["version"] == "v3"
+    assert load_sovits_checkpoint(save_with_header(small_v3(), tmp_path / "tagged.pth", b"02")).model_version == "v3"
+
+
+@pytest.mark.parametrize("header, version", [(b"03", "v3"), (b"04", "v4")])
+def test_lora_files_are_recognised_without_their_base(tmp_path, header, version):
+    path = save_with_header(small_lora(version), tmp_path / "voice_lora.pth", header)
+    info = inspect_model_file(path)
+    assert (info.kind, info.model_version, info.symbol_version, info.is_lora) == ("sovits", version, "v2", True)
+
+
+@pytest.mark.parametrize("header, version, official", [(b"03", "v3", "s2Gv3.pth"), (b"04", "v4", "gsv-v4-pretrained/s2Gv4.pth")])
+def test_lora_without_its_base_says_what_to_download(tmp_path, header, version, official):
+    path = save_with_header(small_lora(version), tmp_path / "voice_lora.pth", header)
+    assert_refused(load_sovits_checkpoint, path, CheckpointError, "LoRA", official, f"download --version {version}")
+    missing = tmp_path / "nowhere" / "s2Gv3.pth"
+    assert_refused(lambda p: load_sovits_checkpoint(p, {version: missing}), path, CheckpointError, str(missing))
+
+
+def test_lora_merge_is_upstreams(tmp_path):
+    base_path = save_with_header(small_v3(), tmp_path / "s2Gv3.pth")
+    lora = small_lora()
+    merged = load_sovits_checkpoint(save_with_header(lora, tmp_path / "lora.pth", b"03"), {"v3": base_path})
+    base = small_v3()["weight"]
+    down = lora["weight"]["cfm.base_model.model.estimator.transformer_blocks.0.attn.to_q.lora_A.default.weight"]
+    up = lora["weight"]["cfm.base_model.model.estimator.transformer_blocks.0.attn.to_q.lora_B.default.weight"]
+    # W = W_base + (B @ A) * alpha / r, alpha = r (upstream's LoraConfig), in float32
+    assert torch.equal(merged.state_dict[TO_Q], base[TO_Q].float() + up.float() @ down.float())
+    assert torch.equal(merged.state_dict["wns1.pre.weight"], lora["weight"]["wns1.pre.weight"])  # replaced
+    assert torch.equal(merged.state_dict["enc_p.text_embedding.weight"], base["enc_p.text_embedding.weight"])  # kept
+    assert not any("lora_" in name or "base_model" in name for name in merged.state_dict)
+    assert (merged.model_version, merged.lora_rank, merged.lora_base) == ("v3", RANK, base_path)
+
+
+def test_lora_that_does_not_fit_its_base_is_refused(tmp_path):
+    base_path = save_with_header(small_v3(), tmp_path / "s2Gv3.pth")
+    wrong_rank = dict(small_lora(), lora_rank=RANK + 1)
+    path = save_with_header(wrong_rank, tmp_path / "rank.pth", b"03")
+    assert_refused(lambda p: load_sovits_checkpoint(p, {"v3": base_path}), path, CheckpointError, "does not fit")
+    half = small_lora()
+    del half["weight"]["cfm.base_model.model.estimator.transformer_blocks.0.attn.to_q.lora_B.default.weight"]
+    path = save_with_header(half, tmp_path / "half.pth", b"03")
+    assert_refused(lambda p: load_sovits_checkpoint(p, {"v3": base_path}), path, CheckpointError, "incomplete")
+    not_a_base = save_with_header(small_sovits(), tmp_path / "v2.pth")
+    path = save_with_header(small_lora(), tmp_path / "lora.pth", b"03")
+    assert_refused(lambda p: load_sovits_checkpoint(p, {"v3": not_a_base}), path, CheckpointError, "base model")
+
+
+def test_lora_tag_and_rank_must_agree(tmp_path):
+    untagged = save_with_header(small_lora(), tmp_path / "untagged.pth")
+    assert_refused(load_sovits_checkpoint, untagged, CheckpointError, "LoRA", "tag")
+    no_rank = {key: value for key, value in small_lora().items() if key != "lora_rank"}
+    assert_refused(load_sovits_checkpoint, save_with_header(no_rank, tmp_path / "no_rank.pth", b"04"), CheckpointError, "rank")
+    v2_tagged = save_with_header(small_sovits(), tmp_path / "v2_tagged.pth", b"03")
+    assert_refused(load_sovits_checkpoint, v2_tagged, CheckpointError, "no v3/v4 model tensors")
+
+
+def test_plain_weights_files_are_read_safely(tmp_path):
+    torch.save({"generator": {"conv_pre.weight": torch.ones(2)}}, tmp_path / "g.pt")
+    assert list(load_state_dict_file(tmp_path / "g.pt", "generator")) == ["conv_pre.weight"]
+    torch.save({"conv_pre.weight": torch.ones(2)}, tmp_path / "vocoder.pth")
+    assert list(load_state_dict_file(tmp_path / "vocoder.pth", None)) == ["conv_pre.weight"]
+    assert_refused(lambda p: load_state_dict_file(p, "generator"), tmp_path / "vocoder.pth", CheckpointError, "generator")
+    torch.save({"generator": RunsACommand("touch nothing")}, tmp_path / "evil.pt")
+    assert_refused(lambda p: load_state_dict_file(p, "generator"), tmp_path / "evil.pt", CheckpointError, "refused")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -275,7 +359,7 @@ class RunsACommand:
         return (os.system, (self.command,))
 
 
-@pytest.mark.parametrize("header", [b"PK", b"06"])
+@pytest.mark.parametrize("header", [b"PK", b"06", b"03"])
 @pytest.mark.parametrize("where", ["config", "weight", "top"])
 def test_malicious_pickle_is_refused_and_not_executed(tmp_path, header, where):
     marker = tmp_path / "pwned"

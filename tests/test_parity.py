@@ -31,7 +31,7 @@ import pytest
 import soundfile
 import torch
 
-from conftest import load_case, sampling_args, tiny_checkpoints_for, vector_cases
+from conftest import load_case, sampling_args, tiny_checkpoints_for, v34_vector_cases, vector_cases
 from probes import sovits_stages
 from tolerances import allowed_error, max_abs_error, tolerance_for
 
@@ -71,12 +71,16 @@ def _sidecar_arrays(case) -> set[str]:
     return set(json.loads(case.sidecar_path.read_text(encoding="utf-8"))["arrays"])
 
 
+# The stages v3/v4 cases share with the others (their own stages are in test_v34.py).
+SHARED_WITH_V3_V4 = ("hubert", "t2s")
+
+
 def _parameters():
     params = []
-    for case in vector_cases():
+    for case in vector_cases() + v34_vector_cases():
         present = _sidecar_arrays(case)
         for stage, marker in STAGE_MARKER_ARRAY.items():
-            if marker in present:
+            if marker in present and (not case.is_v3_v4 or stage in SHARED_WITH_V3_V4):
                 params.append(pytest.param(case, stage, id=f"{case.name}/{stage}"))
     return params
 
@@ -274,17 +278,22 @@ def _text_runs(segments, symbol_version: str):
     ]
 
 
+def _ref_free(sidecar) -> bool:
+    """v3/v4 sidecars keep it with the other get_tts_wav arguments (always False: upstream forces it)."""
+    return sidecar["ref_free"] if "ref_free" in sidecar else sidecar["get_tts_wav_args"]["ref_free"]
+
+
 def _expected_steps(sidecar, arrays) -> np.ndarray:
     """Upstream's `idx`, the loop index at which generation stopped. Reference-free, upstream returns 0 instead
     (a sentinel its caller relies on); the true last step is then the number of traced steps minus one."""
-    if sidecar["ref_free"]:
+    if _ref_free(sidecar):
         return np.array(len(arrays["t2s_step_eos_logit"]) - 1)
     return arrays["t2s_idx"]
 
 
 def _bert_segments(sidecar) -> list[dict]:
     """Segments in the order upstream calls BERT: prompt first (unless reference-free), then target."""
-    prompt = [] if sidecar["ref_free"] else sidecar["prompt_segments"]
+    prompt = [] if _ref_free(sidecar) else sidecar["prompt_segments"]
     return list(prompt) + list(sidecar["target_segments"])
 
 
@@ -303,7 +312,7 @@ def stage_reference_audio(case, sidecar, arrays, check: StageCheck, tmp_path):
     from gpt_sovits import audio
 
     clip = audio.load_audio(_write_reference_wav(arrays, tmp_path))
-    if not sidecar["ref_free"]:  # reference-free runs never hear the clip through HuBERT
+    if not _ref_free(sidecar):  # reference-free runs never hear the clip through HuBERT
         padded = np.concatenate([audio.hubert_input(clip), np.zeros(HUBERT_PADDING, dtype=np.float32)])
         check.compare("hubert_input_wav16k_padded", padded, _hubert_input(arrays))
     is_pro = sidecar["model_version"].startswith("v2Pro")
@@ -419,7 +428,7 @@ def stage_end_to_end(case, sidecar, arrays, check: StageCheck, tmp_path):
     )
     result = engine.synthesize_phonemized(
         reference_audio=reference_path,
-        reference_runs=None if sidecar["ref_free"] else _text_runs(sidecar["prompt_segments"], symbol_version),
+        reference_runs=None if _ref_free(sidecar) else _text_runs(sidecar["prompt_segments"], symbol_version),
         target_runs=_text_runs(sidecar["target_segments"], symbol_version),
         settings=settings,
     )

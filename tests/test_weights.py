@@ -36,7 +36,7 @@ def test_listing_labels_official_files_readably_and_own_files_by_path(tmp_path):
     sovits_labels = [model.label for model in weights.list_sovits_models(tmp_path)]
 
     assert t2s_labels == [
-        "Official GPT for v2Pro / v2ProPlus (s1v3.ckpt)",
+        "Official GPT for v2Pro / v2ProPlus / v3 / v4 (s1v3.ckpt)",
         "Official GPT v2 (s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt)",
         "my_voice/my_voice-e15.ckpt",
     ]  # the speaker encoder (sv/*.ckpt) is not a GPT model
@@ -141,3 +141,39 @@ def test_download_offline_is_a_clear_error(tmp_path, monkeypatch):
 def test_unknown_version(tmp_path):
     with pytest.raises(WeightsError, match="v2ProPlus, v2Pro, v2, v1"):
         weights.download("v9", tmp_path)
+
+
+def test_v3_v4_downloads_bring_their_vocoders(tmp_path, monkeypatch):
+    assert weights.files_for_version("v3") == [
+        "s1v3.ckpt", "s2Gv3.pth", "chinese-hubert-base/", "chinese-roberta-wwm-ext-large/",
+        "models--nvidia--bigvgan_v2_24khz_100band_256x/",
+    ]
+    assert weights.files_for_version("v4")[1:2] + weights.files_for_version("v4")[-1:] == [
+        "gsv-v4-pretrained/s2Gv4.pth", "gsv-v4-pretrained/vocoder.pth",
+    ]
+    official_layout(tmp_path, "v2ProPlus")
+    official_layout(tmp_path, "v4")
+    # v2ProPlus stays the default when both are there; the v4 vocoder is not listed as a SoVITS model.
+    assert weights.default_models(tmp_path)[1] == tmp_path / "v2Pro/s2Gv2ProPlus.pth"
+    assert [model.label for model in weights.list_sovits_models(tmp_path)] == [
+        "Official SoVITS v2ProPlus (s2Gv2ProPlus.pth)", "Official SoVITS v4 (s2Gv4.pth)",
+    ]
+
+
+def test_v3_v4_companions_and_lora_bases(tmp_path):
+    assert weights.lora_base_paths(tmp_path) == {
+        "v3": tmp_path / "s2Gv3.pth", "v4": tmp_path / "gsv-v4-pretrained/s2Gv4.pth",
+    }
+    with pytest.raises(weights.MissingCompanionError) as error:
+        weights.v3_v4_companions(tmp_path, "v3")
+    assert "models--nvidia--bigvgan_v2_24khz_100band_256x/" in str(error.value)
+    assert "download --version v3" in str(error.value)
+    official_layout(tmp_path, "v3")
+    touch(tmp_path, "models--nvidia--bigvgan_v2_24khz_100band_256x/bigvgan_generator.pt")
+    assert weights.v3_v4_companions(tmp_path, "v3") == (tmp_path / weights.BIGVGAN_DIR, None)
+    for name in weights.SUPER_RESOLUTION_FILES:
+        touch(tmp_path, f"{weights.SUPER_RESOLUTION_DIR}/{name}")
+    assert weights.v3_v4_companions(tmp_path, "v3").super_resolution == tmp_path / weights.SUPER_RESOLUTION_DIR
+    with pytest.raises(weights.MissingCompanionError, match="gsv-v4-pretrained/vocoder.pth"):
+        weights.v3_v4_companions(tmp_path, "v4")
+    assert "g_24kto48k.zip" in weights.super_resolution_help(tmp_path)

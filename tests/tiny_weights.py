@@ -1,15 +1,19 @@
 """Rebuild the tiny GPT-SoVITS checkpoint set that the parity vectors were made with.
 
 The official models are hundreds of megabytes, and even the "tiny" random ones the vectors use are ~450 MB
-(upstream hard-codes several widths), so they are not stored in the repository. Instead
-`tests/data/tiny_ckpt/recipe.json.gz` describes every tensor by a numpy seed and a rule, and this module turns
-that description back into files in the official containers:
+(v1-v2ProPlus) and ~2.4 GB (v3/v4: the 337 M-parameter DiT is hard-coded upstream), so they are not stored in the
+repository. Instead a recipe (`tests/data/tiny_ckpt/recipe.json.gz`, `tests/data/vectors-v34/tiny_ckpt/...`)
+describes every tensor by a numpy seed and a rule, and this module turns that description back into files in the
+official containers:
 
     <cache>/v1|v2|v2ProPlus/t2s.ckpt        torch.save({"weight": fp16, "config": dict, "info"})
     <cache>/v1|v2|v2ProPlus/sovits.pth      torch.save(OrderedDict(weight=fp16, config=utils.HParams, info));
                                             v2ProPlus with its first two bytes replaced by b"06"
     <cache>/hubert/, <cache>/bert/          HF model dirs: pytorch_model.bin + the shipped companion files
     <cache>/sv/pretrained_eres2netv2w24s4ep4.ckpt   torch.save(OrderedDict state dict), fp32
+    v3/v4 set: v3|v4/t2s.ckpt, v3/s2Gv3.pth, v4/s2Gv4.pth (plain zips), v3|v4/sovits_lora.pth (the same
+    container plus "lora_rank", tagged b"03" / b"04"), bigvgan/bigvgan_generator.pt and
+    apbwe/g_24kto48k.zip ({"generator": state dict}), v4/vocoder.pth (the state dict itself), fp32
 
 Recipe semantics (see tests/data/README.md and the vectors README, section "Tiny checkpoint recipe"):
 each tensor is drawn in float64 from a fresh `numpy.random.RandomState(seed)` (legacy MT19937, polar gauss),
@@ -25,7 +29,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -92,6 +95,8 @@ def draw_float64(entry: dict, float32_values: dict[str, np.ndarray]) -> np.ndarr
     """Evaluate one float rule in float64. `float32_values` holds the file's tensors already rounded to float32
     (needed by weight-norm magnitudes, which are computed from their direction tensor `v`)."""
     rule, shape = entry["rule"], tuple(entry["shape"])
+    if "values" in rule:  # buffers upstream computes deterministically (RoPE frequencies, BigVGAN filters)
+        return np.asarray(rule["values"], dtype=np.float64).reshape(shape)
     rs = np.random.RandomState(entry["seed"])  # a fresh generator per tensor
     if "weight_norm_g_of" in rule:
         # g = ||v|| over the axes not kept, times a random factor; ||v|| uses v as float32 even in fp16 files.
@@ -119,13 +124,18 @@ def build_file_arrays(file_entry: dict) -> "OrderedDict[str, np.ndarray]":
     """All tensors of one file, in file order, as numpy arrays in their stored dtype."""
     entries = file_entry["tensors"]
     by_name = {e["name"]: e for e in entries}
+    # Only weight-norm directions are needed again (by their magnitude g); keeping every tensor in float32 too would
+    # double the memory of a 746 MB file.
+    directions = {e["rule"]["weight_norm_g_of"] for e in entries if "weight_norm_g_of" in e["rule"]}
     float32_values: dict[str, np.ndarray] = {}
 
     def float32_of(name: str) -> np.ndarray:
-        if name not in float32_values:
-            entry = by_name[name]
-            float32_values[name] = draw_float64(entry, float32_values).astype(np.float32)
-        return float32_values[name]
+        if name in float32_values:
+            return float32_values[name]
+        value = draw_float64(by_name[name], float32_values).astype(np.float32)
+        if name in directions:
+            float32_values[name] = value
+        return value
 
     stored = OrderedDict()
     for entry in entries:
@@ -196,25 +206,29 @@ def _as_torch(arrays: "OrderedDict[str, np.ndarray]", file_entry: dict) -> dict[
 
 def _top_level_object(file_entry: dict, tensors: dict[str, torch.Tensor]):
     container = file_entry["container"]
-    if container["weights_key"] is None:  # HF weights and the SV model: the state dict itself
-        return OrderedDict(tensors) if container["top_level_type"] == "collections.OrderedDict" else dict(tensors)
-    config = container["config"]
-    if container["config_type"] == "utils.HParams":
-        config = HParams(config)
-    top = {"weight": tensors, "config": config, "info": container["info"]}
-    return OrderedDict(top) if container["top_level_type"] == "collections.OrderedDict" else top
+    ordered = container["top_level_type"] == "collections.OrderedDict"
+    if container["weights_key"] is None:  # HF weights, the SV model, the v4 vocoder: the state dict itself
+        return OrderedDict(tensors) if ordered else dict(tensors)
+    weights = OrderedDict(tensors) if container.get("weights_type") == "OrderedDict" else dict(tensors)
+    top = {container["weights_key"]: weights}  # "weight" (GPT-SoVITS files) or "generator" (BigVGAN, AP-BWE)
+    if "config" in container["top_level_keys"]:
+        config = container["config"]
+        top["config"] = HParams(config) if container["config_type"] == "utils.HParams" else config
+        top["info"] = container["info"]
+    if "lora_rank" in container["top_level_keys"]:  # v3/v4 LoRA fine-tunes
+        top["lora_rank"] = container["lora_rank"]
+    return OrderedDict(top) if ordered else top
 
 
 def write_file(path: Path, file_entry: dict, tensors: dict[str, torch.Tensor]) -> None:
     container = file_entry["container"]
-    buffer = io.BytesIO()
-    torch.save(_top_level_object(file_entry, tensors), buffer, pickle_module=_PickleModule, pickle_protocol=2)
-    data = buffer.getvalue()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as file:  # straight to disk: a v3/v4 SoVITS file is 746 MB
+        torch.save(_top_level_object(file_entry, tensors), file, pickle_module=_PickleModule, pickle_protocol=2)
     magic = container["magic"].encode()
     if magic != b"PK":  # upstream my_save2: the version tag overwrites the zip signature's first two bytes
-        data = magic + data[2:]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+        with path.open("r+b") as file:
+            file.write(magic)
 
 
 # ----------------------------------------------------------------------------------------------------------------

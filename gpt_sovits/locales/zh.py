@@ -240,9 +240,10 @@ MESSAGES = {
     "{count} missing tensor(s) (e.g. {example})": "缺少 {count} 个张量（例如 {example}）",
     "{count} unknown tensor(s) (e.g. {example})": "多出 {count} 个不认识的张量（例如 {example}）",
     "tensor {name} has shape {shape}, expected {expected}": "张量 {name} 的形状是 {shape}，应当是 {expected}",
-    "SoVITS model '{name}' does not match its own config: {problems}. The file may be damaged or come from "
+    "{what} '{name}' does not match its own config: {problems}. The file may be damaged or come from "
     "an incompatible program.":
-        "SoVITS 模型「{name}」与它自带的配置对不上：{problems}。文件可能已损坏，或者来自不兼容的程序。",
+        "{what}「{name}」与它自带的配置对不上：{problems}。文件可能已损坏，或者来自不兼容的程序。",
+    "SoVITS model": "SoVITS 模型",
     "{earlier}; {problem}": "{earlier}；{problem}",
 
     # ----- gpt_sovits/cli.py, gpt_sovits/service.py ---------------------------------------------------------

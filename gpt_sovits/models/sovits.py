@@ -95,13 +95,7 @@ class SoVITSConfig:
                 num_symbols=int(ckpt.state_dict["enc_p.text_embedding.weight"].shape[0]),
                 sample_rate=int(data["sampling_rate"]),
                 spectrogram_bins=int(data["filter_length"]) // 2 + 1,
-                inter_channels=int(model["inter_channels"]),
-                hidden_channels=int(model["hidden_channels"]),
-                filter_channels=int(model["filter_channels"]),
-                n_heads=int(model["n_heads"]),
-                n_layers=int(model["n_layers"]),
-                kernel_size=int(model["kernel_size"]),
-                gin_channels=int(model["gin_channels"]),
+                **text_encoder_fields(model),
                 upsample_rates=tuple(int(r) for r in model["upsample_rates"]),
                 upsample_kernel_sizes=tuple(int(k) for k in model["upsample_kernel_sizes"]),
                 upsample_initial_channel=int(model["upsample_initial_channel"]),
@@ -117,6 +111,13 @@ class SoVITSConfig:
                 "SoVITS model '{name}' has an invalid config (kernel_size must be odd, heads divide width).", name=name
             ))
         return config
+
+
+def text_encoder_fields(model: dict) -> dict[str, int]:
+    """The text encoder's sizes (and the timbre width) from a training config's `model` section; every SoVITS
+    version's config reads them the same way."""
+    names = ("inter_channels", "hidden_channels", "filter_channels", "n_heads", "n_layers", "kernel_size", "gin_channels")
+    return {name: int(model[name]) for name in names}
 
 
 class TextEncoder(nn.Module):
@@ -136,14 +137,18 @@ class TextEncoder(nn.Module):
 
     def forward(self, content, phone_ids, ge, speed: float):
         """content [1, 768, frames], phone_ids [1, Lt], ge [1, 512, 1] -> (m, logs) each [1, inter, frames']"""
+        m, logs = self.proj(self.hidden(content, phone_ids, ge, speed)).chunk(2, dim=1)
+        return m, logs
+
+    def hidden(self, content, phone_ids, ge, speed: float):
+        """The encoder output before the prior projection, [1, hidden, frames'] (what v3/v4 models read)."""
         y = self.encoder_ssl(self.ssl_proj(content))
         phones = self.encoder_text(self.text_embedding(phone_ids).transpose(1, 2))
         y = self.encoder2(self.mrte(y, phones, ge))
         if speed != 1:
             # Speed changes the number of frames; upstream's int(n / speed) + 1 always adds one frame.
             y = F.interpolate(y, size=int(y.shape[-1] / speed) + 1, mode="linear")
-        m, logs = self.proj(y).chunk(2, dim=1)
-        return m, logs
+        return y
 
 
 class SoVITS(nn.Module):
@@ -187,7 +192,7 @@ class SoVITS(nn.Module):
         config = SoVITSConfig.from_checkpoint(ckpt)
         model = cls(config)
         state_dict = prepare_state_dict(ckpt.state_dict)
-        _check_state_dict(model, state_dict, getattr(ckpt.path, "name", str(ckpt.path)))
+        check_state_dict(model, state_dict, getattr(ckpt.path, "name", str(ckpt.path)))
         model.load_state_dict(state_dict, strict=True)
         return model.eval().requires_grad_(False)
 
@@ -196,11 +201,7 @@ class SoVITS(nn.Module):
     @torch.inference_mode()
     def extract_prompt_codes(self, hubert_features: torch.Tensor) -> torch.Tensor:
         """HuBERT last hidden state [F, 768] (50 Hz) -> reference semantic codes LongTensor[F // 2] (25 Hz)."""
-        x = self.ssl_proj(hubert_features.T[None].to(self.codebook))[0].T  # [P, 768]
-        e = self.codebook
-        # Negative squared distance, written out as upstream does so near-ties break the same way.
-        score = -(x.pow(2).sum(1, keepdim=True) - 2 * x @ e.T + e.T.pow(2).sum(0, keepdim=True))
-        return score.max(dim=-1).indices
+        return nearest_codes(self.ssl_proj, self.codebook, hubert_features)
 
     @torch.inference_mode()
     def timbre_embedding(self, spectrogram: torch.Tensor, speaker_embedding: torch.Tensor | None = None) -> torch.Tensor:
@@ -250,6 +251,16 @@ class SoVITS(nn.Module):
         return self.dec(self.flow.reverse(z_p, ge), ge)[0, 0]
 
 
+def nearest_codes(ssl_proj: nn.Conv1d, codebook: torch.Tensor, hubert_features: torch.Tensor) -> torch.Tensor:
+    """The quantizer every SoVITS version shares: HuBERT features [F, 768] -> 25 Hz frames (ssl_proj: kernel 2,
+    stride 2) -> index of the nearest codebook entry, LongTensor[F // 2]."""
+    x = ssl_proj(hubert_features.T[None].to(codebook))[0].T  # [P, 768]
+    e = codebook
+    # Negative squared distance, written out as upstream does so near-ties break the same way.
+    score = -(x.pow(2).sum(1, keepdim=True) - 2 * x @ e.T + e.T.pow(2).sum(0, keepdim=True))
+    return score.max(dim=-1).indices
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Official state dict -> ours
 
@@ -273,24 +284,12 @@ _UNUSED_PREFIXES = (
 
 
 def prepare_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """fp16 official tensors -> float32 tensors named as our modules, weight norms folded.
-
-    Weight norm stores a direction v and a magnitude g; the effective weight is g * v / ||v||, the norm taken
-    over every axis but the first. Upstream recomputes it each forward; folding once in float32 gives the
-    same numbers.
-    """
+    """fp16 official tensors -> float32 tensors named as our modules, weight norms folded (upstream recomputes
+    them each forward; folding once in float32 gives the same numbers)."""
     state = {}
-    for name, tensor in official.items():
+    for name, tensor in fold_weight_norms(official).items():
         if name.startswith(_UNUSED_PREFIXES):
             continue
-        if name.endswith(".weight_g"):
-            continue  # folded together with its weight_v below
-        tensor = tensor.float()
-        if name.endswith(".weight_v"):
-            stem = name[: -len(".weight_v")]
-            magnitude = official[stem + ".weight_g"].float()
-            norm = tensor.reshape(tensor.shape[0], -1).norm(dim=1).reshape(-1, *([1] * (tensor.dim() - 1)))
-            tensor, name = tensor * (magnitude / norm), stem + ".weight"
         for old, new in _RENAMES.items():
             if name.startswith(old):
                 name = new + name[len(old):]
@@ -301,7 +300,29 @@ def prepare_state_dict(official: dict[str, torch.Tensor]) -> dict[str, torch.Ten
     return state
 
 
-def _check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], file_name: str) -> None:
+def fold_weight_norms(official: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Tensors as float32, each weight-normed pair (weight_g, weight_v) replaced by the weight it stands for.
+
+    Weight norm stores a direction v and a magnitude g; the effective weight is g * v / ||v||, the norm taken over
+    every axis but the first. `torch._weight_norm` is the kernel upstream's modules use (in every forward, or once
+    in `remove_weight_norm`); its reduction order differs from `Tensor.norm`'s in the last bit.
+    """
+    state = {}
+    for name, tensor in official.items():
+        if name.endswith(".weight_g"):
+            continue  # folded together with its weight_v below
+        tensor = tensor.float()
+        if name.endswith(".weight_v"):
+            stem = name[: -len(".weight_v")]
+            tensor, name = torch._weight_norm(tensor, official[stem + ".weight_g"].float(), 0), stem + ".weight"
+        state[name] = tensor
+    return state
+
+
+def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], file_name: str, what: str | None = None) -> None:
+    """Raise CheckpointError unless `state` holds exactly the model's tensors, each in the model's shape.
+    `what` names the kind of file (a Message; default: a SoVITS model)."""
+    what = what or Message("SoVITS model")
     expected = model.state_dict()
     missing = [name for name in expected if name not in state]
     unexpected = [name for name in state if name not in expected]
@@ -321,9 +342,9 @@ def _check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], file_nam
                 name=n, shape=tuple(state[n].shape), expected=tuple(expected[n].shape),
             ))
         raise CheckpointError(Message(
-            "SoVITS model '{name}' does not match its own config: {problems}. The file may be damaged or come from "
+            "{what} '{name}' does not match its own config: {problems}. The file may be damaged or come from "
             "an incompatible program.",
-            name=file_name, problems=functools.reduce(_and_also, problems),
+            what=what, name=file_name, problems=functools.reduce(_and_also, problems),
         ))
 
 

@@ -245,7 +245,12 @@ class WaveNet(nn.Module):
             PointwiseConv(channels, 2 * channels if i < n_layers - 1 else channels) for i in range(n_layers)
         )
 
-    def forward(self, x, ge):
+    def forward(self, x, ge, mask=None):
+        """x [1, c, t], ge [1, gin, 1]; mask [1, 1, t] (1 = frame, 0 = padding), or None when every frame counts.
+
+        With a mask, padded frames are zeroed after every layer, as upstream does, so they do not leak into the
+        neighbouring frames through the convolutions (v3/v4's wns1 at some speeds).
+        """
         c = self.channels
         conditions = self.cond_layer(ge).split(2 * c, dim=1)  # one [1, 2c, 1] bias per layer
         skip = 0
@@ -255,10 +260,12 @@ class WaveNet(nn.Module):
             out = res_skip_layer(acts)
             if i < len(self.in_layers) - 1:
                 x = x + out[:, :c]
+                if mask is not None:
+                    x = x * mask
                 skip = skip + out[:, c:]
             else:
                 skip = skip + out
-        return skip
+        return skip if mask is None else skip * mask
 
 
 class CouplingLayer(nn.Module):
@@ -345,11 +352,13 @@ class HiFiGANGenerator(nn.Module):
         resblock_kernel_sizes: list[int],
         resblock_dilation_sizes: list[list[int]],
         gin_channels: int,
+        output_bias: bool = False,
     ):
+        """gin_channels 0: no timbre input (the v4 vocoder); output_bias: conv_post has a bias (the v4 vocoder)."""
         super().__init__()
         self.blocks_per_stage = len(resblock_kernel_sizes)
         self.conv_pre = time_conv(in_channels, upsample_initial_channel, 7)
-        self.cond = time_conv(gin_channels, upsample_initial_channel, 1)
+        self.cond = time_conv(gin_channels, upsample_initial_channel, 1) if gin_channels else None
         self.ups = nn.ModuleList()
         self.resblocks = nn.ModuleList()  # flat: stage i owns resblocks[i * blocks_per_stage : (i + 1) * ...]
         channels = upsample_initial_channel
@@ -361,12 +370,14 @@ class HiFiGANGenerator(nn.Module):
             channels //= 2
             for k, dilations in zip(resblock_kernel_sizes, resblock_dilation_sizes):
                 self.resblocks.append(ResBlock(channels, k, dilations))
-        self.conv_post = time_conv(channels, 1, 7, bias=False)
+        self.conv_post = time_conv(channels, 1, 7, bias=output_bias)
         self.to(memory_format=torch.channels_last)  # loading a state dict copies into these layouts
 
-    def forward(self, z, ge):
+    def forward(self, z, ge=None):
         x = z[:, :, None, :].contiguous(memory_format=torch.channels_last)  # [1, inter, 1, frames]
-        x = self.conv_pre(x) + self.cond(ge[:, :, None, :])
+        x = self.conv_pre(x)
+        if self.cond is not None:
+            x = x + self.cond(ge[:, :, None, :])
         n = self.blocks_per_stage
         for i, upsample in enumerate(self.ups):
             x = upsample(F.leaky_relu(x, LRELU_SLOPE, inplace=True))
