@@ -36,10 +36,11 @@ SENTENCE = "春天来了，公园里的花都开了，小朋友们在草地上�
 def placed_engine(version: str, placement: Placement):
     engine = real_size.random_engine(version)
     model_set = engine.model_set()
-    for module in (model_set.t2s, model_set.sovits, model_set.features.hubert.model, model_set.features.bert.bert):
+    synthesizer = model_set.synthesizer
+    for module in (model_set.t2s, synthesizer.sovits, model_set.features.hubert.model, model_set.features.bert.bert):
         placement.apply(module)
-    if model_set.speaker is not None:
-        placement.apply(model_set.speaker.model)
+    if synthesizer.speaker is not None:
+        placement.apply(synthesizer.speaker.model)
     return engine
 
 

@@ -24,6 +24,7 @@ import t2s_speed  # noqa: E402
 
 from gpt_sovits.engine import Engine, ModelInfo  # noqa: E402
 from gpt_sovits.engine.model_set import FeatureModels, ModelSet  # noqa: E402
+from gpt_sovits.engine.synthesizers import VitsSynthesizer  # noqa: E402
 from gpt_sovits.models.features import BertEncoder, HubertEncoder  # noqa: E402
 from gpt_sovits.models.speaker import ERes2NetV2, SpeakerEncoder  # noqa: E402
 from gpt_sovits.text.frontend import phonemize, prepare_reference_text  # noqa: E402
@@ -48,9 +49,8 @@ def random_engine(model_version: str) -> Engine:
     spoken = prepare_reference_text(REFERENCE_TEXT, "all_zh")
     model_set = ModelSet(
         t2s=force_lengths(t2s, reference_phones=len(phonemize(spoken, "all_zh", "v2").phone_ids)),
-        sovits=sovits,
+        synthesizer=VitsSynthesizer(sovits, SpeakerEncoder(ERes2NetV2()) if sovits.config.is_pro else None),
         features=features,
-        speaker=SpeakerEncoder(ERes2NetV2()) if sovits.config.is_pro else None,
         info=ModelInfo(model_version, "v2", Path("random-t2s"), Path(f"random-{model_version}"), sovits.sample_rate),
         reference_identity=f"random-{model_version}",
     )

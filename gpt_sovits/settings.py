@@ -41,6 +41,8 @@ class InferenceSettings:
     cut_method: str = "cut1"  # official default: every 4 sentences
     streaming: str = "sentence"  # one of STREAMING_LEVELS
     batch_size: int = 8  # sentences whose tokens T2S makes together (the result does not depend on it)
+    sample_steps: int | None = None  # v3/v4: flow-matching steps; None = the model's default (v3: 32, v4: 8)
+    super_resolution: bool = False  # v3: AP-BWE from 24 to 48 kHz (needs its model in the weights folder)
 
     # (low, high) inclusive limits; the UI sliders use the same numbers.
     LIMITS = {
@@ -52,11 +54,14 @@ class InferenceSettings:
         "pause_seconds": (0.0, 2.0),
         "noise_scale": (0.0, 1.0),
         "batch_size": (1, 16),
+        "sample_steps": (1, 128),  # None (the model's default) is allowed too
     }
 
     def __post_init__(self):
         for field in fields(self):
             value = getattr(self, field.name)
+            if field.name == "sample_steps" and value is None:
+                continue
             if field.name in self.LIMITS:
                 low, high = self.LIMITS[field.name]
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -66,8 +71,8 @@ class InferenceSettings:
                         "Setting '{name}' must be between {low} and {high}, got {value}.",
                         name=field.name, low=low, high=high, value=value,
                     ))  # fmt: skip
-        for name in ("top_k", "batch_size"):
-            if getattr(self, name) != int(getattr(self, name)):
+        for name in ("top_k", "batch_size", "sample_steps"):
+            if getattr(self, name) is not None and getattr(self, name) != int(getattr(self, name)):
                 raise SettingsError(
                     Message("Setting '{name}' must be a whole number, got {value}.", name=name, value=getattr(self, name))
                 )
@@ -77,6 +82,10 @@ class InferenceSettings:
             raise SettingsError(Message(
                 "Setting 'seed' must be a whole number from 0 to {maximum} (or empty for random), got {value!r}.",
                 maximum=MAX_SEED, value=self.seed,
+            ))
+        if not isinstance(self.super_resolution, bool):
+            raise SettingsError(Message(
+                "Setting '{name}' must be true or false, got {value!r}.", name="super_resolution", value=self.super_resolution
             ))
         if self.streaming not in STREAMING_LEVELS:
             raise SettingsError(Message(

@@ -27,7 +27,7 @@ def test_bfloat16_engine_makes_finite_audio_of_the_right_length(tiny_checkpoints
     engine = Engine(_paths(tiny_checkpoints), dtype=torch.bfloat16)
     models = engine.model_set()
     assert next(models.t2s.parameters()).dtype == torch.bfloat16
-    assert next(models.sovits.parameters()).dtype == torch.bfloat16
+    assert next(models.synthesizer.sovits.parameters()).dtype == torch.bfloat16
     request = SynthesisRequest(
         str(reference_wav), "今天天气很好，我们一起去公园散步吧。", "all_zh", "你好，世界。今天天气很好。", "all_zh",
         settings=InferenceSettings(seed=1, cut_method="cut5"),

@@ -122,8 +122,8 @@ def _spy_t2s(monkeypatch, t2s):
 def test_decoder_receives_only_the_generated_target_tokens(eos_first_engine, reference_wav, monkeypatch):
     models = eos_first_engine.model_set()
     generated = _spy_t2s(monkeypatch, models.t2s)
-    decoded = _spy(monkeypatch, models.sovits, "decode")
-    prompted = _spy(monkeypatch, models.sovits, "extract_prompt_codes")
+    decoded = _spy(monkeypatch, models.synthesizer.sovits, "decode")
+    prompted = _spy(monkeypatch, models.synthesizer.sovits, "extract_prompt_codes")
     result = eos_first_engine.synthesize_phonemized(
         reference_wav, REFERENCE_RUNS, SHORT_TARGET, InferenceSettings(top_k=1, seed=3)
     )
@@ -140,7 +140,7 @@ def test_decoder_receives_only_the_generated_target_tokens(eos_first_engine, ref
 
 def test_implausibly_short_output_is_rerolled_then_refused(eos_first_engine, reference_wav, monkeypatch):
     generated = _spy_t2s(monkeypatch, eos_first_engine.model_set().t2s)
-    decoded = _spy(monkeypatch, eos_first_engine.model_set().sovits, "decode")
+    decoded = _spy(monkeypatch, eos_first_engine.model_set().synthesizer.sovits, "decode")
     with pytest.raises(SynthesisError, match="kept stopping"):
         eos_first_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, LONG_TARGET, InferenceSettings(seed=5))
     assert len(generated) == speak.MAX_ATTEMPTS
@@ -150,7 +150,7 @@ def test_implausibly_short_output_is_rerolled_then_refused(eos_first_engine, ref
 
 
 def test_reference_free_mode_also_decodes_only_generated_tokens(eos_first_engine, reference_wav, monkeypatch):
-    decoded = _spy(monkeypatch, eos_first_engine.model_set().sovits, "decode")
+    decoded = _spy(monkeypatch, eos_first_engine.model_set().synthesizer.sovits, "decode")
     result = eos_first_engine.synthesize_phonemized(reference_wav, None, SHORT_TARGET, InferenceSettings(top_k=1, seed=1))
     assert len(decoded[-1][0][0]) == 11
     assert result.duration_seconds == pytest.approx(11 * 2 * 640 / 32000 + 0.3, abs=1e-6)

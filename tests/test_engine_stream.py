@@ -115,7 +115,7 @@ def never_stops_engine(tiny_checkpoints, tmp_path_factory):
 def test_runaway_output_is_rerolled_then_refused(never_stops_engine, reference_wav, single_thread, monkeypatch):
     models = never_stops_engine.model_set()
     decoded = []
-    monkeypatch.setattr(models.sovits, "decode", lambda *args, **kwargs: decoded.append(args))
+    monkeypatch.setattr(models.synthesizer.sovits, "decode", lambda *args, **kwargs: decoded.append(args))
     runs = []
     original = models.t2s.stream
     monkeypatch.setattr(models.t2s, "stream", lambda inputs, sampling: runs.append(inputs[0]) or original(inputs, sampling))
@@ -164,8 +164,8 @@ def test_several_timbre_clips_are_averaged(engine, reference_wav, tmp_path, sing
     other = tmp_path / "other.wav"
     soundfile.write(other, _speech_like(5.0, f0=210.0, seed=9), 32000)
     models = engine.model_set()
-    alone = [compute_reference(models, load_reference_clips(path, ()), None).timbre for path in (reference_wav, other)]
-    both = compute_reference(models, load_reference_clips(reference_wav, (other, reference_wav)), None).timbre
+    alone = [compute_reference(models, load_reference_clips(path, ()), None).conditioning for path in (reference_wav, other)]
+    both = compute_reference(models, load_reference_clips(reference_wav, (other, reference_wav)), None).conditioning
     torch.testing.assert_close(both, (alone[1] + alone[0]) / 2, atol=1e-6, rtol=0)
 
 

@@ -85,7 +85,7 @@ class Engine:
         """An engine over the files in a weights folder; a WeightsError says what is missing and where it goes."""
         from gpt_sovits.weights import resolve_weights
 
-        return cls(ModelPaths(**resolve_weights(weights_dir, gpt, sovits)._asdict()), **options)
+        return cls(ModelPaths(**resolve_weights(weights_dir, gpt, sovits)._asdict(), weights_dir=Path(weights_dir)), **options)
 
     @classmethod
     def from_model_set(cls, model_set: ModelSet, reference_cache_size: int = 8) -> "Engine":
@@ -133,7 +133,9 @@ class Engine:
             reference_text = None if reference_free else request.reference_text
             if reference_text is not None:
                 validation.check_language(request.reference_language, symbol_version)
-            texts = prepare_target_segments(target_text, request.settings.cut_method, request.target_language)
+            settings, notes = models.synthesizer.adapt(request.settings, reference_free, len(request.extra_reference_audio))
+            warnings.extend(notes)
+            texts = prepare_target_segments(target_text, settings.cut_method, request.target_language)
             runs = [
                 phonemize(text, request.target_language, symbol_version).require_speech(text).runs for text in texts
             ]
@@ -153,12 +155,12 @@ class Engine:
                 reference = compute_reference(models, clips, reference_runs)
                 self.references.put(key, reference)
 
-        seed = request.settings.seed if request.settings.seed is not None else secrets.randbelow(2**31)
+        seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
         sentences = [
             TargetSentence(index, text, tuple(sentence_runs), speak.sentence_seed(seed, index))
             for index, (text, sentence_runs) in enumerate(zip(texts, runs))
         ]
-        return SynthesisStream(models, reference, sentences, request.settings, seed, warnings, timer, cache_hit,
+        return SynthesisStream(models, reference, sentences, settings, seed, warnings, timer, cache_hit,
                                report, cancel)  # fmt: skip
 
     def synthesize(self, request: SynthesisRequest, progress: Progress | None = None, cancel=None) -> SynthesisResult:
@@ -198,7 +200,8 @@ class SynthesisStream:
     def __init__(self, models: ModelSet, reference, sentences: list[TargetSentence], settings: InferenceSettings,
                  seed: int, warnings: list[str], timer: "Timer", reference_cache_hit: bool, report: Progress, cancel):  # fmt: skip
         self.model: ModelInfo = models.info
-        self.sample_rate = models.sample_rate
+        self.sample_rate = models.synthesizer.output_rate(settings)
+        self._pause = models.synthesizer.pause(settings)
         self.seed = seed
         self.warnings = warnings
         self.timings = timer.seconds
@@ -286,7 +289,7 @@ class SynthesisStream:
     def _chunk(self, sentence, audio, settings, position: float, last: bool) -> AudioChunk:
         """A sentence's last chunk carries its pause."""
         if last:
-            audio = np.concatenate([audio, speak.pause(settings, self.sample_rate)])
+            audio = np.concatenate([audio, self._pause])
         return AudioChunk(audio, self.sample_rate, sentence.index, sentence.text, position, sentence_end=last)
 
     def _report(self, sentence, spoken, tokens, start: float, speech_samples: int) -> None:

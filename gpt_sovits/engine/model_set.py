@@ -15,13 +15,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gpt_sovits import weights
 from gpt_sovits.checkpoints import check_compatible, load_sovits_checkpoint, load_t2s_checkpoint
+from gpt_sovits.engine.synthesizers import CfmSynthesizer, VitsSynthesizer
 from gpt_sovits.engine.types import ModelChoice, ModelInfo, ModelPaths
 from gpt_sovits.errors import CheckpointError
 from gpt_sovits.messages import Message
 from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
 from gpt_sovits.models.speaker import SpeakerEncoder
+from gpt_sovits.models.synthesizer_v3v4 import V3V4Synthesizer
 from gpt_sovits.models.t2s import Text2Semantic
 from gpt_sovits.text.languages import uses_bert
 from gpt_sovits.text.types import TextRun
@@ -116,31 +119,45 @@ class FeatureModels:
 
 @dataclass(frozen=True)
 class ModelSet:
-    """One consistent T2S + SoVITS pair over the shared feature models."""
+    """One consistent T2S + synthesizer pair over the shared feature models."""
 
     t2s: Text2Semantic
-    sovits: SoVITS
+    synthesizer: VitsSynthesizer | CfmSynthesizer
     features: FeatureModels
-    speaker: SpeakerEncoder | None  # v2Pro / v2ProPlus only
     info: ModelInfo
-    # What cached reference work depends on: the SoVITS file (its quantizer and timbre encoder) and the feature
-    # models. Not the T2S file: nothing in a prepared reference comes from it.
+    # What cached reference work depends on: the SoVITS file (its quantizer and timbre encoder; a LoRA's base
+    # too) and the feature models. Not the T2S file: nothing in a prepared reference comes from it.
     reference_identity: str
 
     @classmethod
-    def load(cls, t2s_path: Path, sovits_path: Path, features: FeatureModels) -> "ModelSet":
-        sovits_checkpoint = load_sovits_checkpoint(sovits_path)
+    def load(cls, t2s_path: Path, sovits_path: Path, features: FeatureModels, weights_dir: Path | None) -> "ModelSet":
+        """`weights_dir` is where v3/v4 models find their companions (LoRA base, vocoder, AP-BWE)."""
+        lora_bases = weights.lora_base_paths(weights_dir) if weights_dir else None
+        sovits_checkpoint = load_sovits_checkpoint(sovits_path, lora_bases=lora_bases)
         t2s_checkpoint = load_t2s_checkpoint(t2s_path)
         check_compatible(t2s_checkpoint, sovits_checkpoint)
-        sovits = features.placement.apply(SoVITS.from_checkpoint(sovits_checkpoint))
-        version = sovits_checkpoint.model_version
+        version, place = sovits_checkpoint.model_version, features.placement.apply
+        if version in ("v3", "v4"):
+            weights_dir = weights_dir or Path(sovits_path).parent
+            companions = weights.v3_v4_companions(weights_dir, version)
+            model = V3V4Synthesizer.from_checkpoint(sovits_checkpoint, companions.vocoder, companions.super_resolution)
+            for module in (model.sovits, model.vocoder, model.super_resolution):
+                if module is not None:
+                    place(module)
+            synthesizer = CfmSynthesizer(model, weights_dir)
+        else:
+            sovits = place(SoVITS.from_checkpoint(sovits_checkpoint))
+            synthesizer = VitsSynthesizer(sovits, features.speaker(version) if sovits.config.is_pro else None)
+        identity = file_identity(sovits_path)
+        if sovits_checkpoint.lora_base is not None:
+            identity += "|" + file_identity(sovits_checkpoint.lora_base)
         return cls(
-            t2s=features.placement.apply(Text2Semantic.from_checkpoint(t2s_checkpoint)),
-            sovits=sovits,
+            t2s=place(Text2Semantic.from_checkpoint(t2s_checkpoint)),
+            synthesizer=synthesizer,
             features=features,
-            speaker=features.speaker(version) if sovits.config.is_pro else None,
-            info=ModelInfo(version, sovits_checkpoint.symbol_version, Path(t2s_path), Path(sovits_path), sovits.sample_rate),
-            reference_identity=f"{file_identity(sovits_path)}|{features.identity}",
+            info=ModelInfo(version, sovits_checkpoint.symbol_version, Path(t2s_path), Path(sovits_path),
+                           synthesizer.sample_rate),  # fmt: skip
+            reference_identity=f"{identity}|{features.identity}",
         )
 
     @property
@@ -168,7 +185,7 @@ class ModelPool:
             key = (file_identity(t2s), file_identity(sovits))
             model_set = self._sets.get(key)
             if model_set is None:
-                model_set = ModelSet.load(t2s, sovits, self.features)
+                model_set = ModelSet.load(t2s, sovits, self.features, self.default_paths.weights_dir)
                 self._sets[key] = model_set
                 while len(self._sets) > self.capacity:
                     self._sets.popitem(last=False)

@@ -48,7 +48,7 @@ class PreparedReference:
     prompt_tokens: torch.Tensor | None  # LongTensor [P]; None in reference-free mode
     runs: tuple[TextRun, ...]  # the reference text as phones; empty in reference-free mode
     bert_features: torch.Tensor  # [reference phones, 1024]
-    timbre: torch.Tensor  # SoVITS ge [1, gin, 1], the mean over the timbre clips
+    conditioning: object  # what the synthesizer decodes with (v1-v2ProPlus: the averaged timbre ge [1, gin, 1])
 
     @property
     def phone_ids(self) -> list[int]:
@@ -93,18 +93,12 @@ def compute_reference(models: ModelSet, clips: ReferenceClips, runs: list[TextRu
     prompt_tokens = None
     if runs is not None:
         hubert_features = models.features.hubert_features(audio.hubert_input(clips.main))  # [F, 768]
-        prompt_tokens = models.sovits.extract_prompt_codes(hubert_features)  # [F // 2]
+        prompt_tokens = models.synthesizer.extract_prompt_codes(hubert_features)  # [F // 2]
     with about_reference_text():
         bert_features = models.features.bert_features(runs or ())
-    timbre = torch.stack([_timbre(models, clip) for clip in clips.timbre_clips]).mean(dim=0)
-    return PreparedReference(prompt_tokens, tuple(runs or ()), bert_features, timbre)
-
-
-def _timbre(models: ModelSet, clip: audio.AudioClip) -> torch.Tensor:
-    """SoVITS ge of one clip: its spectrogram (+ speaker embedding for v2Pro*)."""
-    inputs = audio.reference_spectrogram_inputs(clip, with_speaker_audio=models.speaker is not None)
-    speaker_embedding = models.speaker(inputs.audio_16k) if models.speaker is not None else None  # [20480]
-    return models.sovits.timbre_embedding(inputs.spectrogram, speaker_embedding)
+    phone_ids = [phone_id for run in runs or () for phone_id in run.phone_ids]
+    conditioning = models.synthesizer.prepare(clips, prompt_tokens, phone_ids)
+    return PreparedReference(prompt_tokens, tuple(runs or ()), bert_features, conditioning)
 
 
 class ReferenceCache:

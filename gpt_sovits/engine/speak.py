@@ -155,27 +155,12 @@ def implausible_length_error(sentence: TargetSentence, output: T2SOutput) -> Syn
     ))
 
 
-@torch.inference_mode()
 def decode(
     models: ModelSet, reference: PreparedReference, sentence: TargetSentence, tokens: torch.Tensor,
     settings: InferenceSettings,
 ) -> np.ndarray:
-    """Tokens -> float32 waveform at the model's rate, peak-normalised like upstream (no pause)."""
-    waveform = models.sovits.decode(
-        tokens,
-        torch.tensor(sentence.phone_ids, dtype=torch.long),
-        reference.timbre,
-        speed=settings.speed,
-        noise_scale=settings.noise_scale,
-        generator=torch.Generator().manual_seed(sentence.seed + 1),
-    )
-    waveform = waveform.float().cpu().numpy()
-    peak = float(np.abs(waveform).max()) if waveform.size else 0.0
-    return (waveform / peak if peak > 1.0 else waveform).astype(np.float32)
-
-
-def pause(settings: InferenceSettings, sample_rate: int) -> np.ndarray:
-    return np.zeros(int(sample_rate * settings.pause_seconds), dtype=np.float32)
+    """Tokens -> float32 waveform at the output rate, peak-normalised like upstream (no pause)."""
+    return models.synthesizer.decode(tokens, sentence.phone_ids, reference.conditioning, settings, sentence.seed)
 
 
 def check_cancel(cancel) -> None:
@@ -204,16 +189,17 @@ class PieceDecoder:
     """Decodes the growing token sequence of one sentence into consecutive audio pieces."""
 
     def __init__(self, models: ModelSet, reference: PreparedReference, sentence: TargetSentence, settings):
-        self.sovits, self.reference, self.settings = models.sovits, reference, settings
+        self.sovits, self.settings = models.synthesizer.sovits, settings
+        self.ge = reference.conditioning  # token streaming is for the SoVITS (v1-v2ProPlus) decoder only
         self.phone_ids = torch.tensor(sentence.phone_ids, dtype=torch.long)
         self.generator = torch.Generator().manual_seed(sentence.seed + 1)
-        self.noise = torch.zeros(1, models.sovits.config.inter_channels, 0)  # [1, inter, frames drawn so far]
+        self.noise = torch.zeros(1, self.sovits.config.inter_channels, 0)  # [1, inter, frames drawn so far]
         self.done_frames = 0  # frames whose audio has been handed out
         self.tail = np.zeros(0, dtype=np.float32)  # audio decoded past done_frames, faded into the next piece
 
     @torch.inference_mode()
     def piece(self, tokens: list[int], final: bool) -> np.ndarray:
-        sovits, ge, hop = self.sovits, self.reference.timbre, self.sovits.samples_per_frame
+        sovits, ge, hop = self.sovits, self.ge, self.sovits.samples_per_frame
         m, logs = sovits.prior(torch.tensor(tokens), self.phone_ids, ge, self.settings.speed)  # [1, inter, F]
         frames = m.shape[-1]
         if frames > self.noise.shape[-1]:  # new frames get their noise once, so a frame keeps it across pieces

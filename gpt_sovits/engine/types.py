@@ -24,6 +24,7 @@ class ModelPaths:
     hubert_dir: Path
     bert_dir: Path
     speaker_encoder: Path | None = None  # only v2Pro / v2ProPlus need it
+    weights_dir: Path | None = None  # where v3/v4 models find their LoRA base, vocoder and AP-BWE
 
 
 @dataclass(frozen=True)

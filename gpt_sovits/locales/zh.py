@@ -62,7 +62,7 @@ MESSAGES = {
         "不认识的边合成边播放方式 {level!r}；请从这些方式中选择：{choices}。",
     "Unknown cutting method {method!r}; choose one of {choices}.":
         "不认识的切分方式 {method!r}；请从这些方式中选择：{choices}。",
-
+    "Setting '{name}' must be true or false, got {value!r}.": "设置项 {name} 只能是开或关，现在是 {value!r}。",
     # ----- gpt_sovits/text/languages.py ---------------------------------------------------------------------
     "Unknown language mode {code!r}. Choose one of: {choices}.": "不认识的语种 {code!r}。请从这些语种中选择：{choices}。",
     "{code} ({name})": "{code}（{name}）",
@@ -169,6 +169,21 @@ MESSAGES = {
     "Audio '{name}' contains invalid (NaN or infinite) samples.": "音频「{name}」中有无效的采样值（NaN 或无穷大）。",
 
     # ----- gpt_sovits/engine/ -------------------------------------------------------------------------------
+    "Sampling steps and super-resolution are for v3/v4 models; this model does not use them.":
+        "采样步数和超分辨率只用于 v3/v4 模型；当前模型不使用它们。",
+    "{version} models need the reference text (they have no reference-free mode). Type what the reference clip "
+    "says.":
+        "{version} 模型需要参考文本（它们没有无参考文本模式）。请填写参考音频里说的话。",
+    "v4 models already make 48 kHz audio, so super-resolution was not needed.":
+        "v4 模型本身就输出 48 kHz 音频，不需要超分辨率。",
+    "{version} models play sentence by sentence (their audio is made per sentence).":
+        "{version} 模型只能逐句播放（它们的音频是按句生成的）。",
+    "{version} models use the main reference clip only; the extra clips were not used.":
+        "{version} 模型只使用主参考音频；没有使用额外的参考音频。",
+    "Super-resolution needs the AP-BWE model, which is not in the weights folder: put {files} from {source} (the "
+    "official download) into {folder}/, or turn super-resolution off.":
+        "超分辨率需要 AP-BWE 模型，但模型文件夹里没有：请从 {source}（官方下载地址）下载 {files}，放到 {folder}/，"
+        "或者关闭超分辨率。",
     "No reference text was given, so it was not used (reference-free mode).":
         "没有填写参考文本，因此按无参考文本模式合成。",
     "Preparing the reference": "正在处理参考音频",
