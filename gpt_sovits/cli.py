@@ -110,7 +110,7 @@ def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--target-text", required=True, help="the text to speak")
     parser.add_argument("--target-language", default="all_zh", help=f"language of the text: {languages}")
-    parser.add_argument("--output", "-o", type=Path, default=Path("out.wav"), help="WAV file to write (32 kHz)")
+    parser.add_argument("--output", "-o", type=Path, default=Path("out.wav"), help="WAV file to write (at the model's rate: 32 kHz for v1-v2ProPlus, 24 or 48 kHz for v3, 48 kHz for v4)")
 
     defaults = InferenceSettings()
     knobs = parser.add_argument_group("settings (defaults as in the official web UI)")
@@ -121,6 +121,14 @@ def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
     knobs.add_argument("--speed", type=float, default=defaults.speed)
     knobs.add_argument("--pause", type=float, default=defaults.pause_seconds, help="seconds of silence per sentence")
     knobs.add_argument("--seed", type=int, default=None, help="fixed seed for a repeatable result; default random")
+    knobs.add_argument(
+        "--sample-steps", type=int, default=None,
+        help="v3/v4 models: flow-matching steps (more = slower, finer); default the model's (v3 32, v4 8)",
+    )  # fmt: skip
+    knobs.add_argument(
+        "--super-resolution", action="store_true",
+        help="v3 models: make 48 kHz audio with AP-BWE (its model must be in the weights folder)",
+    )  # fmt: skip
     knobs.add_argument(
         "--stream", choices=STREAMING_LEVELS, default=None,
         help="write the file as the audio is made: 'sentence' (exact) or 'token' (sooner, not bit-exact); "
@@ -149,6 +157,8 @@ def run_synthesize(args: argparse.Namespace) -> int:
         seed=seed_from_user(args.seed),
         cut_method=args.cut_method,
         streaming=args.stream or "sentence",
+        sample_steps=args.sample_steps,
+        super_resolution=args.super_resolution,
     )
     request = SynthesisRequest(
         reference_audio=args.reference_audio,

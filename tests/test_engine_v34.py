@@ -91,3 +91,17 @@ def test_what_v3_v4_cannot_do_is_said(engine, weights_dir, reference_wav, single
     notes = " ".join(stream.warnings)
     assert "sentence by sentence" in notes and "already make 48 kHz" in notes
     stream.close()
+
+
+def test_cli_speaks_v3_with_super_resolution(weights_dir, reference_wav, tmp_path, single_thread):
+    from gpt_sovits import cli
+
+    output = tmp_path / "v3.wav"
+    arguments = [
+        "synthesize", "--weights-dir", str(weights_dir), "--gpt", str(weights_dir / "my_voices" / "v3_t2s.ckpt"),
+        "--sovits", str(weights_dir / "my_voices" / "v3_lora.pth"), "--reference-audio", str(reference_wav),
+        "--reference-text", REFERENCE_TEXT, "--reference-language", "all_zh", "--target-text", "你好，世界。",
+        "--target-language", "all_zh", "--seed", "2", "--sample-steps", "1", "--super-resolution", "--output", str(output),
+    ]  # fmt: skip
+    assert cli.main(arguments) == 0
+    assert soundfile.info(output).samplerate == 48000
