@@ -1,0 +1,78 @@
+"""Subtitles: cues from segment timings, SRT and WebVTT text (timestamps, escaping, the empty result)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from gpt_sovits.subtitles import Cue, spoken_weight, subtitle_cues, subtitles_text, to_srt, to_vtt, write_subtitles
+
+
+def segment(text, start, end):
+    return SimpleNamespace(text=text, start_seconds=start, end_seconds=end)
+
+
+def test_a_segment_is_cut_at_sentence_ends_and_timed_by_syllables():
+    # The front end's leading mark (cut segments start with one) is not shown.
+    cues = subtitle_cues([segment("。你好，你是谁。今天天气很好！再见。", 0.0, 6.0)])
+    assert [cue.text for cue in cues] == ["你好，你是谁。", "今天天气很好！", "再见。"]
+    # 5 + 6 + 2 syllables share the 6 s.
+    assert cues[0].start_seconds == 0.0 and cues[-1].end_seconds == pytest.approx(6.0)
+    assert cues[0].end_seconds == pytest.approx(6.0 * 5 / 13)
+    assert cues[1].end_seconds == pytest.approx(6.0 * 11 / 13)
+    assert all(earlier.end_seconds == later.start_seconds for earlier, later in zip(cues, cues[1:]))
+
+
+def test_long_sentences_are_cut_at_clause_marks_and_pauses_stay_out_of_cues():
+    text = "I am fine, thanks a lot and what about you my friend, tell me. Pi is 3.14 today."
+    cues = subtitle_cues([segment("Hello.", 0.0, 1.0), segment(text, 1.3, 9.0)], max_characters=42)
+    assert [cue.text for cue in cues] == [
+        "Hello.", "I am fine,", "thanks a lot and what about you my friend,", "tell me.", "Pi is 3.14 today.",
+    ]  # fmt: skip
+    assert cues[0].end_seconds == 1.0 and cues[1].start_seconds == 1.3  # the pause between segments is no cue's
+    assert all(len(cue.text) <= 42 for cue in cues)
+
+
+def test_syllable_estimate():
+    assert spoken_weight("你好，你是谁。") == 5
+    assert spoken_weight("こんにちは") == 5
+    assert spoken_weight("Hello there") == 3
+    assert spoken_weight("don't") == 1
+    assert spoken_weight("3.14") == 3
+    assert spoken_weight("……！") == 0
+
+
+def test_segments_without_words_or_time_give_no_cue():
+    assert subtitle_cues([segment("。……", 0.0, 1.0), segment("好。", 1.0, 1.0)]) == []
+
+
+def test_srt_and_vtt_text():
+    cues = [Cue(0.0, 1.2344, "第一句。"), Cue(3661.5, 3662.0, "<b>Tom & Jerry</b> --> next\nline")]
+    assert to_srt(cues) == (
+        "1\n00:00:00,000 --> 00:00:01,234\n第一句。\n\n"
+        "2\n01:01:01,500 --> 01:01:02,000\n<b>Tom & Jerry</b> -> next line\n"
+    )
+    assert to_vtt(cues) == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:01.234\n第一句。\n\n"
+        "01:01:01.500 --> 01:01:02.000\n&lt;b&gt;Tom &amp; Jerry&lt;/b&gt; --&gt; next line\n"
+    )
+
+
+def test_times_are_made_playable():
+    # Out of order, overlapping, zero-length: sorted, each starts where the last ended, at least 1 ms long.
+    cues = [Cue(2.0, 2.0, "b"), Cue(0.0, 2.5, "a")]
+    assert to_srt(cues) == "1\n00:00:00,000 --> 00:00:02,500\na\n\n2\n00:00:02,500 --> 00:00:02,501\nb\n"
+
+
+def test_no_cues():
+    assert to_srt([]) == ""
+    assert to_vtt([]) == "WEBVTT\n"
+    with pytest.raises(ValueError):
+        subtitles_text([], "ass")
+
+
+def test_written_by_suffix(tmp_path):
+    cues = [Cue(0.0, 1.0, "你好。")]
+    write_subtitles(cues, tmp_path / "a.srt")
+    write_subtitles(cues, tmp_path / "a.VTT")
+    assert (tmp_path / "a.srt").read_text(encoding="utf-8") == to_srt(cues)
+    assert (tmp_path / "a.VTT").read_text(encoding="utf-8").startswith("WEBVTT")
