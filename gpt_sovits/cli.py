@@ -111,6 +111,8 @@ def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-text", required=True, help="the text to speak")
     parser.add_argument("--target-language", default="all_zh", help=f"language of the text: {languages}")
     parser.add_argument("--output", "-o", type=Path, default=Path("out.wav"), help="WAV file to write (at the model's rate: 32 kHz for v1-v2ProPlus, 24 or 48 kHz for v3, 48 kHz for v4)")
+    parser.add_argument("--srt", type=Path, help="also write subtitles of the result to this SubRip (.srt) file")
+    parser.add_argument("--vtt", type=Path, help="also write subtitles of the result to this WebVTT (.vtt) file")
 
     defaults = InferenceSettings()
     knobs = parser.add_argument_group("settings (defaults as in the official web UI)")
@@ -171,6 +173,9 @@ def run_synthesize(args: argparse.Namespace) -> int:
     )
     check_before_loading(request)
     check_output(args.output)
+    subtitle_files = {"srt": args.srt, "vtt": args.vtt}
+    for path in filter(None, subtitle_files.values()):
+        check_subtitle_output(path)
     from gpt_sovits.engine import Engine
 
     engine = Engine.from_weights_dir(args.weights_dir, args.gpt, args.sovits)
@@ -197,6 +202,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         path=args.output, duration=result.duration_seconds, rate=result.sample_rate, segments=len(result.segments),
         seed=result.seed, stages=stages,
     ))  # fmt: skip
+    write_subtitle_files(result, subtitle_files)
     return 0
 
 
@@ -232,6 +238,30 @@ def check_output(output: Path) -> None:
         raise OutputError(Message(
             "Cannot write {path}: the result is 16-bit PCM audio; give a file name ending in .wav.", path=output
         ))
+
+
+def check_subtitle_output(path: Path) -> None:
+    if path.is_dir():
+        raise OutputError(Message("Cannot write {path}: it is a folder. Give a file name for the subtitles.", path=path))
+    if not path.parent.is_dir():
+        raise OutputError(Message(
+            "Cannot write {path}: the folder {folder} does not exist. Create it first.", path=path, folder=path.parent
+        ))
+
+
+def write_subtitle_files(result, paths: dict) -> None:
+    """The result's subtitles in each format asked for ({"srt": path or None, "vtt": ...})."""
+    from gpt_sovits.subtitles import subtitle_cues, subtitles_text
+
+    cues = subtitle_cues(result.sentences)
+    for subtitle_format, path in paths.items():
+        if path is None:
+            continue
+        try:
+            path.write_text(subtitles_text(cues, subtitle_format), encoding="utf-8")
+        except OSError as error:
+            raise OutputError(Message("Cannot write {path}: {error}", path=path, error=error)) from None
+        say(Message("Wrote {path} ({count} subtitle(s))", path=path, count=len(cues)))
 
 
 # ----- download -------------------------------------------------------------------------------------------

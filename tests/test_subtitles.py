@@ -76,3 +76,29 @@ def test_written_by_suffix(tmp_path):
     write_subtitles(cues, tmp_path / "a.VTT")
     assert (tmp_path / "a.srt").read_text(encoding="utf-8") == to_srt(cues)
     assert (tmp_path / "a.VTT").read_text(encoding="utf-8").startswith("WEBVTT")
+
+
+# ----- the command line ---------------------------------------------------------------------------------------
+
+
+def test_cli_writes_srt_and_vtt_beside_the_wav(tiny_checkpoints, tmp_path, capsys, monkeypatch):
+    from gpt_sovits import cli
+    from test_app import arrange_weights, speech_like, write_wav
+    from test_cli import synthesize_args
+
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    weights_dir = arrange_weights(tiny_checkpoints, tmp_path / "weights")
+    reference = write_wav(tmp_path / "reference.wav", speech_like(4.0, seed=1))
+    srt, vtt = tmp_path / "out.srt", tmp_path / "out.vtt"
+    arguments = synthesize_args(weights_dir, reference, tmp_path / "out.wav", "--seed", "3",
+                                "--srt", str(srt), "--vtt", str(vtt))  # fmt: skip
+    assert cli.main(arguments) == 0
+    assert f"Wrote {srt} (1 subtitle(s))" in capsys.readouterr().out
+    text = srt.read_text(encoding="utf-8")
+    assert text.startswith("1\n00:00:00,000 --> ") and text.endswith("\n你好，世界。\n")
+    assert vtt.read_text(encoding="utf-8").startswith("WEBVTT\n\n00:00:00.000 --> ")
+
+    missing_folder = synthesize_args(weights_dir, reference, tmp_path / "b.wav", "--srt", str(tmp_path / "no" / "a.srt"))
+    assert cli.main(missing_folder) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "b.wav").exists()

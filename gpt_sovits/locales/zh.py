@@ -265,6 +265,10 @@ MESSAGES = {
     "error: {error}": "错误：{error}",
     "warning: {warning}": "警告：{warning}",
     "Cannot write {path}: {error}": "无法写入 {path}：{error}",
+    # subtitles (--srt / --vtt) and transcription (gpt_sovits/asr.py, the transcribe command and button)
+    "Cannot write {path}: it is a folder. Give a file name for the subtitles.":
+        "无法写入 {path}：这是一个文件夹。请给出字幕文件的文件名。",
+    "Wrote {path} ({count} subtitle(s))": "已写入 {path}（共 {count} 条字幕）",
     "{stage} {seconds:.2f} s": "{stage} {seconds:.2f} 秒",
     "Wrote {path} ({duration:.1f} s at {rate} Hz, {segments} segment(s), seed {seed}; {stages})":
         "已写入 {path}（{duration:.1f} 秒，{rate} Hz，共 {segments} 段，随机种子 {seed}；{stages}）",
