@@ -102,3 +102,41 @@ def test_cli_writes_srt_and_vtt_beside_the_wav(tiny_checkpoints, tmp_path, capsy
     missing_folder = synthesize_args(weights_dir, reference, tmp_path / "b.wav", "--srt", str(tmp_path / "no" / "a.srt"))
     assert cli.main(missing_folder) == 2
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "b.wav").exists()
+
+
+# ----- the HTTP API -----------------------------------------------------------------------------------------------
+
+
+def test_openai_route_answers_audio_and_subtitles_as_json(tiny_checkpoints, tmp_path):
+    import base64
+    import io
+
+    import httpx
+    import soundfile
+
+    from test_app import REFERENCE_TEXT, arrange_weights, speech_like, start, write_wav
+
+    weights_dir = arrange_weights(tiny_checkpoints, tmp_path / "weights")
+    clip = write_wav(tmp_path / "reference.wav", speech_like(4.0, seed=1)).read_bytes()
+    _, running, url = start(weights_dir, tmp_path / "server")
+    try:
+        voice = {"audio": base64.b64encode(clip).decode(), "text": REFERENCE_TEXT, "language": "all_zh"}
+        speech = {"input": "你好，世界。今天天气很好。", "voice": voice, "language": "all_zh", "response_format": "wav",
+                  "seed": 5, "cut_method": "cut5"}  # fmt: skip
+        with httpx.Client(base_url=url.rstrip("/"), timeout=120) as http:
+            answer = http.post("/v1/audio/speech", json={**speech, "subtitles": "vtt"})
+            assert answer.status_code == 200, answer.text
+            assert answer.headers["content-type"] == "application/json" and answer.headers["x-seed"] == "5"
+            body = answer.json()
+            samples, rate = soundfile.read(io.BytesIO(base64.b64decode(body["audio"])), dtype="int16")
+            assert body["media_type"] == "audio/wav" and rate == body["sample_rate"] == 32000 and body["seed"] == 5
+            assert body["subtitles_format"] == "vtt" and body["subtitles"].startswith("WEBVTT\n\n00:00:00.000 --> ")
+            assert [cue["text"] for cue in body["cues"]] == ["你好，世界。", "今天天气很好。"]
+            assert 0 < body["cues"][-1]["end"] <= len(samples) / rate
+
+            srt = http.post("/v1/audio/speech", json={**speech, "subtitles": "srt"}).json()["subtitles"]
+            assert srt.startswith("1\n00:00:00,000 --> ") and srt.endswith("\n今天天气很好。\n")
+            refused = http.post("/v1/audio/speech", json={**speech, "subtitles": "ass"})
+            assert refused.status_code == 400 and refused.json()["field"] == "subtitles"
+    finally:
+        running.close()
