@@ -3,6 +3,8 @@
     python -m gpt_sovits synthesize --reference-audio ref.wav --reference-text "..." --reference-language all_zh \\
         --target-text "..." --target-language all_zh --output out.wav
     python -m gpt_sovits download --version v2ProPlus
+    python -m gpt_sovits download --asr whisper-small      # optional: transcribes reference clips
+    python -m gpt_sovits transcribe ref.wav --language all_zh   # prints what the clip says
     python -m gpt_sovits phonemize ...
 
 Every command turns a `GptSovitsError` into a one-line message on stderr and exit status 2; it never shows a
@@ -37,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", help="download the official pretrained models into the weights folder")
     add_download_arguments(download)
     download.set_defaults(run=run_download)
+
+    transcribe = commands.add_parser(
+        "transcribe", help="print what a reference clip says (needs a speech recognition model: download --asr)"
+    )
+    add_transcribe_arguments(transcribe)
+    transcribe.set_defaults(run=run_transcribe)
 
     from gpt_sovits.text import command as phonemize_command
 
@@ -270,20 +278,57 @@ def write_subtitle_files(result, paths: dict) -> None:
 def add_download_arguments(parser: argparse.ArgumentParser) -> None:
     from gpt_sovits.weights import DEFAULT_VERSION, DOWNLOADABLE_VERSIONS
 
+    from gpt_sovits.weights import ASR_MODELS
+
     parser.add_argument("--version", choices=DOWNLOADABLE_VERSIONS, default=DEFAULT_VERSION)
+    parser.add_argument(
+        "--asr", choices=ASR_MODELS, default=None,
+        help="download only this speech recognition model (for transcribing reference clips), not a version",
+    )  # fmt: skip
     parser.add_argument(
         "--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="where to put them (env GPT_SOVITS_WEIGHTS_DIR)"
     )
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from gpt_sovits.weights import download
+    from gpt_sovits.weights import download, download_asr
 
     # huggingface_hub draws a byte-level progress bar per file; we name each step above it.
     locale = terminal_locale()
-    download(
-        args.version, args.weights_dir,
-        progress=lambda fraction, message: print(f"[{fraction:4.0%}] {render(message, locale)}"),
-    )  # fmt: skip
+
+    def progress(fraction, message):
+        print(f"[{fraction:4.0%}] {render(message, locale)}")
+
+    if args.asr:
+        download_asr(args.asr, args.weights_dir, progress=progress)
+        return 0
+    download(args.version, args.weights_dir, progress=progress)
     say(Message("Ready: python -m gpt_sovits synthesize ... --weights-dir {weights_dir}", weights_dir=args.weights_dir))
+    return 0
+
+
+# ----- transcribe ---------------------------------------------------------------------------------------------
+
+
+def add_transcribe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reference_audio", type=Path, help="the clip (as for synthesize: 3-10 s, longer ones trimmed)")
+    parser.add_argument(
+        "--language", default="auto",
+        help="the clip's language mode (all_zh, en, all_ja, ...) if known; default: detected",
+    )  # fmt: skip
+    parser.add_argument(
+        "--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR,
+        help="the folder whose asr/ holds the Whisper model (env GPT_SOVITS_WEIGHTS_DIR)",
+    )  # fmt: skip
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    """The transcript on stdout (for --reference-text "$(...)"), its language mode on stderr."""
+    from gpt_sovits.asr import AsrModels
+
+    validation.check_language_mode(args.language)
+    models = AsrModels(args.weights_dir)
+    transcript = models.get().transcribe_reference(args.reference_audio, args.language)
+    print(transcript.text)
+    say(Message("language: {language}", language=transcript.language_mode or "auto"), file=sys.stderr)
     return 0

@@ -269,6 +269,25 @@ MESSAGES = {
     "Cannot write {path}: it is a folder. Give a file name for the subtitles.":
         "无法写入 {path}：这是一个文件夹。请给出字幕文件的文件名。",
     "Wrote {path} ({count} subtitle(s))": "已写入 {path}（共 {count} 条字幕）",
+    "language: {language}": "语种：{language}",
+    "There is no audio to transcribe. Upload or record the reference clip first.":
+        "没有可以识别的音频。请先上传或录制参考音频。",
+    "The clip is {duration:.1f} s long; transcription takes at most {limit:g} s. Use a 3-10 s clip.":
+        "这段音频长 {duration:.1f} 秒，语音识别最多处理 {limit:g} 秒。请使用 3~10 秒的音频。",
+    "No speech recognition model is installed. Download one with `python -m gpt_sovits download --asr "
+    "{name}`, or type the reference text yourself.":
+        "还没有安装语音识别模型。请用 `python -m gpt_sovits download --asr {name}` 下载一个，或者自己填写参考文本。",
+    "The speech recognition model in {folder} cannot be loaded ({error}). Download it again with "
+    "`python -m gpt_sovits download --asr {name}`.":
+        "无法加载 {folder} 中的语音识别模型（{error}）。请用 `python -m gpt_sovits download --asr {name}` 重新下载。",
+    "Unknown speech recognition model {name!r}; choose one of {choices}.":
+        "不认识的语音识别模型 {name!r}；请从这些模型中选择：{choices}。",
+    "Downloading the speech recognition model {repo}": "正在下载语音识别模型 {repo}",
+    "Downloaded the speech recognition model into {folder}": "语音识别模型已下载到 {folder}",
+    "Could not download {repo} from the Hugging Face Hub ({kind}). Check the network connection and try "
+    "again, or copy the model's files from https://huggingface.co/{repo} into {folder}/.":
+        "无法从 `Hugging Face Hub` 下载 {repo}（{kind}）。请检查网络连接后重试，或者把 "
+        "https://huggingface.co/{repo} 上的模型文件复制到 {folder}/。",
     "{stage} {seconds:.2f} s": "{stage} {seconds:.2f} 秒",
     "Wrote {path} ({duration:.1f} s at {rate} Hz, {segments} segment(s), seed {seed}; {stages})":
         "已写入 {path}（{duration:.1f} 秒，{rate} Hz，共 {segments} 段，随机种子 {seed}；{stages}）",
