@@ -3,6 +3,7 @@ and saved here in the transformers layout, with a byte-level tokenizer of 256 by
 tokens (all that works offline); its transcripts are noise, so the tests check the plumbing, not the words."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -132,3 +133,20 @@ def test_download_asr(tmp_path, monkeypatch):
     assert steps == [0.0, 1.0]
     with pytest.raises(weights.WeightsError, match="whisper-small"):
         weights.download_asr("whisper-huge", tmp_path)
+
+
+def test_the_page_handler_fills_the_reference_text(weights_dir, clip, tmp_path):
+    import anyio
+    import gradio as gr
+
+    from gpt_sovits.ui.transcribe import transcribe_handler
+
+    transcribe = transcribe_handler(AsrModels(weights_dir))
+    chinese_visitor = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9"})
+    text, language = anyio.run(transcribe, str(clip), "zh", chinese_visitor)
+    assert isinstance(text, str) and language == "zh"  # Chinese heard in the Chinese-English mode: kept
+    assert anyio.run(transcribe, str(clip), "all_ja", None)[1] == "all_ja"
+    with pytest.raises(gr.Error, match="请先上传或录制参考音频"):
+        anyio.run(transcribe, None, "auto", chinese_visitor)
+    with pytest.raises(gr.Error, match="No speech recognition model"):
+        anyio.run(transcribe_handler(AsrModels(tmp_path)), str(clip), "auto", None)

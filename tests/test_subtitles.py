@@ -1,5 +1,6 @@
 """Subtitles: cues from segment timings, SRT and WebVTT text (timestamps, escaping, the empty result)."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -107,17 +108,23 @@ def test_cli_writes_srt_and_vtt_beside_the_wav(tiny_checkpoints, tmp_path, capsy
 # ----- the HTTP API -----------------------------------------------------------------------------------------------
 
 
-def test_openai_route_answers_audio_and_subtitles_as_json(tiny_checkpoints, tmp_path):
+def test_api_and_page_give_subtitles(tiny_checkpoints, tmp_path):
+    """One server: the OpenAI route answers audio and subtitles as JSON; the page's synthesis returns the player
+    with its subtitles and the two files; the transcribe button is hidden (no speech recognition model)."""
     import base64
     import io
 
     import httpx
     import soundfile
 
+    from gradio_client import Client
+
     from test_app import REFERENCE_TEXT, arrange_weights, speech_like, start, write_wav
+    from test_app import request as ui_request
 
     weights_dir = arrange_weights(tiny_checkpoints, tmp_path / "weights")
-    clip = write_wav(tmp_path / "reference.wav", speech_like(4.0, seed=1)).read_bytes()
+    clip_path = write_wav(tmp_path / "reference.wav", speech_like(4.0, seed=1))
+    clip = clip_path.read_bytes()
     _, running, url = start(weights_dir, tmp_path / "server")
     try:
         voice = {"audio": base64.b64encode(clip).decode(), "text": REFERENCE_TEXT, "language": "all_zh"}
@@ -138,5 +145,20 @@ def test_openai_route_answers_audio_and_subtitles_as_json(tiny_checkpoints, tmp_
             assert srt.startswith("1\n00:00:00,000 --> ") and srt.endswith("\n今天天气很好。\n")
             refused = http.post("/v1/audio/speech", json={**speech, "subtitles": "ass"})
             assert refused.status_code == 400 and refused.json()["field"] == "subtitles"
+
+            components = http.get("/config").json()["components"]
+            button = next(component for component in components if component["props"].get("elem_id") == "transcribe")
+            assert button["props"]["visible"] is False
+
+        client = Client(url, verbose=False)
+        _, result_audio, status, subtitle_files, cues = client.predict(  # the buttons are not API outputs
+            **ui_request(clip_path, target_text="你好，世界。今天天气很好。", cut_method="cut5", seed=5),
+            api_name="/synthesize",
+        )  # fmt: skip
+        assert Path(result_audio).suffix == ".wav" and "seed 5" in status
+        srt_file, vtt_file = sorted(subtitle_files, key=lambda path: Path(path).suffix)
+        assert Path(srt_file).read_text(encoding="utf-8") == srt  # the same seed: the same cues as over HTTP
+        assert Path(vtt_file).read_text(encoding="utf-8") == body["subtitles"]
+        assert [cue["text"] for cue in cues] == ["你好，世界。", "今天天气很好。"]
     finally:
         running.close()

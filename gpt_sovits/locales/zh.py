@@ -270,6 +270,8 @@ MESSAGES = {
         "无法写入 {path}：这是一个文件夹。请给出字幕文件的文件名。",
     "Wrote {path} ({count} subtitle(s))": "已写入 {path}（共 {count} 条字幕）",
     "language: {language}": "语种：{language}",
+    "No speech was recognised in the clip; please type the reference text.":
+        "没有在音频中识别出说话内容；请自己填写参考文本。",
     "There is no audio to transcribe. Upload or record the reference clip first.":
         "没有可以识别的音频。请先上传或录制参考音频。",
     "The clip is {duration:.1f} s long; transcription takes at most {limit:g} s. Use a 3-10 s clip.":

@@ -21,6 +21,7 @@ from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled
 from gpt_sovits.service import EngineHolder
 from gpt_sovits.settings import InferenceSettings, seed_from_user
 from gpt_sovits.ui.labels import language_menu
+from gpt_sovits.ui.subtitles import subtitle_outputs
 from gpt_sovits.voices import ClipUpload, VoiceLibrary
 
 # The widget values of one synthesis, in the order the layout passes them.
@@ -52,14 +53,14 @@ class VoiceCloningUI:
     ):  # fmt: skip
         """Speak `target_text` in the voice of `reference_audio`.
 
-        Yields (live chunk, result file, status, synthesize button, stop button) as the audio is made; the named
-        parameters are also what Gradio's API page shows.
+        Yields (live chunk, result file, status, synthesize button, stop button, subtitle files, subtitle cues) as
+        the audio is made; the named parameters are also what Gradio's API page shows.
         """
         inputs = {name: value for name, value in locals().items() if name in SYNTHESIS_INPUTS}
         cancel = threading.Event()
         working = gr.Button(interactive=False), gr.Button(visible=True)
         idle = gr.Button(interactive=True), gr.Button(visible=False)
-        yield gr.skip(), None, "⏳ …", *working
+        yield gr.skip(), None, "⏳ …", *working, None, None
         try:
             request = self._request(inputs)
             engine = self.holder.require()
@@ -73,14 +74,14 @@ class VoiceCloningUI:
             chunks = iter(stream)
             while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
                 live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
-                yield live, gr.skip(), live_status(stream, chunk), *working
+                yield live, gr.skip(), live_status(stream, chunk), *working, gr.skip(), gr.skip()
             result = stream.result()
             path = self._write_result(result)
-            yield gr.skip(), path, status_line(result), *idle
+            yield gr.skip(), path, status_line(result), *idle, *subtitle_outputs(result, path)
         except SynthesisCancelled:
-            yield gr.skip(), gr.skip(), "Stopped.", *idle
+            yield gr.skip(), gr.skip(), "Stopped.", *idle, gr.skip(), gr.skip()
         except GptSovitsError as error:
-            yield gr.skip(), None, f"❌ {error}", *idle
+            yield gr.skip(), None, f"❌ {error}", *idle, None, None
             raise gr.Error(str(error), print_exception=False) from None
         finally:
             cancel.set()  # a cancelled task lands here too: the engine stops before its next token

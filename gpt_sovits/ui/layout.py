@@ -16,6 +16,8 @@ from gpt_sovits import weights
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings
 from gpt_sovits.ui.handlers import SYNTHESIS_INPUTS, VoiceCloningUI
 from gpt_sovits.ui.labels import i18n, language_menu
+from gpt_sovits.ui.subtitles import show_subtitles
+from gpt_sovits.ui.transcribe import add_transcribe_button
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
 
@@ -80,6 +82,7 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 )
                 reference_text = gr.Textbox(label=i18n("reference_text"), lines=2)
                 reference_language = gr.Dropdown(languages, value="all_zh", label=i18n("reference_language"))
+                add_transcribe_button(demo, ui.holder.weights_dir, reference_audio, reference_text, reference_language)
                 reference_free = gr.Checkbox(False, label=i18n("reference_free"), info=i18n("reference_free_info"))
                 extra_reference_audio = gr.File(
                     file_count="multiple", file_types=["audio"], label=i18n("extra_reference_audio"), height=140
@@ -130,6 +133,9 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                     type="filepath", interactive=False, label=i18n("result"), buttons=["download"],
                     elem_id="result-audio",
                 )  # fmt: skip
+                subtitle_files = gr.File(label=i18n("subtitle_files"), file_count="multiple", interactive=False,
+                                         elem_id="subtitle-files")  # fmt: skip
+                subtitle_cues = gr.JSON(visible=False)  # for the player (show_subtitles)
                 status = gr.Markdown(elem_id="status")
 
         gr.Examples(
@@ -159,9 +165,10 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
         run = synthesize.click(
             run_on_gpu(ui.synthesize),  # the handler itself, so ZeroGPU sees it and forwards the user's quota
             inputs=[widgets[name] for name in SYNTHESIS_INPUTS],
-            outputs=[live_player, result_audio, status, synthesize, stop],
+            outputs=[live_player, result_audio, status, synthesize, stop, subtitle_files, subtitle_cues],
             api_name="synthesize",
         )
+        run.then(show_subtitles, subtitle_cues, result_audio, api_visibility="private")
         stop.click(ui.stop, None, [synthesize, stop], cancels=[run], queue=False, api_visibility="private")
 
         if ui.voices is not None:
