@@ -80,10 +80,12 @@ class Transcriber:
         features = self.processor(
             audio.resample_soxr(samples, sample_rate, WHISPER_RATE), sampling_rate=WHISPER_RATE, return_tensors="pt"
         ).input_features.to(self.model.dtype)
+        # An English-only model (whisper-*.en) has no language tokens and takes no language or task.
+        multilingual = bool(self._language_tokens)
         with torch.inference_mode():
-            language = self._whisper_language(language_hint) or self._detect(features)
+            language = (self._whisper_language(language_hint) or self._detect(features)) if multilingual else "en"
             tokens = self.model.generate(
-                features, language=language, task="transcribe",
+                features, **({"language": language, "task": "transcribe"} if multilingual else {}),
                 max_new_tokens=min(MAX_TRANSCRIPT_TOKENS, self.model.config.max_target_positions // 2),
             )  # fmt: skip
         text = " ".join(self.processor.batch_decode(tokens, skip_special_tokens=True)[0].split())
@@ -103,9 +105,7 @@ class Transcriber:
         language = LANGUAGE_MODES[hint].language if hint in LANGUAGE_MODES else hint
         return language if f"<|{language}|>" in self._language_tokens else None
 
-    def _detect(self, features: torch.Tensor) -> str | None:
-        if not self._language_tokens:  # an English-only model
-            return "en"
+    def _detect(self, features: torch.Tensor) -> str:
         token = int(self.model.detect_language(features)[0])
         code = next(name for name, id in self._language_tokens.items() if id == token)
         return code.strip("<|>")

@@ -235,12 +235,7 @@ def check_output(output: Path) -> None:
     """Refuse an output path that cannot take the result now, not after minutes of synthesis."""
     import soundfile
 
-    if output.is_dir():
-        raise OutputError(Message("Cannot write {path}: it is a folder. Give a file name ending in .wav.", path=output))
-    if not output.parent.is_dir():
-        raise OutputError(Message(
-            "Cannot write {path}: the folder {folder} does not exist. Create it first.", path=output, folder=output.parent
-        ))
+    check_writable(output, Message("Cannot write {path}: it is a folder. Give a file name ending in .wav.", path=output))
     file_format = output.suffix.lstrip(".").upper()
     if file_format not in soundfile.available_formats() or not soundfile.check_format(file_format, "PCM_16"):
         raise OutputError(Message(
@@ -249,8 +244,13 @@ def check_output(output: Path) -> None:
 
 
 def check_subtitle_output(path: Path) -> None:
+    check_writable(path, Message("Cannot write {path}: it is a folder. Give a file name for the subtitles.", path=path))
+
+
+def check_writable(path: Path, is_a_folder: Message) -> None:
+    """A file can be made at `path`: it is not a folder (`is_a_folder` says so) and its folder exists."""
     if path.is_dir():
-        raise OutputError(Message("Cannot write {path}: it is a folder. Give a file name for the subtitles.", path=path))
+        raise OutputError(is_a_folder)
     if not path.parent.is_dir():
         raise OutputError(Message(
             "Cannot write {path}: the folder {folder} does not exist. Create it first.", path=path, folder=path.parent
@@ -312,14 +312,8 @@ def run_download(args: argparse.Namespace) -> int:
 
 def add_transcribe_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("reference_audio", type=Path, help="the clip (as for synthesize: 3-10 s, longer ones trimmed)")
-    parser.add_argument(
-        "--language", default="auto",
-        help="the clip's language mode (all_zh, en, all_ja, ...) if known; default: detected",
-    )  # fmt: skip
-    parser.add_argument(
-        "--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR,
-        help="the folder whose asr/ holds the Whisper model (env GPT_SOVITS_WEIGHTS_DIR)",
-    )  # fmt: skip
+    parser.add_argument("--language", default="auto", help="the clip's language mode (all_zh, en, ...) or auto")
+    parser.add_argument("--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="its asr/ holds the model")
 
 
 def run_transcribe(args: argparse.Namespace) -> int:

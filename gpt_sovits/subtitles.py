@@ -1,7 +1,7 @@
 """Subtitles for a result: timed cues from the sentence timings, written as SRT or WebVTT.
 
     cues = subtitle_cues(result.sentences)    # [Cue(start_seconds, end_seconds, text)], in order
-    to_srt(cues)                              # "1\\n00:00:00,000 --> 00:00:01,840\\n你好，你是谁。\\n\\n..."
+    to_srt(cues)                              # "1\\n00:00:00,000 --> 00:00:01,840\\n你好，你是谁。\\n..."
     to_vtt(cues)                              # "WEBVTT\\n\\n00:00:00.000 --> 00:00:01.840\\n你好，你是谁。\\n\\n..."
     write_subtitles(cues, "out.srt")          # the format from the file name (.srt or .vtt)
 

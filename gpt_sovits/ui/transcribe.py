@@ -16,8 +16,8 @@ def add_transcribe_button(demo: gr.Blocks, weights_dir, reference_audio, referen
     """Place the button (call it where it should appear in the layout) and wire it to the reference inputs."""
     models = AsrModels(weights_dir)
     button = gr.Button(i18n("transcribe"), size="sm", visible=models.available, elem_id="transcribe")
-    button.click(transcribe_handler(models), [reference_audio, reference_language], [reference_text, reference_language],
-                 api_visibility="private")  # fmt: skip
+    reference = [reference_text, reference_language]
+    button.click(transcribe_handler(models), [reference_audio, reference_language], reference, api_visibility="private")
     demo.load(lambda: gr.Button(visible=models.available), None, button, api_visibility="private")
     return button
 
