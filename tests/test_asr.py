@@ -45,7 +45,7 @@ def build_tiny_whisper(folder: Path, languages=WHISPER_LANGUAGES) -> Path:
         decoder_start_token_id=start, eos_token_id=end, pad_token_id=end, bos_token_id=end, max_length=64,
         lang_to_id={f"<|{code}|>": ids[f"<|{code}|>"] for code in languages},
         task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
-        no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=True,
+        no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=bool(languages),
     )  # fmt: skip
     model.save_pretrained(folder)
     WhisperProcessor(WhisperFeatureExtractor(feature_size=80), tokenizer).save_pretrained(folder)
@@ -87,6 +87,8 @@ def test_the_language_is_detected_and_mapped_to_ours(tmp_path):
     french = Transcriber.from_dir(build_tiny_whisper(tmp_path / "fr", ("fr",)))
     transcript = french.transcribe(samples, 16000, None)
     assert (transcript.language, transcript.language_mode) == (None, None)
+    english_only = Transcriber.from_dir(build_tiny_whisper(tmp_path / "en", ()))  # as whisper-base.en
+    assert english_only.transcribe(samples, 16000, "all_zh").language_mode == "en"
 
 
 def test_the_reference_is_checked_and_trimmed_as_for_synthesis(transcriber, tmp_path, clip):
