@@ -278,4 +278,21 @@ MESSAGES = {
         "准备就绪，现在可以运行：`python -m gpt_sovits synthesize ... --weights-dir {weights_dir}`",
     "'{name}' is not one of the listed model files; press Refresh lists.":
         "「{name}」不在列出的模型文件里；请点击“刷新模型列表”。",
+
+    # ----- gpt_sovits/weights.py (downloads) -------------------------------------------------------------------
+    "Downloading {item} ({number}/{count})": "正在下载 {item}（{number}/{count}）",
+    "Could not download {item}: the Hugging Face Hub (https://huggingface.co/{repo}) cannot be reached "
+    "from this computer{reason}. Check the network connection, or copy the files by hand: from that page "
+    "(or an official GPT-SoVITS pretrained_models folder) into the weights folder '{folder}', so that "
+    "these exist:\n{files}":
+        "无法下载 {item}：这台电脑连不上 Hugging Face Hub（https://huggingface.co/{repo}）{reason}。请检查网络连接，"
+        "或者手动复制文件：从该页面（或官方 GPT-SoVITS 的 pretrained_models 文件夹）复制到模型文件夹「{folder}」中，"
+        "使下列文件存在：\n{files}",
+    "Downloaded the official {version} models into '{folder}'": "已将官方 {version} 模型下载到「{folder}」",
+
+    # ----- gpt_sovits/validation.py (notes on the target text) ---------------------------------------------------
+    "The text has {script} characters, but its language is set to {language}: they may be misread "
+    "or left out. Choose {script} (or auto-detect) as the language of the text.":
+        "文本中有{script}字符，但文本语种选的是{language}：这些字符可能读错或被略过。请把需要合成的语种选为{script}（或多语种混合）。",
+    "These characters are not spoken and were left out: {characters}": "这些字符不会被读出，已略过：{characters}",
 }
