@@ -178,6 +178,8 @@ class VoiceCloningUI:
             segments = prepare_target_segments(target_text, cut_method, target_language)
         except GptSovitsError as error:
             return f"⚠️ {_markdown_text(render(error, locale))}"
+        if segments and segments[0][:1] != target_text.lstrip()[:1]:  # the mark the front end puts before a short start
+            segments[0] = segments[0][1:]
         heading = render(Message("The text is spoken in {count} segment(s):", count=len(segments)), locale)
         return heading + "\n\n" + "\n".join(f"{index}. {_markdown_text(segment)}" for index, segment in enumerate(segments, 1))
 
