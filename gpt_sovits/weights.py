@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message
 
 REPO_ID = "lj1995/GPT-SoVITS"
 HUBERT_DIR = "chinese-hubert-base"
@@ -256,18 +257,31 @@ def download(
     items = files_for_version(version)
     for index, item in enumerate(items):
         if progress:
-            progress(index / len(items), f"Downloading {item} ({index + 1}/{len(items)})")
+            progress(index / len(items), Message("Downloading {item} ({number}/{count})", item=item, number=index + 1, count=len(items)))
         pattern = f"{item}*" if item.endswith("/") else item
         try:
             snapshot_download(REPO_ID, allow_patterns=[pattern], local_dir=root)
+            reason = None
         except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
-            raise WeightsError(
-                f"Could not download {item} from https://huggingface.co/{REPO_ID} ({type(error).__name__}). "
-                f"Check the network connection and try again. {layout_help(root, version)}"
-            ) from error
+            reason = type(error).__name__
+        # Offline, huggingface_hub may return the existing folder without fetching anything: check what arrived.
+        if reason is not None or not _arrived(root / item):
+            raise WeightsError(Message(
+                "Could not download {item}: the Hugging Face Hub (https://huggingface.co/{repo}) cannot be reached "
+                "from this computer{reason}. Check the network connection, or copy the files by hand: from that page "
+                "(or an official GPT-SoVITS pretrained_models folder) into the weights folder '{folder}', so that "
+                "these exist:\n{files}",
+                item=item, repo=REPO_ID, reason=f" ({reason})" if reason else "", folder=root.name or str(root),
+                files="\n".join(f"  {name}" for name in files_for_version(version)),
+            )) from None
     if progress:
-        progress(1.0, f"Downloaded the official {version} models into {root}")
+        progress(1.0, Message("Downloaded the official {version} models into '{folder}'", version=version, folder=root.name or str(root)))
     return resolve_weights(root, root / model.t2s, root / model.sovits)
+
+
+def _arrived(path: Path) -> bool:
+    """A downloaded file, or a folder with at least one file in it."""
+    return path.is_file() or (path.is_dir() and any(child.is_file() for child in path.rglob("*")))
 
 
 def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip: set[str]) -> list[ModelFile]:

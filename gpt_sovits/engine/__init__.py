@@ -127,6 +127,7 @@ class Engine:
         with timer("text"):
             target_text = validation.check_target_text(request.target_text)
             validation.check_language(request.target_language, symbol_version)
+            warnings.extend(validation.target_text_warnings(target_text, request.target_language))
             reference_free = request.reference_free or not request.reference_text.strip()
             if reference_free and not request.reference_free:
                 warnings.append(Message("No reference text was given, so it was not used (reference-free mode)."))
