@@ -8,7 +8,7 @@ ENGLISH = {
     "title": "# GPT-SoVITS voice cloning",
     "intro": (
         "Upload a **3-10 second** clip of a voice and type exactly what it says; then type what that voice should "
-        "say and press **Synthesize**. Works with official GPT-SoVITS v1 / v2 / v2Pro / v2ProPlus models and your "
+        "say and press **Synthesize**. Works with official GPT-SoVITS v1 / v2 / v2Pro / v2ProPlus / v3 / v4 models and your "
         "own fine-tuned ones."
     ),
     "model": "Model",
@@ -92,7 +92,7 @@ CHINESE = {
     "title": "# GPT-SoVITS 声音克隆",
     "intro": (
         "上传一段 **3~10 秒** 的参考音频并填写其中说的原文，再输入要合成的文本，点击 **合成语音**。"
-        "支持官方 GPT-SoVITS v1 / v2 / v2Pro / v2ProPlus 模型以及你自己微调的模型。"
+        "支持官方 GPT-SoVITS v1 / v2 / v2Pro / v2ProPlus / v3 / v4 模型以及你自己微调的模型。"
     ),
     "model": "模型",
     "gpt_model": "GPT 模型 (*.ckpt)",
