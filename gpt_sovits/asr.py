@@ -61,7 +61,7 @@ class Transcriber:
             raise AsrError(Message(
                 "The speech recognition model in {folder} cannot be loaded ({error}). Download it again with "
                 "`python -m gpt_sovits download --asr {name}`.",
-                folder=path, error=type(error).__name__, name=weights.DEFAULT_ASR_MODEL,
+                folder=f"{weights.ASR_DIR}/{Path(path).name}", error=type(error).__name__, name=weights.DEFAULT_ASR_MODEL,
             )) from error  # fmt: skip
         return cls(model, processor)
 

@@ -270,17 +270,25 @@ def download(
     items = files_for_version(version)
     for index, item in enumerate(items):
         if progress:
-            progress(index / len(items), f"Downloading {item} ({index + 1}/{len(items)})")
+            progress(index / len(items), Message("Downloading {item} ({number}/{count})", item=item, number=index + 1, count=len(items)))
         pattern = f"{item}*" if item.endswith("/") else item
         try:
             snapshot_download(REPO_ID, allow_patterns=[pattern], local_dir=root)
+            reason = None
         except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
-            raise WeightsError(
-                f"Could not download {item} from https://huggingface.co/{REPO_ID} ({type(error).__name__}). "
-                f"Check the network connection and try again. {layout_help(root, version)}"
-            ) from error
+            reason = type(error).__name__
+        # Offline, huggingface_hub may return the existing folder without fetching anything: check what arrived.
+        if reason is not None or not _arrived(root / item):
+            raise WeightsError(Message(
+                "Could not download {item}: the Hugging Face Hub (https://huggingface.co/{repo}) cannot be reached "
+                "from this computer{reason}. Check the network connection, or copy the files by hand: from that page "
+                "(or an official GPT-SoVITS pretrained_models folder) into the weights folder '{folder}', so that "
+                "these exist:\n{files}",
+                item=item, repo=REPO_ID, reason=f" ({reason})" if reason else "", folder=root.name or str(root),
+                files="\n".join(f"  {name}" for name in files_for_version(version)),
+            )) from None
     if progress:
-        progress(1.0, f"Downloaded the official {version} models into {root}")
+        progress(1.0, Message("Downloaded the official {version} models into '{folder}'", version=version, folder=root.name or str(root)))
     return resolve_weights(root, root / model.t2s, root / model.sovits)
 
 
@@ -302,20 +310,29 @@ def download_asr(name: str, root: Path, progress: Callable[[float, str], None] |
         raise WeightsError(Message(
             "Unknown speech recognition model {name!r}; choose one of {choices}.", name=name, choices=", ".join(ASR_MODELS)
         ))  # fmt: skip
-    folder = Path(root) / ASR_DIR / name
+    folder, shown = Path(root) / ASR_DIR / name, f"{ASR_DIR}/{name}"  # shown inside the weights folder, no server path
     if progress:
         progress(0.0, Message("Downloading the speech recognition model {repo}", repo=ASR_MODELS[name]))
     try:
         snapshot_download(ASR_MODELS[name], allow_patterns=list(ASR_FILES), local_dir=folder)
+        reason = None
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
+        reason = type(error).__name__
+    if reason is not None or not _arrived(folder / "config.json"):  # offline, the Hub may return without fetching
         raise WeightsError(Message(
-            "Could not download {repo} from the Hugging Face Hub ({kind}). Check the network connection and try "
-            "again, or copy the model's files from https://huggingface.co/{repo} into {folder}/.",
-            repo=ASR_MODELS[name], kind=type(error).__name__, folder=folder,
-        )) from error  # fmt: skip
+            "Could not download {repo}: the Hugging Face Hub cannot be reached from this computer{reason}. Check the "
+            "network connection, or copy the model's files from https://huggingface.co/{repo} into {folder}/ in "
+            "the weights folder.",
+            repo=ASR_MODELS[name], reason=f" ({reason})" if reason else "", folder=shown,
+        )) from None  # fmt: skip
     if progress:
-        progress(1.0, Message("Downloaded the speech recognition model into {folder}", folder=folder))
+        progress(1.0, Message("Downloaded the speech recognition model into {folder}", folder=shown))
     return folder
+
+
+def _arrived(path: Path) -> bool:
+    """A downloaded file, or a folder with at least one file in it."""
+    return path.is_file() or (path.is_dir() and any(child.is_file() for child in path.rglob("*")))
 
 
 def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip: set[str]) -> list[ModelFile]:

@@ -127,12 +127,22 @@ def test_cli_transcribe(weights_dir, clip, capsys, monkeypatch):
 
 def test_download_asr(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr("huggingface_hub.snapshot_download", lambda repo, allow_patterns, local_dir: calls.append(
-        (repo, Path(local_dir))))  # fmt: skip
+
+    def fake_snapshot_download(repo, allow_patterns, local_dir):
+        calls.append((repo, Path(local_dir)))
+        Path(local_dir).mkdir(parents=True, exist_ok=True)
+        (Path(local_dir) / "config.json").write_text("{}")
+
+    monkeypatch.setattr("huggingface_hub.snapshot_download", fake_snapshot_download)
     steps = []
     folder = weights.download_asr("whisper-base", tmp_path, progress=lambda fraction, message: steps.append(fraction))
     assert calls == [("openai/whisper-base", tmp_path / "asr" / "whisper-base")] == [("openai/whisper-base", folder)]
-    assert steps == [0.0, 1.0]
+    assert steps == [0.0, 1.0] and weights.asr_model_dir(tmp_path) == folder
+    # Offline the Hub may return without fetching anything: nothing arrived is an error that names no server path.
+    monkeypatch.setattr("huggingface_hub.snapshot_download", lambda repo, allow_patterns, local_dir: None)
+    with pytest.raises(weights.WeightsError, match="cannot be reached") as offline:
+        weights.download_asr("whisper-small", tmp_path)
+    assert str(tmp_path) not in str(offline.value) and "asr/whisper-small/" in str(offline.value)
     with pytest.raises(weights.WeightsError, match="whisper-small"):
         weights.download_asr("whisper-huge", tmp_path)
 

@@ -151,7 +151,7 @@ def test_api_and_page_give_subtitles(tiny_checkpoints, tmp_path):
             assert button["props"]["visible"] is False
 
         client = Client(url, verbose=False)
-        _, result_audio, status, subtitle_files, cues = client.predict(  # the buttons are not API outputs
+        _, result_audio, status, *_, subtitle_files, cues = client.predict(
             **ui_request(clip_path, target_text="你好，世界。今天天气很好。", cut_method="cut5", seed=5),
             api_name="/synthesize",
         )  # fmt: skip

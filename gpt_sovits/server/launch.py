@@ -153,7 +153,7 @@ def create(args: argparse.Namespace) -> Server:
         app.add_middleware(ApiCors, api_prefixes=API_PREFIXES, origins=parse_origins(args.cors_origins))
     gr.mount_gradio_app(
         app, demo, path="/", auth=auth, i18n=i18n, mcp_server=args.mcp, ssr_mode=False,
-        max_file_size=voice_library.MAX_CLIP_BYTES, run_history=not public,
+        max_file_size=voice_library.MAX_CLIP_BYTES, run_history=False,  # the page keeps its own history
         server_name=args.host, server_port=args.port,
     )  # fmt: skip
     return Server(app, ui, demo, service)
