@@ -80,8 +80,9 @@ class VoiceCloningUI:
         cancel = threading.Event()
         working = gr.Button(interactive=False), gr.Button(visible=True)
         idle = gr.Button(interactive=True), gr.Button(visible=False)
+        no_subtitles, same_subtitles = (None, None), (gr.skip(), gr.skip())  # the subtitle files and cues
         # The old result and its status go at once: nothing on the page may describe an earlier run.
-        yield gr.skip(), None, "⏳ …", gr.skip(), gr.skip(), *working, None, None
+        yield gr.skip(), None, "⏳ …", gr.skip(), gr.skip(), *working, *no_subtitles
         try:
             synthesis_request = self._request(inputs)
             engine = self.holder.require()
@@ -97,15 +98,15 @@ class VoiceCloningUI:
             chunks = iter(stream)
             while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
                 live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
-                yield live, gr.skip(), render(live_status(stream, chunk), locale), gr.skip(), gr.skip(), *working, *(gr.skip(),) * 2
+                yield live, gr.skip(), render(live_status(stream, chunk), locale), gr.skip(), gr.skip(), *working, *same_subtitles
             result = stream.result()
             path = self._write_result(result, inputs)
             history = [history_entry(path, inputs, result), *history][:HISTORY_LENGTH]
             yield gr.skip(), path, render(status_line(result), locale), result.seed, history, *idle, *subtitle_outputs(result, path)
         except SynthesisCancelled:
-            yield gr.skip(), gr.skip(), render(Message("Stopped."), locale), gr.skip(), gr.skip(), *idle, *(gr.skip(),) * 2
+            yield gr.skip(), gr.skip(), render(Message("Stopped."), locale), gr.skip(), gr.skip(), *idle, *same_subtitles
         except GptSovitsError as error:
-            yield gr.skip(), None, f"❌ {_markdown_text(render(error, locale))}", gr.skip(), gr.skip(), *idle, None, None
+            yield gr.skip(), None, f"❌ {_markdown_text(render(error, locale))}", gr.skip(), gr.skip(), *idle, *no_subtitles
             raise gr.Error(render(error, locale), print_exception=False) from None
         finally:
             cancel.set()  # a cancelled task lands here too: the engine stops before its next token
