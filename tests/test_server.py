@@ -20,7 +20,8 @@ from openai import OpenAI
 
 from gpt_sovits import weights
 from gpt_sovits.server import launch
-from gpt_sovits.server.security import AccessError, ApiKey, SynthesisGate, TooBusy, check_bind, is_loopback
+from gpt_sovits.server.security import AccessError, ApiKey, check_bind, is_loopback
+from gpt_sovits.service import SynthesisGate, TooBusy
 from test_app import REFERENCE_TEXT, arrange_weights, request, speech_like, start
 
 KEY = "test-key-123"

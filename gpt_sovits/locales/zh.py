@@ -278,4 +278,17 @@ MESSAGES = {
         "准备就绪，现在可以运行：`python -m gpt_sovits synthesize ... --weights-dir {weights_dir}`",
     "'{name}' is not one of the listed model files; press Refresh lists.":
         "「{name}」不在列出的模型文件里；请点击“刷新模型列表”。",
+
+    # ----- gpt_sovits/service.py: limits on the work ---------------------------------------------------------
+    "The server is busy ({count} requests running or waiting); try again in a moment.":
+        "服务器正忙（有 {count} 个请求正在进行或排队），请稍后再试。",
+    "You already have {count} requests running or waiting; wait for one to finish.":
+        "你已经有 {count} 个请求正在进行或排队，请等其中一个完成。",
+    "This request took longer than the {seconds:g} s this server allows for one synthesis, so it was "
+    "stopped. Try a shorter text, or cut it into sentences.":
+        "这次合成超过了服务器允许的 {seconds:g} 秒，已被停止。请缩短文本，或把它切分成句子。",
+    "The server ran out of memory for this request. Try again in a moment, or with a shorter text.":
+        "服务器内存不足，无法完成这次请求。请稍后再试，或换一段更短的文本。",
+    "The server's disk is full, so this request could not be completed. Please tell the operator.":
+        "服务器磁盘已满，无法完成这次请求。请告知服务器的运营者。",
 }

@@ -6,6 +6,7 @@ in a thread, chunks are played as they come, and when the task is cancelled (the
 client that went away) the engine is told to stop between two tokens, so no work outlives its listener.
 """
 
+import os
 import shutil
 import tempfile
 import threading
@@ -18,12 +19,15 @@ import soundfile
 from gpt_sovits import weights
 from gpt_sovits.engine import ModelInfo, SynthesisRequest
 from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled
-from gpt_sovits.service import EngineHolder
+from gpt_sovits.service import EngineHolder, remove_older_than, resource_errors
 from gpt_sovits.settings import InferenceSettings, seed_from_user
 from gpt_sovits.ui.labels import language_menu
 from gpt_sovits.voices import ClipUpload, VoiceLibrary
 
 # The widget values of one synthesis, in the order the layout passes them.
+# How long a result stays in our folder (Gradio serves its own cached copy, cleaned on the same schedule: layout.py).
+KEEP_RESULTS_SECONDS = 3600
+
 SYNTHESIS_INPUTS = (
     "reference_audio", "reference_text", "reference_language", "reference_free", "extra_reference_audio",
     "target_text", "target_language", "cut_method", "streaming", "top_k", "top_p", "temperature",
@@ -41,7 +45,12 @@ class VoiceCloningUI:
         self.voices = voices  # None: no saved-voice library (the row is hidden)
         self.voices_editable = voices_editable  # False on a public page without login: pick only
         # Results are written here for the player's download button; Gradio serves them from its own cache copy.
-        self.output_dir = Path(tempfile.mkdtemp(prefix="gpt_sovits_results_"))
+        # Removed when the server closes (or the process exits); results older than KEEP_RESULTS_SECONDS go sooner.
+        self._outputs = tempfile.TemporaryDirectory(prefix="gpt_sovits_results_")
+        self.output_dir = Path(self._outputs.name)
+
+    def close(self) -> None:
+        self._outputs.cleanup()
 
     # ----- synthesis ------------------------------------------------------------------------------------------
 
@@ -60,6 +69,7 @@ class VoiceCloningUI:
         working = gr.Button(interactive=False), gr.Button(visible=True)
         idle = gr.Button(interactive=True), gr.Button(visible=False)
         yield gr.skip(), None, "⏳ …", *working
+        watch = None
         try:
             request = self._request(inputs)
             engine = self.holder.require()
@@ -67,23 +77,35 @@ class VoiceCloningUI:
             def report(fraction, message):
                 progress(fraction, desc=message)
 
-            stream = await anyio.to_thread.run_sync(lambda: engine.stream(request, report, cancel), abandon_on_cancel=True)
-            for warning in stream.warnings:
-                gr.Warning(warning)
-            chunks = iter(stream)
-            while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
-                live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
-                yield live, gr.skip(), live_status(stream, chunk), *working
-            result = stream.result()
-            path = self._write_result(result)
+            # A running slot shared with the HTTP API, and the server's time budget for one synthesis.
+            async with self.holder.gate.slot():
+                watch = self.holder.time_budget.start(cancel)
+                with resource_errors():
+                    stream = await anyio.to_thread.run_sync(lambda: engine.stream(request, report, cancel), abandon_on_cancel=True)
+                    for warning in stream.warnings:
+                        gr.Warning(warning)
+                    chunks = iter(stream)
+                    while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
+                        live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
+                        yield live, gr.skip(), live_status(stream, chunk), *working
+                    result = stream.result()
+                    path = self._write_result(result)
             yield gr.skip(), path, status_line(result), *idle
         except SynthesisCancelled:
-            yield gr.skip(), gr.skip(), "Stopped.", *idle
+            if watch is None or not watch.expired:
+                yield gr.skip(), gr.skip(), "Stopped.", *idle
+                return
+            message = str(watch.too_long())
+            yield gr.skip(), None, f"❌ {message}", *idle
+            raise gr.Error(message, print_exception=False) from None
         except GptSovitsError as error:
-            yield gr.skip(), None, f"❌ {error}", *idle
-            raise gr.Error(str(error), print_exception=False) from None
+            message = str(self.holder.for_visitors(error))
+            yield gr.skip(), None, f"❌ {message}", *idle
+            raise gr.Error(message, print_exception=False) from None
         finally:
             cancel.set()  # a cancelled task lands here too: the engine stops before its next token
+            if watch is not None:
+                watch.stop()
 
     def stop(self):
         """The Stop button: its `cancels=` ends the running event; this puts the buttons back."""
@@ -116,7 +138,10 @@ class VoiceCloningUI:
         )
 
     def _write_result(self, result) -> str:
-        path = Path(tempfile.mkstemp(suffix=".wav", dir=self.output_dir)[1])
+        remove_older_than(self.output_dir, KEEP_RESULTS_SECONDS)
+        descriptor, name = tempfile.mkstemp(suffix=".wav", dir=self.output_dir)
+        os.close(descriptor)
+        path = Path(name)
         soundfile.write(path, result.audio_int16(), result.sample_rate, subtype="PCM_16")
         return str(path)
 

@@ -14,7 +14,7 @@ import gradio as gr
 
 from gpt_sovits import weights
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings
-from gpt_sovits.ui.handlers import SYNTHESIS_INPUTS, VoiceCloningUI
+from gpt_sovits.ui.handlers import KEEP_RESULTS_SECONDS, SYNTHESIS_INPUTS, VoiceCloningUI
 from gpt_sovits.ui.labels import i18n, language_menu
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
@@ -29,23 +29,26 @@ EXAMPLES = [
 
 
 def setup_help(weights_dir: Path) -> str:
-    """Markdown for a first start without models: what to download, or which files to put where."""
+    """Markdown for a first start without models: what to download, or which files to put where (the weights
+    folder by its own name: the page never shows the server's folders)."""
     names = weights.files_for_version(weights.DEFAULT_VERSION)
-    files = "\n".join(str(weights_dir / name) + ("/" if name.endswith("/") else "") for name in names)
+    files = "\n".join(f"{weights_dir.name}/{name}" for name in names)
     return (
-        f"### No models in `{weights_dir}` yet\n\n"
+        f"### No models in `{weights_dir.name}` yet\n\n"
         f"Press **Download** (over 1 GB from https://huggingface.co/{weights.REPO_ID}), or run "
         f"`python -m gpt_sovits download`. Without network, copy the files there by hand so that these exist "
         f"(see weights/README.md for the other versions), then press **Refresh lists**:\n\n```\n{files}\n```"
     )
 
 
-def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blocks:
+def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bool = True) -> gr.Blocks:
+    """The page. `admin` False (a public server): no Download and Refresh controls, and no API endpoints for them."""
     defaults = InferenceSettings()
     limits = InferenceSettings.LIMITS
     languages = language_menu(None)
 
-    with gr.Blocks(title="GPT-SoVITS voice cloning") as demo:
+    # Gradio's cache (uploads, results) is swept every 10 minutes of files older than an hour.
+    with gr.Blocks(title="GPT-SoVITS voice cloning", delete_cache=(600, KEEP_RESULTS_SECONDS)) as demo:
         gr.Markdown(i18n("title"))
         gr.Markdown(i18n("intro"))
 
@@ -58,10 +61,11 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 sovits_model = gr.Dropdown(catalog.sovits_choices(), label=i18n("sovits_model"), allow_custom_value=True)
             with gr.Row(equal_height=True):
                 model_summary = gr.Markdown(elem_id="model-summary")
-                refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
+                if admin:
+                    refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
             with gr.Column(visible=False) as setup_panel:
-                gr.Markdown(setup_help(ui.holder.weights_dir))
-                with gr.Row(equal_height=True):
+                gr.Markdown(setup_help(ui.holder.weights_dir) if admin else i18n("no_models_visitor"))
+                with gr.Row(equal_height=True, visible=admin):
                     download_version = gr.Dropdown(
                         list(weights.DOWNLOADABLE_VERSIONS), value=weights.DEFAULT_VERSION, label=i18n("download_version")
                     )
@@ -146,8 +150,9 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 ui.choose_models, [t2s_model, sovits_model, reference_language, target_language],
                 [model_summary, reference_language, target_language], api_visibility="private",
             )  # fmt: skip
-        refresh.click(ui.refresh, [t2s_model, sovits_model], model_panel, api_name="refresh_models")
-        download.click(ui.download, [download_version, t2s_model, sovits_model], model_panel, api_name="download_models")
+        if admin:  # operator actions: on a public server neither the buttons nor their API endpoints exist
+            refresh.click(ui.refresh, [t2s_model, sovits_model], model_panel, api_name="refresh_models")
+            download.click(ui.download, [download_version, t2s_model, sovits_model], model_panel, api_name="download_models")
 
         widgets = dict(
             reference_audio=reference_audio, reference_text=reference_text, reference_language=reference_language,
