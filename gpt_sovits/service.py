@@ -10,7 +10,6 @@ a `TimeBudget` stops any synthesis that runs longer than the operator allows. Ru
 becomes a message (`out_of_resources`), and what a visitor reads never names the server's folders (`for_visitors`).
 """
 
-import copy
 import errno
 import re
 import tempfile
@@ -124,9 +123,7 @@ class EngineHolder:
         """The same error with the server's folders left out of its message: the weights folder is named by its
         own name (`weights/s1v3.ckpt`), a temporary file by its file name."""
         folders = {str(self.weights_dir): self.weights_dir.name, str(self.weights_dir.resolve()): self.weights_dir.name}
-        hidden = copy.copy(error)
-        hidden.args = tuple(_without_folders(argument, folders) for argument in error.args)
-        return hidden
+        return _without_folders(error, folders)
 
 
 # A path inside the temporary folder, up to the end of the file name.
@@ -137,8 +134,9 @@ def _without_folders(value, folders: dict[str, str]):
     if isinstance(value, Message) and type(value) is Message:
         params = {name: _without_folders(part, folders) for name, part in value.params.items()}
         return type(value)(value.template, **params)  # the same message, its parts without folders
-    if isinstance(value, GptSovitsError):
-        hidden = copy.copy(value)
+    if isinstance(value, GptSovitsError):  # the same class and attributes (not through its __init__)
+        hidden = type(value).__new__(type(value))
+        hidden.__dict__.update(value.__dict__)
         hidden.args = tuple(_without_folders(argument, folders) for argument in value.args)
         return hidden
     if isinstance(value, str) and not isinstance(value, Message):
