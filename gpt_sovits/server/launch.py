@@ -37,6 +37,7 @@ from gpt_sovits.service import EngineHolder, SynthesisGate, TimeBudget
 from gpt_sovits.ui import VoiceCloningUI, build_ui, i18n
 
 API_PREFIXES = ("/v1/", "/speakers", "/tts", "/set_")
+UI_QUEUE_SIZE = 64  # web UI visitors who may wait for a turn; more are told the queue is full
 DEFAULT_VOICES_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
 
 try:  # only present on Hugging Face Spaces: borrow a ZeroGPU for each synthesis
@@ -153,7 +154,7 @@ def create(args: argparse.Namespace) -> Server:
     demo = build_ui(ui, run_on_gpu, admin=admin)
     if args.mcp:
         add_mcp_tools(demo, McpTools(holder, voices, ui.output_dir))
-    demo.queue(max_size=64, default_concurrency_limit=args.concurrency)
+    demo.queue(max_size=UI_QUEUE_SIZE, default_concurrency_limit=args.concurrency)
 
     app = FastAPI(
         title="GPT-SoVITS voice cloning API",
