@@ -355,6 +355,14 @@ def test_api_v2_sample_steps_and_super_sampling_reach_the_settings(http, voices,
     assert (seen[1].sample_steps, seen[1].super_resolution) == (8, True)
 
 
+def test_words_the_front_end_drops_are_named_in_a_warning_header(http, voices):
+    from urllib.parse import unquote
+
+    answer = http.post("/v1/audio/speech", json={**SPEECH, "input": "你好 naïve café。", "language": "zh", "stream": False})
+    assert answer.status_code == 200
+    assert "Not spoken: naïve, café." in unquote(answer.headers["x-warnings"])
+
+
 def test_operator_switches_the_api_models(http, voices):
     """With the key, /set_*_weights pick listed model files for every API caller (here v1 instead of v2)."""
     v2, v1 = weights.OFFICIAL_MODELS[2], weights.OFFICIAL_MODELS[3]

@@ -291,4 +291,9 @@ MESSAGES = {
         "服务器内存不足，无法完成这次请求。请稍后再试，或换一段更短的文本。",
     "The server's disk is full, so this request could not be completed. Please tell the operator.":
         "服务器磁盘已满，无法完成这次请求。请告知服务器的运营者。",
+
+    # ----- gpt_sovits/engine/__init__.py: words the front end left out -----------------------------------------
+    "Not spoken: {words}. The language mode '{mode}' cannot read them; try another mode (such as "
+    "auto), or write them in plain letters.":
+        "以下内容没有读出来：{words}。语种模式「{mode}」读不了它们；请换一种模式（例如 auto），或改用普通字母书写。",
 }

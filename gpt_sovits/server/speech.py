@@ -22,6 +22,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio
 from fastapi import Request
@@ -302,6 +303,8 @@ class SpeechService:
                 "X-Seed": str(synthesis.seed),
                 "X-Reference-Cached": str(synthesis.reference_cache_hit).lower(),  # a saved voice's work reused
             }
+            if synthesis.warnings:  # what the UI shows as warnings (words not spoken, settings ignored), URL-encoded
+                headers["X-Warnings"] = quote(" | ".join(synthesis.warnings))
             if not stream:
                 return Response(first, media_type=encoder.media_type, headers=headers)
             handed_over = True
