@@ -85,7 +85,7 @@ def main() -> None:
                         limits=httpx.Limits(max_connections=args.clients * 2))  # fmt: skip
     clip = speech_like_wav()
     voice, saved_here = args.voice, None
-    if voice is None:
+    if not voice:
         answer = http.post("/v1/audio/voices", data={"name": f"soak {time.time():.0f}", "text": REFERENCE_TEXT,
                                                      "language": "all_zh"},
                            files={"audio_sample": ("soak.wav", clip, "audio/wav")})  # fmt: skip
