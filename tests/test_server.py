@@ -291,7 +291,8 @@ def test_oversized_upload_is_refused_before_the_body_is_read(server):
             yield b"\0" * 2**20
 
     headers = {**AUTH, "Content-Type": "multipart/form-data; boundary=x"}
-    assert httpx.post(server[1] + "/v1/audio/voices", content=body(), headers=headers).status_code == 413
+    refused = httpx.post(server[1] + "/v1/audio/voices", content=body(), headers=headers)
+    assert refused.status_code == 413 and "at most 10 MiB" in refused.json()["message"]
 
 
 def test_queue_full_and_per_client_limits(http, voices, server):

@@ -38,7 +38,7 @@ from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled, Sy
 from gpt_sovits.server.security import AccessError
 from gpt_sovits.service import EngineHolder, TookTooLong, TooBusy, Watch, out_of_resources
 from gpt_sovits.settings import InferenceSettings, SettingsError
-from gpt_sovits.voices import MAX_CLIP_BYTES, Voice, VoiceConflict, VoiceLibrary, VoiceNotFound, VoiceTooLarge
+from gpt_sovits.voices import MAX_CLIP_BYTES, MAX_IMPORT_BYTES, Voice, VoiceConflict, VoiceLibrary, VoiceNotFound, VoiceTooLarge
 from gpt_sovits.weights import WeightsError
 
 # Error class -> HTTP status; anything else a user can cause is a 400.
@@ -109,6 +109,10 @@ def install_error_handlers(app, holder: EngineHolder) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error: HTTPException):
+        if error.status_code == 413:  # a body that grew past the route's limit as it came
+            if request.url.path.endswith("/voices/import"):
+                return error_response(413, f"The request is too large: an import may be at most {MAX_IMPORT_BYTES // 2**20} MiB.")
+            return error_response(413, f"The request is too large: one clip may be at most {MAX_CLIP_BYTES // 2**20} MiB.")
         return error_response(error.status_code, str(error.detail))
 
 
