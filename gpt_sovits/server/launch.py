@@ -9,6 +9,9 @@
     /speakers, /tts_*      XTTS shape (SillyTavern)                see xtts_api.py
     /tts, /set_*_weights   official api_v2 shape                   see api_v2.py
 
+Operator actions (downloads, reloading model lists, /set_*_weights) exist on a public bind only with --admin and a
+login (--auth); see SECURITY.md for every limit and how to deploy in public.
+
 `--share` opens a temporary public gradio.live tunnel to this whole server (UI and API), the way Gradio's own
 launch does it; so it counts as a public bind and needs the API key. It is not available on Hugging Face Spaces.
 """
