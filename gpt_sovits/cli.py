@@ -3,6 +3,8 @@
     python -m gpt_sovits synthesize --reference-audio ref.wav --reference-text "..." --reference-language all_zh \\
         --target-text "..." --target-language all_zh --output out.wav
     python -m gpt_sovits download --version v2ProPlus
+    python -m gpt_sovits download --asr whisper-small      # optional: transcribes reference clips
+    python -m gpt_sovits transcribe ref.wav --language all_zh   # prints what the clip says
     python -m gpt_sovits phonemize ...
 
 Every command turns a `GptSovitsError` into a one-line message on stderr and exit status 2; it never shows a
@@ -37,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     download = commands.add_parser("download", help="download the official pretrained models into the weights folder")
     add_download_arguments(download)
     download.set_defaults(run=run_download)
+
+    transcribe = commands.add_parser(
+        "transcribe", help="print what a reference clip says (needs a speech recognition model: download --asr)"
+    )
+    add_transcribe_arguments(transcribe)
+    transcribe.set_defaults(run=run_transcribe)
 
     from gpt_sovits.text import command as phonemize_command
 
@@ -111,6 +119,8 @@ def add_synthesize_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target-text", required=True, help="the text to speak")
     parser.add_argument("--target-language", default="all_zh", help=f"language of the text: {languages}")
     parser.add_argument("--output", "-o", type=Path, default=Path("out.wav"), help="WAV file to write (at the model's rate: 32 kHz for v1-v2ProPlus, 24 or 48 kHz for v3, 48 kHz for v4)")
+    parser.add_argument("--srt", type=Path, help="also write subtitles of the result to this SubRip (.srt) file")
+    parser.add_argument("--vtt", type=Path, help="also write subtitles of the result to this WebVTT (.vtt) file")
 
     defaults = InferenceSettings()
     knobs = parser.add_argument_group("settings (defaults as in the official web UI)")
@@ -171,6 +181,9 @@ def run_synthesize(args: argparse.Namespace) -> int:
     )
     check_before_loading(request)
     check_output(args.output)
+    subtitle_files = {"srt": args.srt, "vtt": args.vtt}
+    for path in filter(None, subtitle_files.values()):
+        check_subtitle_output(path)
     from gpt_sovits.engine import Engine
 
     engine = Engine.from_weights_dir(args.weights_dir, args.gpt, args.sovits)
@@ -197,6 +210,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         path=args.output, duration=result.duration_seconds, rate=result.sample_rate, segments=len(result.segments),
         seed=result.seed, stages=stages,
     ))  # fmt: skip
+    write_subtitle_files(result, subtitle_files)
     return 0
 
 
@@ -221,17 +235,41 @@ def check_output(output: Path) -> None:
     """Refuse an output path that cannot take the result now, not after minutes of synthesis."""
     import soundfile
 
-    if output.is_dir():
-        raise OutputError(Message("Cannot write {path}: it is a folder. Give a file name ending in .wav.", path=output))
-    if not output.parent.is_dir():
-        raise OutputError(Message(
-            "Cannot write {path}: the folder {folder} does not exist. Create it first.", path=output, folder=output.parent
-        ))
+    check_writable(output, Message("Cannot write {path}: it is a folder. Give a file name ending in .wav.", path=output))
     file_format = output.suffix.lstrip(".").upper()
     if file_format not in soundfile.available_formats() or not soundfile.check_format(file_format, "PCM_16"):
         raise OutputError(Message(
             "Cannot write {path}: the result is 16-bit PCM audio; give a file name ending in .wav.", path=output
         ))
+
+
+def check_subtitle_output(path: Path) -> None:
+    check_writable(path, Message("Cannot write {path}: it is a folder. Give a file name for the subtitles.", path=path))
+
+
+def check_writable(path: Path, is_a_folder: Message) -> None:
+    """A file can be made at `path`: it is not a folder (`is_a_folder` says so) and its folder exists."""
+    if path.is_dir():
+        raise OutputError(is_a_folder)
+    if not path.parent.is_dir():
+        raise OutputError(Message(
+            "Cannot write {path}: the folder {folder} does not exist. Create it first.", path=path, folder=path.parent
+        ))
+
+
+def write_subtitle_files(result, paths: dict) -> None:
+    """The result's subtitles in each format asked for ({"srt": path or None, "vtt": ...})."""
+    from gpt_sovits.subtitles import subtitle_cues, subtitles_text
+
+    cues = subtitle_cues(result.sentences)
+    for subtitle_format, path in paths.items():
+        if path is None:
+            continue
+        try:
+            path.write_text(subtitles_text(cues, subtitle_format), encoding="utf-8")
+        except OSError as error:
+            raise OutputError(Message("Cannot write {path}: {error}", path=path, error=error)) from None
+        say(Message("Wrote {path} ({count} subtitle(s))", path=path, count=len(cues)))
 
 
 # ----- download -------------------------------------------------------------------------------------------
@@ -240,20 +278,51 @@ def check_output(output: Path) -> None:
 def add_download_arguments(parser: argparse.ArgumentParser) -> None:
     from gpt_sovits.weights import DEFAULT_VERSION, DOWNLOADABLE_VERSIONS
 
+    from gpt_sovits.weights import ASR_MODELS
+
     parser.add_argument("--version", choices=DOWNLOADABLE_VERSIONS, default=DEFAULT_VERSION)
+    parser.add_argument(
+        "--asr", choices=ASR_MODELS, default=None,
+        help="download only this speech recognition model (for transcribing reference clips), not a version",
+    )  # fmt: skip
     parser.add_argument(
         "--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="where to put them (env GPT_SOVITS_WEIGHTS_DIR)"
     )
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from gpt_sovits.weights import download
+    from gpt_sovits.weights import download, download_asr
 
     # huggingface_hub draws a byte-level progress bar per file; we name each step above it.
     locale = terminal_locale()
-    download(
-        args.version, args.weights_dir,
-        progress=lambda fraction, message: print(f"[{fraction:4.0%}] {render(message, locale)}"),
-    )  # fmt: skip
+
+    def progress(fraction, message):
+        print(f"[{fraction:4.0%}] {render(message, locale)}")
+
+    if args.asr:
+        download_asr(args.asr, args.weights_dir, progress=progress)
+        return 0
+    download(args.version, args.weights_dir, progress=progress)
     say(Message("Ready: python -m gpt_sovits synthesize ... --weights-dir {weights_dir}", weights_dir=args.weights_dir))
+    return 0
+
+
+# ----- transcribe ---------------------------------------------------------------------------------------------
+
+
+def add_transcribe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reference_audio", type=Path, help="the clip (as for synthesize: 3-10 s, longer ones trimmed)")
+    parser.add_argument("--language", default="auto", help="the clip's language mode (all_zh, en, ...) or auto")
+    parser.add_argument("--weights-dir", type=Path, default=DEFAULT_WEIGHTS_DIR, help="its asr/ holds the model")
+
+
+def run_transcribe(args: argparse.Namespace) -> int:
+    """The transcript on stdout (for --reference-text "$(...)"), its language mode on stderr."""
+    from gpt_sovits.asr import AsrModels
+
+    validation.check_language_mode(args.language)
+    models = AsrModels(args.weights_dir)
+    transcript = models.get().transcribe_reference(args.reference_audio, args.language)
+    print(transcript.text)
+    say(Message("language: {language}", language=transcript.language_mode or "auto"), file=sys.stderr)
     return 0

@@ -312,11 +312,17 @@ def resource_errors():
 
 
 def remove_older_than(folder: Path, seconds: float) -> None:
-    """Delete the files below `folder` last changed more than `seconds` ago (results nobody will fetch again)."""
+    """Delete the files below `folder` last changed more than `seconds` ago (results nobody will fetch again), and
+    the folders they leave empty."""
     cutoff = time.time() - seconds
-    for path in Path(folder).rglob("*"):
+    for path in sorted(Path(folder).rglob("*"), key=lambda path: -len(path.parts)):  # deepest first
         try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
+            if path.stat().st_mtime >= cutoff:
+                continue
+            if path.is_dir():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            else:
                 path.unlink()
         except OSError:
             pass  # gone already, or in use elsewhere: the next sweep tries again

@@ -9,12 +9,14 @@ copy the reference into the output or stop early, so we refuse short clips and t
 """
 
 import re
+import unicodedata
 
 import numpy as np
 
 from gpt_sovits.errors import AudioError, TextError
 from gpt_sovits.messages import Message
 from gpt_sovits.text import languages
+from gpt_sovits.text.language import scripts_in
 
 MIN_REFERENCE_SECONDS = 3.0
 MAX_REFERENCE_SECONDS = 10.0
@@ -163,6 +165,29 @@ def check_language(mode: str, symbol_version: str) -> None:
             symbol_version=symbol_version, language=language_mode.name, mode=mode,
             choices=languages.describe_modes(supported),
         ))  # fmt: skip
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def target_text_warnings(text: str, mode: str) -> list[Message]:
+    """Notes when the text will not be read as written: letters of another script than the chosen language's (kana
+    or Hangul outside Japanese/Korean, Chinese characters in English mode), and symbols nobody speaks (emoji)."""
+    language_mode = languages.language_mode(mode)
+    notes = []
+    if language_mode.language is not None:  # the auto-detect modes pick each run's language themselves
+        found = (["zh"] if language_mode.language == "en" and _HAN.search(text) else []) + scripts_in(text)
+        for code in found:
+            if code != language_mode.language:
+                notes.append(Message(
+                    "The text has {script} characters, but its language is set to {language}: they may be misread "
+                    "or left out. Choose {script} (or auto-detect) as the language of the text.",
+                    script=languages.LANGUAGES[code].name, language=language_mode.name,
+                ))  # fmt: skip
+    dropped = dict.fromkeys(char for char in text if unicodedata.category(char) in ("So", "Co", "Cn"))
+    if dropped:
+        notes.append(Message("These characters are not spoken and were left out: {characters}", characters=" ".join(dropped)))
+    return notes
 
 
 def check_language_mode(mode: str) -> None:

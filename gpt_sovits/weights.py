@@ -20,6 +20,8 @@ can point `--weights-dir` at it:
       gsv-v4-pretrained/vocoder.pth        the v4 vocoder (48 kHz)
       AP-BWE/24kto48k/                     optional v3 super-resolution to 48 kHz (g_24kto48k.zip, config.json);
                                            not on the Hub, copy it by hand (see SUPER_RESOLUTION_SOURCE)
+      asr/whisper-small/                   optional: a Whisper model that transcribes reference clips on request
+                                           (`download --asr whisper-small`; any Whisper folder under asr/ works)
 
 Your own fine-tuned models can go anywhere below the folder (for example `weights/my_voice/`): every `*.ckpt`
 is listed as a GPT model and every `*.pth` as a SoVITS model, except the speaker encoder and the training-only
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message
 
 REPO_ID = "lj1995/GPT-SoVITS"
 HUBERT_DIR = "chinese-hubert-base"
@@ -45,6 +48,17 @@ LORA_BASE_MODELS = {"v3": "s2Gv3.pth", "v4": "gsv-v4-pretrained/s2Gv4.pth"}
 SUPER_RESOLUTION_DIR = "AP-BWE/24kto48k"
 SUPER_RESOLUTION_FILES = ("g_24kto48k.zip", "config.json")
 SUPER_RESOLUTION_SOURCE = "https://drive.google.com/drive/folders/1IIYTf2zbJWzelu4IftKD6ooHloJ8mnZF"
+# Optional speech recognition for the reference text (gpt_sovits/asr.py): not part of any version, downloaded only
+# when asked for, each into asr/<name>/. Small is the smallest that transcribes Chinese and Japanese well; turbo is
+# slower but better, and the only one that knows Cantonese.
+ASR_DIR = "asr"
+ASR_MODELS = {
+    "whisper-small": "openai/whisper-small",
+    "whisper-base": "openai/whisper-base",
+    "whisper-large-v3-turbo": "openai/whisper-large-v3-turbo",
+}
+DEFAULT_ASR_MODEL = "whisper-small"
+ASR_FILES = ("*.json", "*.txt", "model.safetensors")  # config, tokenizer, feature extractor, weights (not the rest)
 
 
 @dataclass(frozen=True)
@@ -256,18 +270,69 @@ def download(
     items = files_for_version(version)
     for index, item in enumerate(items):
         if progress:
-            progress(index / len(items), f"Downloading {item} ({index + 1}/{len(items)})")
+            progress(index / len(items), Message("Downloading {item} ({number}/{count})", item=item, number=index + 1, count=len(items)))
         pattern = f"{item}*" if item.endswith("/") else item
         try:
             snapshot_download(REPO_ID, allow_patterns=[pattern], local_dir=root)
+            reason = None
         except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
-            raise WeightsError(
-                f"Could not download {item} from https://huggingface.co/{REPO_ID} ({type(error).__name__}). "
-                f"Check the network connection and try again. {layout_help(root, version)}"
-            ) from error
+            reason = type(error).__name__
+        # Offline, huggingface_hub may return the existing folder without fetching anything: check what arrived.
+        if reason is not None or not _arrived(root / item):
+            raise WeightsError(Message(
+                "Could not download {item}: the Hugging Face Hub (https://huggingface.co/{repo}) cannot be reached "
+                "from this computer{reason}. Check the network connection, or copy the files by hand: from that page "
+                "(or an official GPT-SoVITS pretrained_models folder) into the weights folder '{folder}', so that "
+                "these exist:\n{files}",
+                item=item, repo=REPO_ID, reason=f" ({reason})" if reason else "", folder=root.name or str(root),
+                files="\n".join(f"  {name}" for name in files_for_version(version)),
+            )) from None
     if progress:
-        progress(1.0, f"Downloaded the official {version} models into {root}")
+        progress(1.0, Message("Downloaded the official {version} models into '{folder}'", version=version, folder=root.name or str(root)))
     return resolve_weights(root, root / model.t2s, root / model.sovits)
+
+
+def asr_model_dir(root: Path) -> Path | None:
+    """The speech-recognition model to use: the first folder under `root`/asr/ with a config.json (the table's
+    models in its order, then any other by name), or None when there is none."""
+    folders = [folder for folder in sorted((Path(root) / ASR_DIR).glob("*/")) if (folder / "config.json").is_file()]
+    order = list(ASR_MODELS)
+    folders.sort(key=lambda folder: order.index(folder.name) if folder.name in order else len(order))
+    return folders[0] if folders else None
+
+
+def download_asr(name: str, root: Path, progress: Callable[[float, str], None] | None = None) -> Path:
+    """Fetch one speech-recognition model from the Hub into `root`/asr/`name`/; files already there are kept."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    if name not in ASR_MODELS:
+        raise WeightsError(Message(
+            "Unknown speech recognition model {name!r}; choose one of {choices}.", name=name, choices=", ".join(ASR_MODELS)
+        ))  # fmt: skip
+    folder, shown = Path(root) / ASR_DIR / name, f"{ASR_DIR}/{name}"  # shown inside the weights folder, no server path
+    if progress:
+        progress(0.0, Message("Downloading the speech recognition model {repo}", repo=ASR_MODELS[name]))
+    try:
+        snapshot_download(ASR_MODELS[name], allow_patterns=list(ASR_FILES), local_dir=folder)
+        reason = None
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
+        reason = type(error).__name__
+    if reason is not None or not _arrived(folder / "config.json"):  # offline, the Hub may return without fetching
+        raise WeightsError(Message(
+            "Could not download {repo}: the Hugging Face Hub cannot be reached from this computer{reason}. Check the "
+            "network connection, or copy the model's files from https://huggingface.co/{repo} into {folder}/ in "
+            "the weights folder.",
+            repo=ASR_MODELS[name], reason=f" ({reason})" if reason else "", folder=shown,
+        )) from None  # fmt: skip
+    if progress:
+        progress(1.0, Message("Downloaded the speech recognition model into {folder}", folder=shown))
+    return folder
+
+
+def _arrived(path: Path) -> bool:
+    """A downloaded file, or a folder with at least one file in it."""
+    return path.is_file() or (path.is_dir() and any(child.is_file() for child in path.rglob("*")))
 
 
 def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip: set[str]) -> list[ModelFile]:

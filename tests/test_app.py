@@ -223,7 +223,7 @@ def test_each_visitor_uses_their_own_models(server, clips):
 
 def test_model_choice_describes_the_pair(client):
     v1 = weights.OFFICIAL_MODELS[3]
-    t2s_update, sovits_update, summary = client.predict(None, None, api_name="/refresh_models")
+    t2s_update, sovits_update, summary, *_ = client.predict(None, None, api_name="/refresh_models")
     assert "Using **v2**" in summary and sovits_update["value"] == weights.OFFICIAL_MODELS[2].sovits
     assert v1.t2s in [name for _, name in t2s_update["choices"]]
 
@@ -256,7 +256,7 @@ def test_offline_download_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr("huggingface_hub.snapshot_download", offline)
     ui = VoiceCloningUI(EngineHolder(tmp_path / "empty"))
     assert ui.holder.engine is None and "model files are missing" in ui.no_models_summary()
-    with pytest.raises(Exception, match="Could not download s1v3.ckpt.*network"):
+    with pytest.raises(Exception, match="Could not download s1v3.ckpt.*cannot be reached"):
         ui.download("v2ProPlus", None, None)
 
 
@@ -279,7 +279,7 @@ def test_starts_without_models_then_downloads_them(tmp_path, tiny_checkpoints, m
         with pytest.raises(Exception, match=missing):
             client.predict(**request(reference), api_name="/synthesize")
 
-        t2s_update, sovits_update, summary = client.predict("v2", None, None, api_name="/download_models")
+        t2s_update, sovits_update, summary, *_ = client.predict("v2", None, None, api_name="/download_models")
         assert "Using **v2**" in summary
         v2 = weights.OFFICIAL_MODELS[2]
         assert (t2s_update["value"], sovits_update["value"]) == (v2.t2s, v2.sovits)
@@ -287,3 +287,11 @@ def test_starts_without_models_then_downloads_them(tmp_path, tiny_checkpoints, m
         assert "Spoke 1 segment" in status
     finally:
         demo.close()
+
+
+def test_result_is_named_and_encoded_as_asked(client, clips):
+    _, audio_path, status, seed_used, *_ = client.predict(
+        **request(clips["reference"], output_format="flac"), api_name="/synthesize"
+    )
+    assert Path(audio_path).name == "reference_你好_世界_seed7.flac" and seed_used == 7
+    assert soundfile.info(audio_path).format == "FLAC"

@@ -152,3 +152,107 @@ def test_live_audio_plays_while_made_and_stop_frees_the_cpu(page_url, browser_pa
     assert time.process_time() - settled < 0.5, "the run kept computing after Stop"
     assert not page.locator("#status").inner_text().startswith("Spoke"), "the whole text was spoken: Stop did nothing"
     assert [error for error in console_errors if "hls" not in error.lower()] == []
+
+
+def _visible_messages(page) -> str:
+    """Status line, toasts, character count and cut preview: what the app tells the visitor."""
+    parts = [page.locator(selector).inner_text() for selector in ("#status", "#character-count", "#cut-preview")]
+    return "\n".join(parts + page.locator(".toast-body").all_inner_texts())
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_messages_in_the_visitors_language_and_history(page_url, tmp_path, locale):
+    """A bad input, a cut preview and a success: every message in the page's language; the result lands in this
+    session's history (restorable), and a second visitor sees none of it. On a phone-sized screen nothing overlaps."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from test_messages import english_left
+
+    chinese = locale == "zh-CN"
+    labels = {
+        "reference_text": "参考音频的文本（与音频内容完全一致）" if chinese else "Reference text: exactly what the clip says",
+        "target_text": "需要合成的文本" if chinese else "Text to synthesize",
+        "synthesize": "合成语音" if chinese else "Synthesize",
+        "preview": "预览切分结果" if chinese else "Preview the cut",
+        "reuse": "沿用这个种子" if chinese else "Reuse this seed",
+        "restore": "恢复这些设置" if chinese else "Put these settings back",
+    }
+    target_text = "你好，世界。今天天气很好。" if chinese else "Hello world. It is a fine day."
+    reference = write_wav(tmp_path / "reference.wav", speech_like(4.0, seed=7))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(locale=locale, viewport={"width": 390, "height": 844} if chinese else None)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(page_url)
+        page.locator("#model-summary").get_by_text("v2").first.wait_for()
+
+        def assert_language():
+            text = _visible_messages(page)
+            if chinese:
+                assert not english_left(text), text
+            else:
+                assert not re.search("[\u4e00-\u9fff]{2,}", re.sub(r"「[^」]*」|'[^']*'|\*\*[^*]*\*\*", "", text)), text
+
+        # A bad input: no reference clip yet.
+        page.get_by_label(labels["target_text"]).fill(target_text)
+        expect(page.locator("#character-count")).to_contain_text(f"{len(target_text)} / 1000")
+        page.get_by_role("button", name=labels["synthesize"], exact=True).click()
+        page.locator(".toast-body").first.wait_for()
+        assert_language()
+
+        page.get_by_role("button", name=labels["preview"]).click()
+        expect(page.locator("#cut-preview li").first).to_have_text(target_text)
+        assert_language()
+
+        page.locator("input[type=file]").first.set_input_files(str(reference))
+        page.locator("audio").first.wait_for(state="attached")
+        page.get_by_label(labels["reference_text"]).fill(REFERENCE_TEXT)
+        page.get_by_role("button", name=labels["synthesize"], exact=True).click()
+        page.locator("#result-audio audio").first.wait_for(state="attached")
+        expect(page.locator("#status")).to_contain_text("已合成" if chinese else "Spoke")
+        assert_language()
+
+        # The seed used is written back and can be reused; the result is in this session's history.
+        seed_used = page.locator("#seed-used input").input_value()
+        assert seed_used and int(seed_used) >= 0
+        page.get_by_role("button", name=labels["reuse"]).click()
+        page.get_by_role("button", name="高级设置" if chinese else "Advanced settings").click()
+        expect(page.locator("#seed input")).to_have_value(seed_used)
+        expect(page.get_by_role("button", name=labels["restore"])).to_have_count(1)
+        page.get_by_label(labels["target_text"]).fill("别的内容。")
+        page.get_by_role("button", name=labels["restore"]).click()
+        expect(page.get_by_label(labels["target_text"])).to_have_value(target_text)
+
+        if chinese:  # the phone layout: every control inside the screen's width, none on top of another
+            boxes = page.evaluate(
+                """() => [...document.querySelectorAll('button, input, textarea, select, audio')]
+                    .filter((e) => e.offsetParent !== null && e.closest('.toast-wrap') === null)
+                    .map((e) => { const r = e.getBoundingClientRect();
+                                  return [r.left, r.right, r.top + window.scrollY, r.bottom + window.scrollY]; })"""
+            )
+            assert all(left >= -1 and right <= 391 for left, right, _, _ in boxes), boxes
+            page.screenshot(path=str(tmp_path / "mobile.png"), full_page=True)
+            print(f"\nscreenshot: {tmp_path / 'mobile.png'}")
+
+        other = browser.new_page(locale=locale)  # another visitor: no history of the first
+        other.goto(page_url)
+        other.locator("#model-summary").get_by_text("v2").first.wait_for()
+        other.wait_for_timeout(1000)
+        assert other.get_by_role("button", name=labels["restore"]).count() == 0
+        browser.close()
+
+
+def test_api_page_shows_parameter_names(page_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="zh-CN")
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(page_url)
+        page.get_by_text("通过 API 或 MCP 使用").click()  # the footer link ("Use via API or MCP")
+        page.get_by_text("target_text").first.wait_for()
+        text = page.locator("body").inner_text()
+        assert "[object Object]" not in text and "__i18n__" not in text and "value_" not in text
+        assert "target_text" in text
+        browser.close()

@@ -145,3 +145,20 @@ def test_reference_text_length_is_limited_before_any_processing():
     assert validation.check_reference_text("好" * 30, 5.0) == []
     with pytest.raises(TextError, match=f"{limit + 1} characters long; the limit is {limit}"):
         validation.check_reference_text("1" * (limit + 1), 5.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "expected"),
+    [
+        ("こんにちは、元気ですか", "all_zh", ["Japanese characters", "set to Chinese"]),
+        ("你好 world", "en", ["Chinese characters", "set to English"]),
+        ("안녕하세요", "zh", ["Korean characters"]),
+        ("你好😀👍", "all_zh", ["not spoken and were left out: 😀 👍"]),
+        ("今日はいい天気", "all_ja", []),
+        ("Hello 你好 こんにちは", "auto", []),
+        ("你好，世界。", "all_zh", []),
+    ],
+)
+def test_target_text_warnings(text, mode, expected):
+    notes = " ".join(validation.target_text_warnings(text, mode))
+    assert all(part in notes for part in expected) and bool(notes) == bool(expected), notes

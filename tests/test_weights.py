@@ -177,3 +177,14 @@ def test_v3_v4_companions_and_lora_bases(tmp_path):
     with pytest.raises(weights.MissingCompanionError, match="gsv-v4-pretrained/vocoder.pth"):
         weights.v3_v4_companions(tmp_path, "v4")
     assert "g_24kto48k.zip" in weights.super_resolution_help(tmp_path)
+
+
+def test_download_that_fetches_nothing_says_the_hub_was_not_reached(tmp_path, monkeypatch):
+    """Offline, huggingface_hub can return an existing folder (weights/ ships a README) without fetching anything."""
+    (tmp_path / "README.md").write_text("put models here")
+    monkeypatch.setattr("huggingface_hub.snapshot_download", lambda repo_id, allow_patterns, local_dir: str(local_dir))
+    with pytest.raises(WeightsError) as error:
+        weights.download("v2", tmp_path)
+    message = str(error.value)
+    assert "cannot be reached" in message and "gsv-v2final-pretrained/s2G2333k.pth" in message
+    assert "Download button" not in message and str(tmp_path.parent) not in message

@@ -128,6 +128,7 @@ class Engine:
         with timer("text"):
             target_text = validation.check_target_text(request.target_text)
             validation.check_language(request.target_language, symbol_version)
+            warnings.extend(validation.target_text_warnings(target_text, request.target_language))
             reference_free = request.reference_free or not request.reference_text.strip()
             if reference_free and not request.reference_free:
                 warnings.append(Message("No reference text was given, so it was not used (reference-free mode)."))
@@ -247,13 +248,7 @@ class SynthesisStream:
     def _speak_sentence_by_sentence(self, models, reference, sentences, settings, timer, report, cancel):
         """The exact mode: T2S runs ahead (batched) in a thread, each sentence is decoded whole as its tokens come."""
 
-        def make_tokens(stop):
-            with timer("bert"):
-                berts = [models.features.bert_features(sentence.runs) for sentence in sentences]
-            with timer("t2s"):
-                yield from speak.generate_tokens(models, reference, sentences, berts, settings, stop)
-
-        tokens = TokensAhead(make_tokens, cancel)
+        tokens = TokensAhead(lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop), cancel)
         try:
             position = 0.0
             for sentence in sentences:

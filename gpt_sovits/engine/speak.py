@@ -102,8 +102,8 @@ def generate_tokens(
     models: ModelSet,
     reference: PreparedReference,
     sentences: list[TargetSentence],
-    target_berts: list[torch.Tensor],
     settings: InferenceSettings,
+    timer,
     cancel=None,
 ) -> Iterator[tuple[int, "SpokenTokens | SynthesisError"]]:
     """T2S for several sentences, `settings.batch_size` rows decoded together, each re-rolled on its own while
@@ -112,27 +112,43 @@ def generate_tokens(
 
     Rows never influence each other (each has its own cache, attention and random generator), so a sentence gets
     the same tokens whatever batch it lands in. A re-roll waits for the next batch. The first sentence runs alone:
-    a batched step costs up to 3x a single one, and the first sentence is what the listener waits for.
-    target_berts: [target phones, 1024] per sentence, from `FeatureModels.bert_features(sentence.runs)`.
+    a batched step costs up to 3x a single one, and the first sentence is what the listener waits for. For the
+    same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front.
+    timer: the stream's Timer (stages "bert" and "t2s").
     """
     sampling = sampling_params(settings, models)
+    target_berts: dict[int, torch.Tensor] = {}  # [target phones, 1024] per sentence position, kept for re-rolls
+
+    def target_bert(position: int) -> torch.Tensor:
+        if position not in target_berts:
+            with timer("bert"):
+                target_berts[position] = models.features.bert_features(sentences[position].runs)
+        return target_berts[position]
+
     pending = [(position, 0) for position in range(len(sentences))]  # (sentence, attempt), in sentence order
     first = True
     while pending:
         size = 1 if first else settings.batch_size
         batch, pending, first = pending[:size], pending[size:], False
-        inputs = [t2s_input(reference, sentences[position], target_berts[position], attempt) for position, attempt in batch]
+        inputs = [t2s_input(reference, sentences[position], target_bert(position), attempt) for position, attempt in batch]
         retries = []
-        for step in models.t2s.stream(inputs, sampling):
+        steps = models.t2s.stream(inputs, sampling)
+        while True:
+            with timer("t2s"):
+                step = next(steps, None)
+            if step is None:
+                break
             check_cancel(cancel)
             for row, output in step.finished.items():
                 position, attempt = batch[row]
                 fewest, _ = sentences[position].token_range
                 if output.stop_reason != "token_limit" and len(output.decoder_tokens) >= fewest:
+                    target_berts.pop(position)
                     yield position, SpokenTokens(output, attempt + 1)
                 elif attempt + 1 < MAX_ATTEMPTS:
                     retries.append((position, attempt + 1))
                 else:
+                    target_berts.pop(position)
                     yield position, implausible_length_error(sentences[position], output)
         pending = sorted(retries) + pending  # re-rolls go first: the sentences waiting for them come first
 

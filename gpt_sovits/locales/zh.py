@@ -265,6 +265,32 @@ MESSAGES = {
     "error: {error}": "错误：{error}",
     "warning: {warning}": "警告：{warning}",
     "Cannot write {path}: {error}": "无法写入 {path}：{error}",
+    # subtitles (--srt / --vtt) and transcription (gpt_sovits/asr.py, the transcribe command and button)
+    "Cannot write {path}: it is a folder. Give a file name for the subtitles.":
+        "无法写入 {path}：这是一个文件夹。请给出字幕文件的文件名。",
+    "Wrote {path} ({count} subtitle(s))": "已写入 {path}（共 {count} 条字幕）",
+    "language: {language}": "语种：{language}",
+    "No speech was recognised in the clip; please type the reference text.":
+        "没有在音频中识别出说话内容；请自己填写参考文本。",
+    "There is no audio to transcribe. Upload or record the reference clip first.":
+        "没有可以识别的音频。请先上传或录制参考音频。",
+    "The clip is {duration:.1f} s long; transcription takes at most {limit:g} s. Use a 3-10 s clip.":
+        "这段音频长 {duration:.1f} 秒，语音识别最多处理 {limit:g} 秒。请使用 3~10 秒的音频。",
+    "No speech recognition model is installed. Download one with `python -m gpt_sovits download --asr "
+    "{name}`, or type the reference text yourself.":
+        "还没有安装语音识别模型。请用 `python -m gpt_sovits download --asr {name}` 下载一个，或者自己填写参考文本。",
+    "The speech recognition model in {folder} cannot be loaded ({error}). Download it again with "
+    "`python -m gpt_sovits download --asr {name}`.":
+        "无法加载 {folder} 中的语音识别模型（{error}）。请用 `python -m gpt_sovits download --asr {name}` 重新下载。",
+    "Unknown speech recognition model {name!r}; choose one of {choices}.":
+        "不认识的语音识别模型 {name!r}；请从这些模型中选择：{choices}。",
+    "Downloading the speech recognition model {repo}": "正在下载语音识别模型 {repo}",
+    "Downloaded the speech recognition model into {folder}": "语音识别模型已下载到 {folder}",
+    "Could not download {repo}: the Hugging Face Hub cannot be reached from this computer{reason}. Check the "
+    "network connection, or copy the model's files from https://huggingface.co/{repo} into {folder}/ in "
+    "the weights folder.":
+        "无法下载 {repo}：这台电脑连不上 `Hugging Face Hub`{reason}。请检查网络连接，或者把 "
+        "https://huggingface.co/{repo} 上的模型文件复制到模型文件夹里的 {folder}/。",
     "{stage} {seconds:.2f} s": "{stage} {seconds:.2f} 秒",
     "Wrote {path} ({duration:.1f} s at {rate} Hz, {segments} segment(s), seed {seed}; {stages})":
         "已写入 {path}（{duration:.1f} 秒，{rate} Hz，共 {segments} 段，随机种子 {seed}；{stages}）",
@@ -278,6 +304,69 @@ MESSAGES = {
         "准备就绪，现在可以运行：`python -m gpt_sovits synthesize ... --weights-dir {weights_dir}`",
     "'{name}' is not one of the listed model files; press Refresh lists.":
         "「{name}」不在列出的模型文件里；请点击“刷新模型列表”。",
+
+    # ----- gpt_sovits/weights.py (downloads) -------------------------------------------------------------------
+    "Downloading {item} ({number}/{count})": "正在下载 {item}（{number}/{count}）",
+    "Could not download {item}: the Hugging Face Hub (https://huggingface.co/{repo}) cannot be reached "
+    "from this computer{reason}. Check the network connection, or copy the files by hand: from that page "
+    "(or an official GPT-SoVITS pretrained_models folder) into the weights folder '{folder}', so that "
+    "these exist:\n{files}":
+        "无法下载 {item}：这台电脑连不上 `Hugging Face Hub`（https://huggingface.co/{repo}）{reason}。请检查网络连接，"
+        "或者手动复制文件：从该页面（或官方 GPT-SoVITS 的 pretrained_models 文件夹）复制到模型文件夹「{folder}」中，"
+        "使下列文件存在：\n{files}",
+    "Downloaded the official {version} models into '{folder}'": "已将官方 {version} 模型下载到「{folder}」",
+
+    # ----- gpt_sovits/validation.py (notes on the target text) ---------------------------------------------------
+    "The text has {script} characters, but its language is set to {language}: they may be misread "
+    "or left out. Choose {script} (or auto-detect) as the language of the text.":
+        "文本中有{script}字符，但文本语种选的是{language}：这些字符可能读错或被略过。请把需要合成的语种选为{script}（或多语种混合）。",
+    "These characters are not spoken and were left out: {characters}": "这些字符不会被读出，已略过：{characters}",
+
+    # ----- gpt_sovits/ui/handlers.py -----------------------------------------------------------------------------
+    "Please upload or record a reference clip (3-10 s of clear speech) first.": "请先上传或录制一段参考音频（3~10 秒清晰的语音）。",
+    "Saving and deleting voices is off on this public page (the operator can turn on a login).":
+        "这个公开页面不能保存或删除音色（管理员可以开启登录后使用）。",
+    "Upload or record a reference clip first, then save it as a voice.": "请先上传或录制参考音频，再保存为音色。",
+    "Saved as '{name}'.": "已保存为「{name}」。",
+    "This voice is already saved as '{name}'.": "这个音色已经保存为「{name}」。",
+    "Pick the saved voice to delete first.": "请先选择要删除的已保存音色。",
+    "Deleted '{name}'.": "已删除「{name}」。",
+    "{length} / {limit} characters": "{length} / {limit} 字",
+    "{length} / {limit} characters: too long, shorten the text": "{length} / {limit} 字：太长了，请缩短文本",
+    "The text is spoken in {count} segment(s):": "文本将分成 {count} 段依次合成：",
+    "**No model loaded.** {error}": "**没有加载模型。** {error}",
+    "**No model loaded**: the model files are missing (see below).": "**没有加载模型**：缺少模型文件（见下方说明）。",
+    "Using **{version}** (phone symbols {symbols}, {rate} Hz) · GPT `{gpt}` · SoVITS `{sovits}`":
+        "正在使用 **{version}**（音素表 {symbols}，{rate} Hz）· GPT `{gpt}` · SoVITS `{sovits}`",
+    "### No models in the weights folder '{folder}' yet\n\nPress **Download official models** (over 1 GB from "
+    "https://huggingface.co/{repo}), or run `python -m gpt_sovits download`. Without network, copy the files "
+    "into that folder by hand so that these exist (weights/README.md lists the other versions), then press "
+    "**Refresh lists**:\n\n```\n{files}\n```":
+        "### 模型文件夹「{folder}」里还没有模型\n\n点击 **下载官方模型**（从 https://huggingface.co/{repo} 下载，超过 1 GB），"
+        "或运行 `python -m gpt_sovits download`。没有网络时，请手动把文件复制到该文件夹，使下列文件存在"
+        "（其他版本见 weights/README.md），然后点击 **刷新模型列表**：\n\n```\n{files}\n```",
+    " Pick the SoVITS model '{name}', made for this GPT model.": " 请选择与这个 GPT 模型配套的 SoVITS 模型「{name}」。",
+    " Pick the GPT model '{name}', made for this SoVITS model.": " 请选择与这个 SoVITS 模型配套的 GPT 模型「{name}」。",
+    "**{text}** · voice {voice} · seed {seed} · {model} · {seconds:.1f} s · top_k {top_k}, top_p {top_p}, "
+    "temperature {temperature}, speed {speed}":
+        "**{text}** · 音色 {voice} · 种子 {seed} · {model} · {seconds:.1f} 秒 · top_k {top_k}、top_p {top_p}、"
+        "temperature {temperature}、语速 {speed}",
+    "preparing the text": "处理文本",
+    "reading the reference": "分析参考音频",
+    "text features": "文本特征",
+    "speech tokens": "语音单元",
+    "making the audio": "生成音频",
+    "▶ Playing sentence {number} of {count} while the rest is made · models {models} · seed {seed}{notes}":
+        "▶ 正在播放第 {number} / {count} 句，其余的边播边合成 · 模型「{models}」· 种子 {seed}{notes}",
+    "reused from cache": "沿用缓存",
+    "computed": "重新计算",
+    "Spoke {segments} segment(s), {seconds:.1f} s of audio · seed {seed} · models {models} · reference "
+    "{reference}\n\nTime: {stages} · total {total:.2f} s{notes}":
+        "已合成 {segments} 段，共 {seconds:.1f} 秒音频 · 种子 {seed} · 模型「{models}」· 参考音频{reference}"
+        "\n\n耗时：{stages} · 总计 {total:.2f} 秒{notes}",
+    "{earlier}\n\n⚠️ {warning}": "{earlier}\n\n⚠️ {warning}",
+    "### No models are installed on this server yet\n\nThe operator installs them; please come back later.":
+        "### 这台服务器还没有安装模型\n\n模型由运营者安装，请稍后再来。",
 
     # ----- gpt_sovits/service.py: limits on the work ---------------------------------------------------------
     "The server is busy ({count} requests running or waiting); try again in a moment.":

@@ -153,8 +153,8 @@ def create(args: argparse.Namespace) -> Server:
     if not live_audio:
         print("No ffmpeg/ffprobe on PATH: results will play when complete, not while they are made.")
     # On a public page without a login, visitors may use the saved voices but not change the library.
-    ui = VoiceCloningUI(holder, live_audio, voices, voices_editable=not public or auth is not None)
-    demo = build_ui(ui, run_on_gpu, admin=admin)
+    ui = VoiceCloningUI(holder, live_audio, voices, voices_editable=not public or auth is not None, admin=admin)
+    demo = build_ui(ui, run_on_gpu)
     if args.mcp:
         add_mcp_tools(demo, McpTools(holder, voices, ui.output_dir))
     demo.queue(max_size=UI_QUEUE_SIZE, default_concurrency_limit=args.concurrency)
@@ -183,7 +183,8 @@ def create(args: argparse.Namespace) -> Server:
         app.add_middleware(ApiCors, api_prefixes=API_PREFIXES, origins=parse_origins(args.cors_origins))
     gr.mount_gradio_app(
         app, demo, path="/", auth=auth, i18n=i18n, mcp_server=args.mcp, ssr_mode=False,
-        max_file_size=voice_library.MAX_CLIP_BYTES, run_history=not public, enable_monitoring=args.monitoring,
+        max_file_size=voice_library.MAX_CLIP_BYTES, run_history=False,  # the page keeps its own history
+        enable_monitoring=args.monitoring,
         server_name=args.host, server_port=args.port,
     )  # fmt: skip
     return Server(app, ui, demo, service, admin)

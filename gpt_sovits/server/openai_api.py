@@ -10,6 +10,7 @@
 `voice` is a saved voice's name or id, `{"id": ...}`, or a one-off clip `{"audio": base64, "text", "language"}`.
 The body is streamed as the audio is made (sentence by sentence; `"stream": false` for one whole file, whose
 WAV header then has exact sizes). `pcm` is 16-bit mono at 24 kHz as OpenAI documents it (X-Sample-Rate says so).
+`"subtitles": "srt"` or `"vtt"` (ours) answers JSON instead: the whole audio in base64 and its subtitles.
 """
 
 from typing import Annotated, Literal
@@ -61,6 +62,10 @@ class SpeechRequest(BaseModel):
     cut_method: str = Field("cut1", description="how the text is cut into sentences: cut0-cut5 (as in the UI)")
     streaming: Literal[STREAMING_LEVELS] = Field("sentence", description="stream whole sentences or token pieces")
     stream: bool = Field(True, description="false: answer one whole file instead of a streamed body")
+    subtitles: Literal["srt", "vtt"] | None = Field(
+        None, description="also make subtitles: the answer is then JSON {audio (base64), media_type, sample_rate, seed, "
+        "subtitles_format, subtitles (SRT or WebVTT text), cues [{start, end, text}]}, not streamed",
+    )
 
 
 def router(service: SpeechService, key) -> APIRouter:
@@ -86,7 +91,8 @@ def router(service: SpeechService, key) -> APIRouter:
                             fields={"target_text": "input", "target_language": "language", "reference": "voice",
                                     "reference_text": "voice", "reference_language": "voice"})  # fmt: skip
             rate = OPENAI_PCM_RATE if body.response_format == "pcm" else None
-            return await service.respond(http_request, job, body.response_format, stream=body.stream, target_rate=rate)
+            return await service.respond(http_request, job, body.response_format, stream=body.stream, target_rate=rate,
+                                         subtitles=body.subtitles)  # fmt: skip
 
     @api.get("/models")
     def list_models():

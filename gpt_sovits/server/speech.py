@@ -38,6 +38,7 @@ from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled, Sy
 from gpt_sovits.server.security import AccessError
 from gpt_sovits.service import EngineHolder, TookTooLong, TooBusy, Watch, out_of_resources
 from gpt_sovits.settings import InferenceSettings, SettingsError
+from gpt_sovits.subtitles import subtitle_cues, subtitles_text
 from gpt_sovits.voices import MAX_CLIP_BYTES, MAX_IMPORT_BYTES, Voice, VoiceConflict, VoiceLibrary, VoiceNotFound, VoiceTooLarge
 from gpt_sovits.weights import WeightsError
 
@@ -283,8 +284,10 @@ class SpeechService:
 
     async def respond(
         self, http_request: Request, job: SpeechJob, format_name: str, stream: bool, target_rate: int | None = None,
-        format_field: str = "response_format",
+        format_field: str = "response_format", subtitles: str | None = None,
     ) -> Response:  # fmt: skip
+        """`subtitles` ("srt" or "vtt"): answer JSON with the whole audio and its subtitles (see subtitled_body)."""
+        stream = stream and subtitles is None
         try:
             output_format(format_name)
         except FormatError as error:
@@ -309,6 +312,8 @@ class SpeechService:
             }
             if synthesis.warnings:  # what the UI shows as warnings (words not spoken, settings ignored), URL-encoded
                 headers["X-Warnings"] = quote(" | ".join(synthesis.warnings))
+            if subtitles is not None:
+                return JSONResponse(subtitled_body(synthesis, encoder, first, subtitles), headers=headers)
             if not stream:
                 return Response(first, media_type=encoder.media_type, headers=headers)
             handed_over = True
@@ -429,3 +434,18 @@ async def stream_body(chunks, encoder: Encoder, first: bytes, cancel: threading.
         watch.stop()
         cancel.set()
         ticket.release()
+
+
+def subtitled_body(synthesis, encoder: Encoder, audio: bytes, subtitle_format: str) -> dict:
+    """A whole result with its subtitles, for clients that show them: the audio (base64, in the format asked
+    for), the subtitles as text in `subtitle_format`, and the same cues as numbers."""
+    cues = subtitle_cues(synthesis.sentences)
+    return {
+        "audio": base64.b64encode(audio).decode("ascii"),
+        "media_type": encoder.media_type,
+        "sample_rate": encoder.sample_rate,
+        "seed": synthesis.seed,
+        "subtitles_format": subtitle_format,
+        "subtitles": subtitles_text(cues, subtitle_format),
+        "cues": [{"start": cue.start_seconds, "end": cue.end_seconds, "text": cue.text} for cue in cues],
+    }

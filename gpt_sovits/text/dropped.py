@@ -2,8 +2,8 @@
 
 The official front end drops what its languages cannot speak, silently: in zh / all_zh / auto, words with accented
 or Cyrillic letters vanish ('naïve café' becomes '.'), English words inside a Chinese run vanish in all_zh
-('PyTorch GPU 加速检测' becomes '加速检测'), and so do emoji. We give the same phones (that is the compatibility
-contract) and say which words were not spoken.
+('PyTorch GPU 加速检测' becomes '加速检测'). We give the same phones (that is the compatibility contract) and say
+which words were not spoken. (Symbols nobody speaks, such as emoji, are noted by `validation.target_text_warnings`.)
 
     dropped_words("hello мир", phonemize("hello мир", "zh", "v2").runs) -> ["мир"]
 
@@ -18,8 +18,8 @@ import unicodedata
 
 from gpt_sovits.text.types import TextRun
 
-# A word: letters and combining marks (any script); or one emoji.
-_WORD = re.compile(r"[^\W\d_]+|[\u2600-\u27bf\U0001f000-\U0001faff]")
+# A word: letters and combining marks, of any script.
+_WORD = re.compile(r"[^\W\d_]+")
 # Scripts whose normalisers rewrite characters: never reported.
 _CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
 
@@ -31,7 +31,7 @@ def _folded(text: str) -> str:
 
 
 def dropped_words(text: str, runs: list[TextRun]) -> list[str]:
-    """The words and emoji of `text` that none of `runs` (what the front end made of it) speaks, in order, each
+    """The words of `text` that none of `runs` (what the front end made of it) speaks, in order, each
     once. Punctuation is not reported (it becomes pauses or is normalised)."""
     spoken = _folded("".join(run.normalized_text for run in runs))
     has_english = any(run.language == "en" for run in runs)

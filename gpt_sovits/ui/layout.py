@@ -13,9 +13,16 @@ from pathlib import Path
 import gradio as gr
 
 from gpt_sovits import weights
+from gpt_sovits.i18n import ENGLISH
+from gpt_sovits.messages import render
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings
-from gpt_sovits.ui.handlers import KEEP_RESULTS_SECONDS, SYNTHESIS_INPUTS, VoiceCloningUI
+from gpt_sovits.ui.handlers import (
+    DOWNLOAD_FORMATS, KEEP_RESULTS_SECONDS, RESTORABLE, SYNTHESIS_INPUTS, VoiceCloningUI, history_caption, locale_of,
+)  # fmt: skip
 from gpt_sovits.ui.labels import i18n, language_menu
+from gpt_sovits.ui.subtitles import show_subtitles
+from gpt_sovits.ui.transcribe import add_transcribe_button
+
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
 
@@ -26,23 +33,12 @@ EXAMPLES = [
      "The quick brown fox jumps over the lazy dog. It was a bright and sunny morning.", "en",
      "Hello! This voice was cloned from a short example clip.", "en"],
 ]  # fmt: skip
+# Names of the synthesis outputs on Gradio's API page (they have no label of their own there).
+API_OUTPUT_NAMES = ("live audio", "result file", "status", "seed used")
 
 
-def setup_help(weights_dir: Path) -> str:
-    """Markdown for a first start without models: what to download, or which files to put where (the weights
-    folder by its own name: the page never shows the server's folders)."""
-    names = weights.files_for_version(weights.DEFAULT_VERSION)
-    files = "\n".join(f"{weights_dir.name}/{name}" for name in names)
-    return (
-        f"### No models in `{weights_dir.name}` yet\n\n"
-        f"Press **Download** (over 1 GB from https://huggingface.co/{weights.REPO_ID}), or run "
-        f"`python -m gpt_sovits download`. Without network, copy the files there by hand so that these exist "
-        f"(see weights/README.md for the other versions), then press **Refresh lists**:\n\n```\n{files}\n```"
-    )
-
-
-def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bool = True) -> gr.Blocks:
-    """The page. `admin` False (a public server): no Download and Refresh controls, and no API endpoints for them."""
+def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blocks:
+    """The page. Without `ui.admin` (a public server): no Download and Refresh controls, nor API endpoints for them."""
     defaults = InferenceSettings()
     limits = InferenceSettings.LIMITS
     languages = language_menu(None)
@@ -61,11 +57,11 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
                 sovits_model = gr.Dropdown(catalog.sovits_choices(), label=i18n("sovits_model"), allow_custom_value=True)
             with gr.Row(equal_height=True):
                 model_summary = gr.Markdown(elem_id="model-summary")
-                if admin:
+                if ui.admin:
                     refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
             with gr.Column(visible=False) as setup_panel:
-                gr.Markdown(setup_help(ui.holder.weights_dir) if admin else i18n("no_models_visitor"))
-                with gr.Row(equal_height=True, visible=admin):
+                setup_text = gr.Markdown()  # filled on load, in the visitor's language
+                with gr.Row(equal_height=True, visible=ui.admin):
                     download_version = gr.Dropdown(
                         list(weights.DOWNLOADABLE_VERSIONS), value=weights.DEFAULT_VERSION, label=i18n("download_version")
                     )
@@ -84,6 +80,7 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
                 )
                 reference_text = gr.Textbox(label=i18n("reference_text"), lines=2)
                 reference_language = gr.Dropdown(languages, value="all_zh", label=i18n("reference_language"))
+                add_transcribe_button(demo, ui.holder.weights_dir, reference_audio, reference_text, reference_language)
                 reference_free = gr.Checkbox(False, label=i18n("reference_free"), info=i18n("reference_free_info"))
                 extra_reference_audio = gr.File(
                     file_count="multiple", file_types=["audio"], label=i18n("extra_reference_audio"), height=140
@@ -93,7 +90,11 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
                     save_voice = gr.Button(i18n("save_voice"), size="sm", scale=0, min_width=140)
             with gr.Column():
                 gr.Markdown(i18n("target"))
-                target_text = gr.Textbox(label=i18n("target_text"), lines=6)
+                target_text = gr.Textbox(label=i18n("target_text"), lines=6, elem_id="target-text")
+                with gr.Row(equal_height=True):
+                    character_count = gr.Markdown(elem_id="character-count")
+                    preview = gr.Button(i18n("preview_cut"), size="sm", scale=0, min_width=160, elem_id="preview-cut")
+                cut_preview = gr.Markdown(elem_id="cut-preview")
                 with gr.Row():
                     target_language = gr.Dropdown(languages, value="all_zh", label=i18n("target_language"))
                     cut_method = gr.Dropdown(
@@ -107,22 +108,33 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
                 )
                 with gr.Accordion(i18n("advanced"), open=False):
                     with gr.Row():
-                        top_k = gr.Slider(*limits["top_k"], value=defaults.top_k, step=1, label=i18n("top_k"))
-                        top_p = gr.Slider(*limits["top_p"], value=defaults.top_p, step=0.05, label=i18n("top_p"))
+                        top_k = gr.Slider(*limits["top_k"], value=defaults.top_k, step=1, label=i18n("top_k"), info=i18n("top_k_info"))
+                        top_p = gr.Slider(*limits["top_p"], value=defaults.top_p, step=0.05, label=i18n("top_p"), info=i18n("top_p_info"))
                         temperature = gr.Slider(
-                            *limits["temperature"], value=defaults.temperature, step=0.05, label=i18n("temperature")
+                            *limits["temperature"], value=defaults.temperature, step=0.05, label=i18n("temperature"), info=i18n("temperature_info")
                         )
                     with gr.Row():
                         repetition_penalty = gr.Slider(
                             *limits["repetition_penalty"], value=defaults.repetition_penalty, step=0.05,
-                            label=i18n("repetition_penalty"),
+                            label=i18n("repetition_penalty"), info=i18n("repetition_penalty_info"),
                         )  # fmt: skip
-                        speed = gr.Slider(*limits["speed"], value=defaults.speed, step=0.05, label=i18n("speed"))
+                        speed = gr.Slider(*limits["speed"], value=defaults.speed, step=0.05, label=i18n("speed"), info=i18n("speed_info"))
                         pause_seconds = gr.Slider(
                             *limits["pause_seconds"], value=defaults.pause_seconds, step=0.01,
-                            label=i18n("pause_seconds"),
+                            label=i18n("pause_seconds"), info=i18n("pause_seconds_info"),
                         )  # fmt: skip
-                    seed = gr.Number(-1, precision=0, label=i18n("seed"))
+                    with gr.Row():
+                        sample_steps = gr.Slider(
+                            *limits["sample_steps"], value=32, step=1, label=i18n("sample_steps"),
+                            info=i18n("sample_steps_info"), visible=False,
+                        )  # fmt: skip
+                        super_resolution = gr.Checkbox(
+                            False, label=i18n("super_resolution"), info=i18n("super_resolution_info"), visible=False
+                        )
+                    seed = gr.Number(-1, precision=0, label=i18n("seed"), info=i18n("seed_info"), elem_id="seed")
+                output_format = gr.Radio(
+                    [(label, name) for label, name, _ in DOWNLOAD_FORMATS], value="wav", label=i18n("output_format")
+                )
                 with gr.Row():
                     synthesize = gr.Button(i18n("synthesize"), variant="primary", elem_id="synthesize")
                     stop = gr.Button(i18n("stop"), variant="stop", visible=False, elem_id="stop")
@@ -134,7 +146,14 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
                     type="filepath", interactive=False, label=i18n("result"), buttons=["download"],
                     elem_id="result-audio",
                 )  # fmt: skip
+                subtitle_files = gr.File(label=i18n("subtitle_files"), file_count="multiple", interactive=False,
+                                         elem_id="subtitle-files")  # fmt: skip
+                subtitle_cues = gr.JSON(visible=False)  # for the player (show_subtitles)
                 status = gr.Markdown(elem_id="status")
+                with gr.Row(equal_height=True):
+                    seed_used = gr.Number(None, precision=0, label=i18n("seed_used"), interactive=False, elem_id="seed-used")
+                    reuse_seed = gr.Button(i18n("reuse_seed"), size="sm", scale=0, min_width=160, elem_id="reuse-seed")
+                history = gr.State([])  # this browser session's results: per visitor, never shared
 
         gr.Examples(
             EXAMPLES,
@@ -143,14 +162,15 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
             example_labels=["中文 · Chinese voice → Chinese text", "English voice → English text"],
         )
 
-        model_panel = [t2s_model, sovits_model, model_summary, setup_panel]
+        v3_v4_settings = [sample_steps, super_resolution]
+        model_panel = [t2s_model, sovits_model, model_summary, setup_panel, setup_text, *v3_v4_settings]
         demo.load(ui.initial_model_panel, None, model_panel, api_visibility="private")
         for dropdown in (t2s_model, sovits_model):
             dropdown.input(
                 ui.choose_models, [t2s_model, sovits_model, reference_language, target_language],
-                [model_summary, reference_language, target_language], api_visibility="private",
+                [model_summary, reference_language, target_language, *v3_v4_settings], api_visibility="private",
             )  # fmt: skip
-        if admin:  # operator actions: on a public server neither the buttons nor their API endpoints exist
+        if ui.admin:  # operator actions: on a public server neither the buttons nor their API endpoints exist
             refresh.click(ui.refresh, [t2s_model, sovits_model], model_panel, api_name="refresh_models")
             download.click(ui.download, [download_version, t2s_model, sovits_model], model_panel, api_name="download_models")
 
@@ -159,14 +179,35 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
             reference_free=reference_free, extra_reference_audio=extra_reference_audio, target_text=target_text,
             target_language=target_language, cut_method=cut_method, streaming=streaming, top_k=top_k, top_p=top_p,
             temperature=temperature, repetition_penalty=repetition_penalty, speed=speed, pause_seconds=pause_seconds,
-            seed=seed, t2s_model=t2s_model, sovits_model=sovits_model,
+            seed=seed, t2s_model=t2s_model, sovits_model=sovits_model, sample_steps=sample_steps,
+            super_resolution=super_resolution, output_format=output_format,
         )  # fmt: skip
         run = synthesize.click(
             run_on_gpu(ui.synthesize),  # the handler itself, so ZeroGPU sees it and forwards the user's quota
-            inputs=[widgets[name] for name in SYNTHESIS_INPUTS],
-            outputs=[live_player, result_audio, status, synthesize, stop],
+            inputs=[*(widgets[name] for name in SYNTHESIS_INPUTS), history],
+            outputs=[live_player, result_audio, status, seed_used, history, synthesize, stop, subtitle_files,
+                     subtitle_cues],
             api_name="synthesize",
         )
+        run.then(show_subtitles, subtitle_cues, result_audio, api_visibility="private")
+        quiet = dict(queue=False, show_progress="hidden", api_visibility="private")
+        target_text.change(ui.count_characters, target_text, character_count, trigger_mode="always_last", **quiet)
+        demo.load(ui.count_characters, target_text, character_count, **quiet)
+        preview.click(ui.preview_cut, [target_text, target_language, cut_method], cut_preview, **quiet)
+        reuse_seed.click(ui.reuse_seed, seed_used, seed, **quiet)
+
+        @gr.render(inputs=history)
+        def show_history(entries, request: gr.Request):
+            if not entries:
+                return
+            gr.Markdown(i18n("history"))
+            for entry in entries:
+                with gr.Group(elem_classes="history-entry"):
+                    gr.Markdown(render(history_caption(entry), locale_of(request)))
+                    with gr.Row(equal_height=True):
+                        gr.Audio(entry["path"], interactive=False, show_label=False, buttons=["download"], scale=4)
+                        restore = gr.Button(i18n("restore"), size="sm", scale=1, min_width=120)
+                    restore.click(lambda entry=entry: ui.restore(entry), None, [widgets[name] for name in RESTORABLE], **quiet)
         stop.click(ui.stop, None, [synthesize, stop], cancels=[run], queue=False, api_visibility="private")
 
         if ui.voices is not None:
@@ -175,4 +216,31 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function, admin: bo
             saved_voice.input(ui.pick_voice, saved_voice, [*reference, voice_name], api_visibility="private")
             save_voice.click(ui.save_voice, [voice_name, *reference], saved_voice, api_visibility="private")
             delete_voice.click(ui.delete_voice, saved_voice, saved_voice, api_visibility="private")
+    _plain_api_labels(demo)
     return demo
+
+
+def _plain_api_labels(demo: gr.Blocks) -> None:
+    """Gradio's API page shows a translated label as "[object Object]" and an unlabelled output as "value_48":
+    give it the English labels and names instead."""
+    original = demo.get_api_info
+
+    def get_api_info(*args, **kwargs):
+        info = original(*args, **kwargs)
+        for endpoint in info["named_endpoints"].values():
+            for parameter in endpoint["parameters"]:
+                parameter["label"] = _plain(parameter["label"], parameter["parameter_name"])
+            for index, returned in enumerate(endpoint["returns"]):
+                fallback = API_OUTPUT_NAMES[index] if index < len(API_OUTPUT_NAMES) else f"output {index + 1}"
+                returned["label"] = _plain(returned["label"], fallback)
+        return info
+
+    demo.get_api_info = get_api_info
+
+
+def _plain(label, fallback: str) -> str:
+    if isinstance(label, dict) and "key" in label:  # a gr.I18n label as the config carries it
+        return ENGLISH.get(label["key"], fallback).lstrip("# ")
+    if isinstance(label, str) and not label.startswith(("value_", "parameter_")):
+        return label
+    return fallback
