@@ -20,7 +20,8 @@ from openai import OpenAI
 
 from gpt_sovits import weights
 from gpt_sovits.server import launch
-from gpt_sovits.server.security import AccessError, ApiKey, SynthesisGate, TooBusy, check_bind, is_loopback
+from gpt_sovits.server.security import AccessError, ApiKey, check_bind, is_loopback
+from gpt_sovits.service import SynthesisGate, TooBusy
 from test_app import REFERENCE_TEXT, arrange_weights, request, speech_like, start
 
 KEY = "test-key-123"
@@ -188,6 +189,9 @@ V2 = {"text": "你好。", "text_lang": "all_zh", "ref_audio_path": ALICE}
         ("POST", "/tts", {**V2, "media_type": "wma"}, 400, "media_type", "wma is not supported"),
         ("POST", "/tts", {**V2, "speed_factor": 9}, 400, "speed_factor", "'speed' must be between"),
         ("POST", "/tts", {**V2, "top_k": "many"}, 400, "top_k", "valid integer"),
+        ("POST", "/tts", {**V2, "sample_steps": 0}, 400, "sample_steps", "'sample_steps' must be between 1 and 128"),
+        ("GET", "/tts", {**V2, "sample_steps": 129}, 400, "sample_steps", "'sample_steps' must be between 1 and 128"),
+        ("POST", "/tts", {**V2, "super_sampling": "maybe"}, 400, "super_sampling", "valid boolean"),
         ("POST", "/tts", {**V2, "ref_audio_path": "data:audio/wav;base64,AAAA"}, 400, "prompt_lang", "prompt_lang is required"),
         ("GET", "/set_gpt_weights", {"weights_path": "/etc/passwd"}, 400, "weights_path", "not one of the listed model files"),
         ("GET", "/set_sovits_weights", {}, 400, "weights_path", "sovits weight path is required"),
@@ -287,7 +291,8 @@ def test_oversized_upload_is_refused_before_the_body_is_read(server):
             yield b"\0" * 2**20
 
     headers = {**AUTH, "Content-Type": "multipart/form-data; boundary=x"}
-    assert httpx.post(server[1] + "/v1/audio/voices", content=body(), headers=headers).status_code == 413
+    refused = httpx.post(server[1] + "/v1/audio/voices", content=body(), headers=headers)
+    assert refused.status_code == 413 and "at most 10 MiB" in refused.json()["message"]
 
 
 def test_queue_full_and_per_client_limits(http, voices, server):
@@ -331,6 +336,32 @@ def test_a_dropped_client_stops_the_work(server, voices):
     while service.gate.admitted and time.monotonic() < deadline:
         time.sleep(0.05)
     assert service.gate.admitted == 0
+
+
+def test_api_v2_sample_steps_and_super_sampling_reach_the_settings(http, voices, server, monkeypatch):
+    """The v3/v4 settings go to the engine as sample_steps / super_resolution (a v2 model ignores them: same audio)."""
+    service = server[0].server.service
+    seen, respond = [], service.respond
+
+    async def recording(http_request, job, *arguments, **options):
+        seen.append(job.settings)
+        return await respond(http_request, job, *arguments, **options)
+
+    monkeypatch.setattr(service, "respond", recording)
+    body = {**V2, "seed": 4, "media_type": "raw"}
+    plain = http.post("/tts", json=body)
+    tuned = http.post("/tts", json={**body, "sample_steps": 8, "super_sampling": True})
+    assert plain.status_code == tuned.status_code == 200 and plain.content == tuned.content
+    assert (seen[0].sample_steps, seen[0].super_resolution) == (32, False)  # upstream api_v2's defaults
+    assert (seen[1].sample_steps, seen[1].super_resolution) == (8, True)
+
+
+def test_words_the_front_end_drops_are_named_in_a_warning_header(http, voices):
+    from urllib.parse import unquote
+
+    answer = http.post("/v1/audio/speech", json={**SPEECH, "input": "你好 naïve café。", "language": "zh", "stream": False})
+    assert answer.status_code == 200
+    assert "Not spoken: naïve, café." in unquote(answer.headers["x-warnings"])
 
 
 def test_operator_switches_the_api_models(http, voices):

@@ -45,8 +45,9 @@ from gpt_sovits.engine.types import (
     SynthesisRequest,
     SynthesisResult,
 )
-from gpt_sovits.messages import Message
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.settings import InferenceSettings
+from gpt_sovits.text.dropped import dropped_words
 from gpt_sovits.text.frontend import phonemize, prepare_target_segments
 from gpt_sovits.text.types import TextRun
 
@@ -140,6 +141,11 @@ class Engine:
             runs = [
                 phonemize(text, request.target_language, symbol_version).require_speech(text).runs for text in texts
             ]
+            if dropped := dropped_words(target_text, [run for sentence_runs in runs for run in sentence_runs]):
+                warnings.append(Message(
+                    "Not spoken: {words}. The language mode '{mode}' cannot read them; try another mode (such as "
+                    "auto), or write them in plain letters.", words=joined(dropped), mode=request.target_language,
+                ))  # fmt: skip
 
         report(0.0, Message("Preparing the reference"))
         with timer("reference"):

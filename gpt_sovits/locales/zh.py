@@ -365,4 +365,24 @@ MESSAGES = {
         "已合成 {segments} 段，共 {seconds:.1f} 秒音频 · 种子 {seed} · 模型「{models}」· 参考音频{reference}"
         "\n\n耗时：{stages} · 总计 {total:.2f} 秒{notes}",
     "{earlier}\n\n⚠️ {warning}": "{earlier}\n\n⚠️ {warning}",
+    "### No models are installed on this server yet\n\nThe operator installs them; please come back later.":
+        "### 这台服务器还没有安装模型\n\n模型由运营者安装，请稍后再来。",
+
+    # ----- gpt_sovits/service.py: limits on the work ---------------------------------------------------------
+    "The server is busy ({count} requests running or waiting); try again in a moment.":
+        "服务器正忙（有 {count} 个请求正在进行或排队），请稍后再试。",
+    "You already have {count} requests running or waiting; wait for one to finish.":
+        "你已经有 {count} 个请求正在进行或排队，请等其中一个完成。",
+    "This request took longer than the {seconds:g} s this server allows for one synthesis, so it was "
+    "stopped. Try a shorter text, or cut it into sentences.":
+        "这次合成超过了服务器允许的 {seconds:g} 秒，已被停止。请缩短文本，或把它切分成句子。",
+    "The server ran out of memory for this request. Try again in a moment, or with a shorter text.":
+        "服务器内存不足，无法完成这次请求。请稍后再试，或换一段更短的文本。",
+    "The server's disk is full, so this request could not be completed. Please tell the operator.":
+        "服务器磁盘已满，无法完成这次请求。请告知服务器的运营者。",
+
+    # ----- gpt_sovits/engine/__init__.py: words the front end left out -----------------------------------------
+    "Not spoken: {words}. The language mode '{mode}' cannot read them; try another mode (such as "
+    "auto), or write them in plain letters.":
+        "以下内容没有读出来：{words}。语种模式「{mode}」读不了它们；请换一种模式（例如 auto），或改用普通字母书写。",
 }

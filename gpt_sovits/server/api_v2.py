@@ -10,8 +10,9 @@ message saying what to send. With a saved voice, its text and language are used 
 Other differences, all on the side of saying what went wrong: errors are 400/404/413/429/503 with a message (never
 200 with silence); `streaming_mode` 1/true streams sentence by sentence, 2 and 3 stream token pieces; media types
 are the official wav, raw, ogg (Vorbis) and aac (ADTS), and also flac, mp3 and opus. Parameters of the official
-pipeline that this engine has no use for (batch_size, batch_threshold, split_bucket, parallel_infer, sample_steps,
-super_sampling, overlap_length, min_chunk_length) are accepted and ignored.
+pipeline that this engine has no use for (batch_size, batch_threshold, split_bucket, parallel_infer, overlap_length,
+min_chunk_length) are accepted and ignored. `sample_steps` (1-128, default 32 as upstream) and `super_sampling`
+(v3: AP-BWE to 48 kHz) apply to v3 / v4 models; v1 - v2ProPlus models ignore them (the engine notes it).
 
 `/set_gpt_weights` and `/set_sovits_weights` change the models of every API caller, so they need the API key even
 on loopback (off when no key is set); `weights_path` is a model file's name as the web UI's model menus list it
@@ -57,8 +58,8 @@ class TtsParameters(BaseModel):
     streaming_mode: bool | int | str = Field(False, description="0/false whole file; 1/true by sentence; 2, 3 token pieces")
     parallel_infer: bool = True
     repetition_penalty: float = 1.35
-    sample_steps: int = 32
-    super_sampling: bool = False
+    sample_steps: int = Field(32, description="v3/v4: flow-matching steps, 1-128 (v1-v2ProPlus ignore it)")
+    super_sampling: bool = Field(False, description="v3: 24 -> 48 kHz with AP-BWE (v1-v2ProPlus ignore it)")
     overlap_length: int = 2
     min_chunk_length: int = 16
 
@@ -124,6 +125,8 @@ def router(service: SpeechService, key, admin) -> APIRouter:
                 "seed": ("seed", seed_from_user(parameters.seed)),
                 "cut_method": ("text_split_method", parameters.text_split_method),
                 "streaming": ("streaming_mode", streaming or "sentence"),
+                "sample_steps": ("sample_steps", parameters.sample_steps),
+                "super_resolution": ("super_sampling", parameters.super_sampling),
             })  # fmt: skip
             job = SpeechJob(parameters.text, language_mode(parameters.text_lang, "text_lang"), reference, settings,
                             fields={"target_text": "text", "target_language": "text_lang", "reference": "ref_audio_path",

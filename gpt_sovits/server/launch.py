@@ -4,9 +4,13 @@
 
     /                      the web UI (Gradio; its own API under /gradio_api, MCP under /gradio_api/mcp/)
     /docs, /openapi.json   the HTTP API, documented
+    /health                whether it answers and how busy it is (no key needed)
     /v1/...                OpenAI shape (speech, models, voices)   see openai_api.py
     /speakers, /tts_*      XTTS shape (SillyTavern)                see xtts_api.py
     /tts, /set_*_weights   official api_v2 shape                   see api_v2.py
+
+Operator actions (downloads, reloading model lists, /set_*_weights) exist on a public bind only with --admin and a
+login (--auth); see SECURITY.md for every limit and how to deploy in public.
 
 `--share` opens a temporary public gradio.live tunnel to this whole server (UI and API), the way Gradio's own
 launch does it; so it counts as a public bind and needs the API key. It is not available on Hugging Face Spaces.
@@ -16,7 +20,6 @@ import argparse
 import os
 import secrets
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -31,12 +34,13 @@ from gpt_sovits import voices as voice_library
 from gpt_sovits.cli import add_model_arguments
 from gpt_sovits.server import api_v2, openai_api, xtts_api
 from gpt_sovits.server.mcp_tools import McpTools, add_mcp_tools
-from gpt_sovits.server.security import ApiCors, ApiKey, SynthesisGate, check_bind, is_loopback, parse_origins
+from gpt_sovits.server.security import ApiCors, ApiKey, check_admin_bind, check_bind, is_loopback, parse_origins
 from gpt_sovits.server.speech import SpeechService, install_error_handlers
-from gpt_sovits.service import EngineHolder
+from gpt_sovits.service import EngineHolder, SynthesisGate, TimeBudget
 from gpt_sovits.ui import VoiceCloningUI, build_ui, i18n
 
 API_PREFIXES = ("/v1/", "/speakers", "/tts", "/set_")
+UI_QUEUE_SIZE = 64  # web UI visitors who may wait for a turn; more are told the queue is full
 DEFAULT_VOICES_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
 
 try:  # only present on Hugging Face Spaces: borrow a ZeroGPU for each synthesis
@@ -75,6 +79,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="web origins allowed to call the API from a browser, comma-separated ('*': any); default: this machine's")
     add("--no-mcp", dest="mcp", action="store_false", default=environment("GPT_SOVITS_MCP", "1") != "0",
         help="do not serve the MCP tools (speak, list_voices) at /gradio_api/mcp/ (env GPT_SOVITS_MCP=0)")
+    add("--time-budget", type=float, default=float(environment("GPT_SOVITS_TIME_BUDGET", 300)),
+        help="seconds one synthesis may run before it is stopped with a message (env GPT_SOVITS_TIME_BUDGET)")
+    add("--admin", action="store_true", default=environment("GPT_SOVITS_ADMIN", "0") == "1",
+        help="on a public server, let logged-in users download models, reload the model lists and switch the API's "
+             "default models (needs --auth; always on for 127.0.0.1) (env GPT_SOVITS_ADMIN=1)")
+    add("--monitoring", action="store_true", default=environment("GPT_SOVITS_MONITORING", "0") == "1",
+        help="serve Gradio's traffic monitoring page (/monitoring) (env GPT_SOVITS_MONITORING=1)")
     add("--model-pool", type=int, default=int(environment("GPT_SOVITS_MODEL_POOL", 2)),
         help="how many GPT/SoVITS pairs stay loaded for visitors who pick different models (env GPT_SOVITS_MODEL_POOL)")
     return parser.parse_args(argv)  # fmt: skip
@@ -102,6 +113,13 @@ class Server:
     ui: VoiceCloningUI
     demo: gr.Blocks
     service: SpeechService | None  # None: the API is off (a public Space without a key)
+    admin: bool  # whether administrative actions (downloads, model lists, the API's default models) exist here
+
+    def close(self) -> None:
+        """Remove this server's temporary folders now (they are removed at exit anyway)."""
+        self.ui.close()
+        if self.service is not None:
+            self.service.close()
 
 
 def create(args: argparse.Namespace) -> Server:
@@ -116,10 +134,16 @@ def create(args: argparse.Namespace) -> Server:
     else:
         check_bind(args.host, args.share, args.api_key)
     auth = _auth_pairs(args.auth)
+    admin = check_admin_bind(public, args.admin, auth is not None)
 
-    holder = EngineHolder(args.weights_dir, args.gpt, args.sovits, model_pool_size=args.model_pool)
-    if holder.startup_error:
-        print(f"Starting without models: {holder.startup_error}")
+    # One gate for the UI and the API: at most `concurrency` syntheses at once, whoever asks.
+    gate = SynthesisGate(args.concurrency, args.queue_size, args.client_limit)
+    holder = EngineHolder(
+        args.weights_dir, args.gpt, args.sovits, gate=gate, time_budget=TimeBudget(args.time_budget),
+        model_pool_size=args.model_pool,
+    )  # fmt: skip
+    if holder.startup_detail:
+        print(f"Starting without models: {holder.startup_detail}")
     else:
         threading.Thread(target=holder.engine.warm_up, name="warm-up", daemon=True).start()
     voices = voice_library.VoiceLibrary(args.voices_dir)
@@ -129,11 +153,11 @@ def create(args: argparse.Namespace) -> Server:
     if not live_audio:
         print("No ffmpeg/ffprobe on PATH: results will play when complete, not while they are made.")
     # On a public page without a login, visitors may use the saved voices but not change the library.
-    ui = VoiceCloningUI(holder, live_audio, voices, voices_editable=not public or auth is not None)
+    ui = VoiceCloningUI(holder, live_audio, voices, voices_editable=not public or auth is not None, admin=admin)
     demo = build_ui(ui, run_on_gpu)
     if args.mcp:
         add_mcp_tools(demo, McpTools(holder, voices, ui.output_dir))
-    demo.queue(max_size=64, default_concurrency_limit=args.concurrency)
+    demo.queue(max_size=UI_QUEUE_SIZE, default_concurrency_limit=args.concurrency)
 
     app = FastAPI(
         title="GPT-SoVITS voice cloning API",
@@ -141,12 +165,18 @@ def create(args: argparse.Namespace) -> Server:
         "engine, with saved voices. Send the API key as 'Authorization: Bearer KEY' when the server has one.",
         version="1",
     )
+
+    @app.get("/health", tags=["server"])
+    async def health() -> dict:
+        """Whether the server answers and has models, and how busy it is (no key needed; says nothing private)."""
+        return {"status": "ok" if holder.engine is not None else "no_models", "syntheses_running": gate.running,
+                "api_requests_admitted": gate.admitted}  # fmt: skip
+
     service = None
     if api_on:
-        install_error_handlers(app)
-        key = ApiKey(args.api_key)
-        gate = SynthesisGate(args.concurrency, args.queue_size, args.client_limit)
-        service = SpeechService(holder, voices, gate, Path(tempfile.mkdtemp(prefix="gpt_sovits_requests_")))
+        install_error_handlers(app, holder)
+        key = ApiKey(args.api_key, admin=admin)
+        service = SpeechService(holder, voices)
         app.include_router(openai_api.router(service, key.check))
         app.include_router(xtts_api.router(service, key.check))
         app.include_router(api_v2.router(service, key.check, key.check_admin))
@@ -154,9 +184,10 @@ def create(args: argparse.Namespace) -> Server:
     gr.mount_gradio_app(
         app, demo, path="/", auth=auth, i18n=i18n, mcp_server=args.mcp, ssr_mode=False,
         max_file_size=voice_library.MAX_CLIP_BYTES, run_history=False,  # the page keeps its own history
+        enable_monitoring=args.monitoring,
         server_name=args.host, server_port=args.port,
     )  # fmt: skip
-    return Server(app, ui, demo, service)
+    return Server(app, ui, demo, service, admin)
 
 
 class Running:
@@ -177,6 +208,7 @@ class Running:
     def close(self) -> None:
         self.uvicorn.should_exit = True
         self.thread.join(timeout=30)
+        self.server.close()
 
 
 def main(argv=None) -> None:

@@ -15,6 +15,7 @@ WAV header then has exact sizes). `pcm` is 16-bit mono at 24 kHz as OpenAI docum
 
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -113,7 +114,9 @@ def router(service: SpeechService, key) -> APIRouter:
         """Save a voice (the same content saved again answers 200 with the existing voice)."""
         main = ClipUpload(await audio_sample.read(), audio_sample.filename or "audio.wav")
         extras = tuple([ClipUpload(await clip.read(), clip.filename or "audio.wav") for clip in extra_audio_samples])
-        voice, created = service.voices.create(name, main, text, language_mode(language, "language"), extras)
+        mode = language_mode(language, "language")
+        # Decoding and checking the clips is CPU work: off the event loop, so other requests and /health go on.
+        voice, created = await anyio.to_thread.run_sync(service.voices.create, name, main, text, mode, extras)
         response.status_code = 201 if created else 200
         return _public(voice)
 
@@ -126,7 +129,8 @@ def router(service: SpeechService, key) -> APIRouter:
     @api.post("/audio/voices/import", max_body_size=MAX_IMPORT_BYTES + 256 * 1024)
     async def import_voices(file: UploadFile = File(description="a zip made by /v1/audio/voices/export")):
         """Save every voice in an exported zip (names already taken get a number)."""
-        return {"object": "list", "data": [_public(voice) for voice in service.voices.import_zip(await file.read())]}
+        imported = await anyio.to_thread.run_sync(service.voices.import_zip, await file.read())
+        return {"object": "list", "data": [_public(voice) for voice in imported]}
 
     @api.get("/audio/voices/{voice}")
     def get_voice(voice: str):

@@ -3,8 +3,11 @@
 * The API key: required on every API route whenever one is set, and one must be set whenever the server can be
   reached from other machines (a non-loopback bind or a share link); `check_bind` refuses to start otherwise.
   Routes that change the server for everyone (the default models) need the key even on loopback.
-* `SynthesisGate`: at most `concurrency` syntheses run at once, at most `queue_size` wait; one client (by address)
-  may have at most `per_client` admitted at once. Beyond that: 429, at once, before any work.
+* Administrative actions (downloading models, reloading the model lists, switching the API's default models) are
+  the operator's: on a public bind they are off unless `--admin` (with a UI login) turns them on (`check_admin_bind`).
+* The gate (`gpt_sovits.service.SynthesisGate`, shared with the UI): at most `concurrency` syntheses run at once,
+  at most `queue_size` wait; one client (by address) may have at most `per_client` admitted at once. Beyond that:
+  429, at once, before any work.
 * Cross-origin calls (SillyTavern's XTTS provider calls from the browser page): allowed for the API routes from the
   origins the operator lists, by default only pages served from this machine.
 
@@ -15,9 +18,7 @@ large Content-Length before reading anything and stops reading a body that grows
 import hmac
 import ipaddress
 import re
-import threading
 
-import anyio
 from fastapi import Request
 from starlette.middleware.cors import CORSMiddleware
 
@@ -37,10 +38,6 @@ class AccessError(GptSovitsError):
     def __init__(self, message: str, status: int = 401):
         super().__init__(message)
         self.status = status
-
-
-class TooBusy(GptSovitsError):
-    """The queue is full, or this client already has as many requests in as it may (429)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -63,11 +60,28 @@ def check_bind(host: str, share: bool, api_key: str | None) -> None:
     )
 
 
-class ApiKey:
-    """The key check for API routes (a FastAPI dependency); `admin` routes also refuse when no key is set."""
+def check_admin_bind(public: bool, admin: bool, login: bool) -> bool:
+    """Whether administrative actions are on: always on this machine only; on a public bind only with `--admin`,
+    and then only behind a UI login (the login is what tells the operator from a visitor). Raises SystemExit for
+    `--admin` on a public bind without a login."""
+    if not public:
+        return True
+    if admin and not login:
+        raise SystemExit(
+            "Refusing to start: --admin on a public server would let every visitor download models and change the "
+            "server's default models. Add a login for the web UI (--auth USER:PASSWORD or the environment variable "
+            "GPT_SOVITS_AUTH), or leave --admin out."
+        )
+    return admin
 
-    def __init__(self, key: str | None):
+
+class ApiKey:
+    """The key check for API routes (a FastAPI dependency); `admin` routes also refuse when no key is set, or when
+    administrative actions are off (a public server without --admin)."""
+
+    def __init__(self, key: str | None, admin: bool = True):
         self.key = key or None
+        self.admin = admin
 
     def presented(self, request: Request) -> str | None:
         authorization = request.headers.get("authorization", "")
@@ -83,6 +97,12 @@ class ApiKey:
             raise AccessError(f"This API needs its key: send 'Authorization: Bearer KEY' ({'a wrong key was sent' if given else 'none was sent'}).")
 
     def check_admin(self, request: Request) -> None:
+        if not self.admin:
+            raise AccessError(
+                "Changing the server's default models is off on this public server. The operator can turn it on "
+                "with --admin (together with a UI login).",
+                status=403,
+            )
         if self.key is None:
             raise AccessError(
                 "Changing the server's default models is for the operator only, and this server has no API key to "
@@ -90,66 +110,6 @@ class ApiKey:
                 status=403,
             )
         self.check(request)
-
-
-class SynthesisGate:
-    """Admission (at once: queue bound and per-client share) and then a running slot (waited for)."""
-
-    def __init__(self, concurrency: int, queue_size: int, per_client: int):
-        self.concurrency, self.queue_size, self.per_client = concurrency, queue_size, per_client
-        self._lock = threading.Lock()
-        self._admitted = 0
-        self._per_client: dict[str, int] = {}
-        self._slots: anyio.Semaphore | None = None  # made in the event loop, on first use
-
-    @property
-    def admitted(self) -> int:
-        """Requests running or waiting now."""
-        return self._admitted
-
-    def admit(self, client: str) -> "Ticket":
-        with self._lock:
-            if self._admitted >= self.concurrency + self.queue_size:
-                raise TooBusy(f"The server is busy ({self._admitted} requests running or waiting); try again in a moment.")
-            if self._per_client.get(client, 0) >= self.per_client:
-                raise TooBusy(
-                    f"You already have {self.per_client} requests running or waiting; wait for one to finish."
-                )
-            self._admitted += 1
-            self._per_client[client] = self._per_client.get(client, 0) + 1
-        return Ticket(self, client)
-
-    def _leave(self, client: str) -> None:
-        with self._lock:
-            self._admitted -= 1
-            self._per_client[client] -= 1
-            if not self._per_client[client]:
-                del self._per_client[client]
-
-    def slots(self) -> anyio.Semaphore:
-        if self._slots is None:
-            self._slots = anyio.Semaphore(self.concurrency)
-        return self._slots
-
-
-class Ticket:
-    """One admitted request: `await start()` waits for a slot; `release()` (idempotent) leaves the gate."""
-
-    def __init__(self, gate: SynthesisGate, client: str):
-        self._gate, self._client = gate, client
-        self._running = self._released = False
-
-    async def start(self) -> None:
-        await self._gate.slots().acquire()
-        self._running = True
-
-    def release(self) -> None:
-        if self._released:
-            return
-        self._released = True
-        if self._running:
-            self._gate.slots().release()
-        self._gate._leave(self._client)
 
 
 class ApiCors:

@@ -22,6 +22,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio
 from fastapi import Request
@@ -34,11 +35,11 @@ from gpt_sovits import validation
 from gpt_sovits.encoders import Encoder, FormatError, output_format
 from gpt_sovits.engine import ModelChoice, SynthesisRequest
 from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled, SynthesisError, TextError
-from gpt_sovits.server.security import AccessError, SynthesisGate, TooBusy
-from gpt_sovits.service import EngineHolder
+from gpt_sovits.server.security import AccessError
+from gpt_sovits.service import EngineHolder, TookTooLong, TooBusy, Watch, out_of_resources
 from gpt_sovits.settings import InferenceSettings, SettingsError
 from gpt_sovits.subtitles import subtitle_cues, subtitles_text
-from gpt_sovits.voices import MAX_CLIP_BYTES, Voice, VoiceConflict, VoiceLibrary, VoiceNotFound, VoiceTooLarge
+from gpt_sovits.voices import MAX_CLIP_BYTES, MAX_IMPORT_BYTES, Voice, VoiceConflict, VoiceLibrary, VoiceNotFound, VoiceTooLarge
 from gpt_sovits.weights import WeightsError
 
 # Error class -> HTTP status; anything else a user can cause is a 400.
@@ -47,6 +48,7 @@ STATUS = {
     VoiceConflict: 409,
     VoiceTooLarge: 413,
     TooBusy: 429,
+    TookTooLong: 504,
     SynthesisError: 500,
 }
 PATH_LIKE = re.compile(r"[/\\~]|\.(wav|mp3|flac|ogg|opus|m4a|aac|webm)$", re.IGNORECASE)
@@ -78,15 +80,26 @@ def error_response(status: int, message: str, field: str | None = None) -> JSONR
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def install_error_handlers(app) -> None:
+def install_error_handlers(app, holder: EngineHolder) -> None:
+    """Every error as `error_response`, its message without the server's folders (`EngineHolder.for_visitors`)."""
+
     @app.exception_handler(GptSovitsError)
     async def gpt_sovits_error(request, error: GptSovitsError):
+        message = str(holder.for_visitors(error))
         if isinstance(error, ApiError):
-            return error_response(error.status, str(error), error.field)
+            return error_response(error.status, message, error.field)
         if isinstance(error, AccessError):
-            return error_response(error.status, str(error))
+            return error_response(error.status, message)
         status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
-        return error_response(status, str(error))
+        return error_response(status, message)
+
+    @app.exception_handler(MemoryError)
+    @app.exception_handler(OSError)
+    async def out_of_memory_or_disk(request, error: Exception):
+        problem = out_of_resources(error)
+        if problem is None:
+            raise error  # a bug: the generic 500
+        return error_response(problem.status, str(problem))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, error: RequestValidationError):
@@ -97,6 +110,10 @@ def install_error_handlers(app) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error: HTTPException):
+        if error.status_code == 413:  # a body that grew past the route's limit as it came
+            if request.url.path.endswith("/voices/import"):
+                return error_response(413, f"The request is too large: an import may be at most {MAX_IMPORT_BYTES // 2**20} MiB.")
+            return error_response(413, f"The request is too large: one clip may be at most {MAX_CLIP_BYTES // 2**20} MiB.")
         return error_response(error.status_code, str(error.detail))
 
 
@@ -249,15 +266,21 @@ class ApiModels:
 
 
 class SpeechService:
-    def __init__(self, holder: EngineHolder, voices: VoiceLibrary, gate: SynthesisGate, upload_root: Path):
+    def __init__(self, holder: EngineHolder, voices: VoiceLibrary):
         self.holder = holder
         self.voices = voices
-        self.gate = gate
+        self.gate = holder.gate  # shared with the UI
         self.models = ApiModels(holder)
-        self.upload_root = upload_root
+        # Each request's clips go in a folder of their own below this one, removed when the request ends; this one
+        # goes when the server closes (or the process exits).
+        self._uploads = tempfile.TemporaryDirectory(prefix="gpt_sovits_requests_")
+        self.upload_root = Path(self._uploads.name)
 
     def files(self) -> RequestFiles:
         return RequestFiles(self.voices, self.upload_root)
+
+    def close(self) -> None:
+        self._uploads.cleanup()
 
     async def respond(
         self, http_request: Request, job: SpeechJob, format_name: str, stream: bool, target_rate: int | None = None,
@@ -272,12 +295,14 @@ class SpeechService:
         client = http_request.client.host if http_request.client else "unknown"
         ticket = self.gate.admit(client)
         cancel = threading.Event()
+        watches = []
         handed_over = False
         try:
 
             async def work():  # a client that gives up while waiting for its turn leaves the queue too
                 await ticket.start()
-                return await self._prepare(job, format_name, target_rate, cancel, whole=not stream)
+                watches.append(self.holder.time_budget.start(cancel))
+                return await self._prepare(job, format_name, target_rate, cancel, watches[0], whole=not stream)
 
             synthesis, chunks, encoder, first = await until_disconnected(http_request, cancel, work)
             headers = {
@@ -285,13 +310,15 @@ class SpeechService:
                 "X-Seed": str(synthesis.seed),
                 "X-Reference-Cached": str(synthesis.reference_cache_hit).lower(),  # a saved voice's work reused
             }
+            if synthesis.warnings:  # what the UI shows as warnings (words not spoken, settings ignored), URL-encoded
+                headers["X-Warnings"] = quote(" | ".join(synthesis.warnings))
             if subtitles is not None:
                 return JSONResponse(subtitled_body(synthesis, encoder, first, subtitles), headers=headers)
             if not stream:
                 return Response(first, media_type=encoder.media_type, headers=headers)
             handed_over = True
             return StreamingResponse(
-                stream_body(chunks, encoder, first, cancel, ticket), media_type=encoder.media_type,
+                stream_body(chunks, encoder, first, cancel, ticket, watches[0]), media_type=encoder.media_type,
                 headers=headers, background=BackgroundTask(ticket.release),
             )  # fmt: skip
         except ClientGone:
@@ -300,8 +327,10 @@ class SpeechService:
             if not handed_over:
                 cancel.set()
                 ticket.release()
+                for watch in watches:
+                    watch.stop()
 
-    async def _prepare(self, job: SpeechJob, format_name, target_rate, cancel, whole: bool):
+    async def _prepare(self, job: SpeechJob, format_name, target_rate, cancel, watch: Watch, whole: bool):
         """Check, let the engine prepare, and make the first chunk (or, for a whole file, all of it)."""
         try:
             engine = self.holder.require()
@@ -322,12 +351,12 @@ class SpeechService:
             target_language=job.target_language, extra_reference_audio=job.reference.extra, settings=job.settings,
             models=models,
         )  # fmt: skip
-        with engine_errors(job):
+        with engine_errors(job, watch):
             synthesis = await anyio.to_thread.run_sync(lambda: engine.stream(request, None, cancel), abandon_on_cancel=True)
         encoder = Encoder(format_name, synthesis.sample_rate, target_rate)
         chunks = iter(synthesis)
         body = b""
-        with engine_errors(job):
+        with engine_errors(job, watch):
             while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
                 body += encoder.write(chunk.audio, send_now=not whole)
                 if not whole:
@@ -349,11 +378,14 @@ def about(field_name: str):
 
 
 @contextmanager
-def engine_errors(job: SpeechJob):
-    """Errors from the engine, placed on the caller's field they are about."""
+def engine_errors(job: SpeechJob, watch: Watch):
+    """Errors from the engine, placed on the caller's field they are about; a synthesis the time budget stopped
+    as TookTooLong."""
     try:
         yield
     except SynthesisCancelled:
+        if watch.expired:
+            raise watch.too_long() from None
         raise ClientGone() from None
     except AudioError as error:
         raise ApiError(str(error), job.field("reference")) from None
@@ -390,14 +422,16 @@ async def until_disconnected(http_request: Request, cancel: threading.Event, wor
     return outcome["value"]
 
 
-async def stream_body(chunks, encoder: Encoder, first: bytes, cancel: threading.Event, ticket):
-    """The rest of a streamed answer; each chunk is made in a thread, and a dropped client stops the engine."""
+async def stream_body(chunks, encoder: Encoder, first: bytes, cancel: threading.Event, ticket, watch: Watch):
+    """The rest of a streamed answer; each chunk is made in a thread, and a dropped client (or the time budget)
+    stops the engine; an error cuts the body short."""
     try:
         yield first
         while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
             yield encoder.write(chunk.audio)
         yield encoder.finish()
     finally:
+        watch.stop()
         cancel.set()
         ticket.release()
 

@@ -20,13 +20,15 @@ from gpt_sovits import encoders, validation, weights
 from gpt_sovits.engine import ModelInfo, SynthesisRequest
 from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled
 from gpt_sovits.messages import Message, joined, locale_from_accept_language, render
-from gpt_sovits.service import EngineHolder
+from gpt_sovits.service import EngineHolder, remove_older_than, resource_errors
 from gpt_sovits.settings import InferenceSettings, seed_from_user
 from gpt_sovits.text.frontend import prepare_target_segments
 from gpt_sovits.ui.labels import language_menu
 from gpt_sovits.ui.subtitles import subtitle_outputs
 from gpt_sovits.voices import ClipUpload, VoiceLibrary
 
+# How long a result stays in our folder (Gradio serves its own cached copy, cleaned on the same schedule: layout.py).
+KEEP_RESULTS_SECONDS = 3600
 # The widget values of one synthesis, in the order the layout passes them.
 SYNTHESIS_INPUTS = (
     "reference_audio", "reference_text", "reference_language", "reference_free", "extra_reference_audio",
@@ -39,6 +41,9 @@ RESTORABLE = tuple(name for name in SYNTHESIS_INPUTS if name not in ("reference_
 # The download formats of the page (gpt_sovits.encoders writes them): (label, encoder name, file suffix).
 DOWNLOAD_FORMATS = (("WAV", "wav", "wav"), ("FLAC", "flac", "flac"), ("MP3", "mp3", "mp3"), ("OGG/Opus", "opus", "ogg"))
 _LIBRARY_LOCKED = Message("Saving and deleting voices is off on this public page (the operator can turn on a login).")
+_NO_MODELS_FOR_VISITORS = Message(
+    "### No models are installed on this server yet\n\nThe operator installs them; please come back later."
+)
 HISTORY_LENGTH = 10  # results kept per browser session
 V3_V4 = ("v3", "v4")
 
@@ -51,14 +56,20 @@ def locale_of(request: gr.Request | None) -> str:
 class VoiceCloningUI:
     def __init__(
         self, holder: EngineHolder, live_audio: bool = True, voices: VoiceLibrary | None = None,
-        voices_editable: bool = True,
+        voices_editable: bool = True, admin: bool = True,
     ):  # fmt: skip
         self.holder = holder
+        self.admin = admin  # False on a public server: no downloads, no reloading of the model lists
         self.live_audio = live_audio  # False without ffmpeg (Gradio needs it to stream): results play when done
         self.voices = voices  # None: no saved-voice library (the row is hidden)
         self.voices_editable = voices_editable  # False on a public page without login: pick only
         # Results are written here for the player's download button; Gradio serves them from its own cache copy.
-        self.output_dir = Path(tempfile.mkdtemp(prefix="gpt_sovits_results_"))
+        # Removed when the server closes (or the process exits); results older than KEEP_RESULTS_SECONDS go sooner.
+        self._outputs = tempfile.TemporaryDirectory(prefix="gpt_sovits_results_")
+        self.output_dir = Path(self._outputs.name)
+
+    def close(self) -> None:
+        self._outputs.cleanup()
 
     # ----- synthesis ------------------------------------------------------------------------------------------
 
@@ -83,6 +94,7 @@ class VoiceCloningUI:
         no_subtitles, same_subtitles = (None, None), (gr.skip(), gr.skip())  # the subtitle files and cues
         # The old result and its status go at once: nothing on the page may describe an earlier run.
         yield gr.skip(), None, "⏳ …", gr.skip(), gr.skip(), *working, *no_subtitles
+        watch = None
         try:
             synthesis_request = self._request(inputs)
             engine = self.holder.require()
@@ -90,26 +102,38 @@ class VoiceCloningUI:
             def report(fraction, message):
                 progress(fraction, desc=render(message, locale))
 
-            stream = await anyio.to_thread.run_sync(
-                lambda: engine.stream(synthesis_request, report, cancel), abandon_on_cancel=True
-            )
-            for warning in stream.warnings:
-                gr.Warning(render(warning, locale))
-            chunks = iter(stream)
-            while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
-                live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
-                yield live, gr.skip(), render(live_status(stream, chunk), locale), gr.skip(), gr.skip(), *working, *same_subtitles
-            result = stream.result()
-            path = self._write_result(result, inputs)
+            # A running slot shared with the HTTP API, and the server's time budget for one synthesis.
+            async with self.holder.gate.slot():
+                watch = self.holder.time_budget.start(cancel)
+                with resource_errors():
+                    stream = await anyio.to_thread.run_sync(
+                        lambda: engine.stream(synthesis_request, report, cancel), abandon_on_cancel=True
+                    )
+                    for warning in stream.warnings:
+                        gr.Warning(render(warning, locale))
+                    chunks = iter(stream)
+                    while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
+                        live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
+                        yield live, gr.skip(), render(live_status(stream, chunk), locale), gr.skip(), gr.skip(), *working, *same_subtitles
+                    result = stream.result()
+                    path = self._write_result(result, inputs)
             history = [history_entry(path, inputs, result), *history][:HISTORY_LENGTH]
             yield gr.skip(), path, render(status_line(result), locale), result.seed, history, *idle, *subtitle_outputs(result, path)
         except SynthesisCancelled:
-            yield gr.skip(), gr.skip(), render(Message("Stopped."), locale), gr.skip(), gr.skip(), *idle, *same_subtitles
+            if watch is None or not watch.expired:
+                yield gr.skip(), gr.skip(), render(Message("Stopped."), locale), gr.skip(), gr.skip(), *idle, *same_subtitles
+                return
+            message = render(watch.too_long(), locale)
+            yield gr.skip(), None, f"❌ {_markdown_text(message)}", gr.skip(), gr.skip(), *idle, *no_subtitles
+            raise gr.Error(message, print_exception=False) from None
         except GptSovitsError as error:
-            yield gr.skip(), None, f"❌ {_markdown_text(render(error, locale))}", gr.skip(), gr.skip(), *idle, *no_subtitles
-            raise gr.Error(render(error, locale), print_exception=False) from None
+            message = render(self.holder.for_visitors(error), locale)  # no server folders in what a visitor reads
+            yield gr.skip(), None, f"❌ {_markdown_text(message)}", gr.skip(), gr.skip(), *idle, *no_subtitles
+            raise gr.Error(message, print_exception=False) from None
         finally:
             cancel.set()  # a cancelled task lands here too: the engine stops before its next token
+            if watch is not None:
+                watch.stop()
 
     def stop(self):
         """The Stop button: its `cancels=` ends the running event; this puts the buttons back."""
@@ -154,6 +178,7 @@ class VoiceCloningUI:
 
     def _write_result(self, result, inputs: dict) -> str:
         """The result in the chosen format, named for what it is: voice, start of the text, seed."""
+        remove_older_than(self.output_dir, KEEP_RESULTS_SECONDS)
         format_name = _encoder_name(inputs["output_format"])
         suffix = dict((name, suffix) for _, name, suffix in DOWNLOAD_FORMATS).get(format_name, format_name)
         folder = self.output_dir / uuid.uuid4().hex  # one folder per result: the readable name may repeat
@@ -303,7 +328,7 @@ class VoiceCloningUI:
             gr.Dropdown(choices=sovits_choices, value=sovits_name),
             model_updates[0],
             gr.Column(visible=engine is None),
-            render(setup_help(self.holder.weights_dir), locale),
+            render(setup_help(self.holder.weights_dir) if self.admin else _NO_MODELS_FOR_VISITORS, locale),
             *model_updates[1:],
         )
 

@@ -16,7 +16,9 @@ from gpt_sovits import weights
 from gpt_sovits.i18n import ENGLISH
 from gpt_sovits.messages import render
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings
-from gpt_sovits.ui.handlers import DOWNLOAD_FORMATS, RESTORABLE, SYNTHESIS_INPUTS, VoiceCloningUI, history_caption, locale_of
+from gpt_sovits.ui.handlers import (
+    DOWNLOAD_FORMATS, KEEP_RESULTS_SECONDS, RESTORABLE, SYNTHESIS_INPUTS, VoiceCloningUI, history_caption, locale_of,
+)  # fmt: skip
 from gpt_sovits.ui.labels import i18n, language_menu
 from gpt_sovits.ui.subtitles import show_subtitles
 from gpt_sovits.ui.transcribe import add_transcribe_button
@@ -36,11 +38,13 @@ API_OUTPUT_NAMES = ("live audio", "result file", "status", "seed used")
 
 
 def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blocks:
+    """The page. Without `ui.admin` (a public server): no Download and Refresh controls, nor API endpoints for them."""
     defaults = InferenceSettings()
     limits = InferenceSettings.LIMITS
     languages = language_menu(None)
 
-    with gr.Blocks(title="GPT-SoVITS voice cloning") as demo:
+    # Gradio's cache (uploads, results) is swept every 10 minutes of files older than an hour.
+    with gr.Blocks(title="GPT-SoVITS voice cloning", delete_cache=(600, KEEP_RESULTS_SECONDS)) as demo:
         gr.Markdown(i18n("title"))
         gr.Markdown(i18n("intro"))
 
@@ -53,10 +57,11 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 sovits_model = gr.Dropdown(catalog.sovits_choices(), label=i18n("sovits_model"), allow_custom_value=True)
             with gr.Row(equal_height=True):
                 model_summary = gr.Markdown(elem_id="model-summary")
-                refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
+                if ui.admin:
+                    refresh = gr.Button(i18n("refresh"), size="sm", scale=0, min_width=140)
             with gr.Column(visible=False) as setup_panel:
                 setup_text = gr.Markdown()  # filled on load, in the visitor's language
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, visible=ui.admin):
                     download_version = gr.Dropdown(
                         list(weights.DOWNLOADABLE_VERSIONS), value=weights.DEFAULT_VERSION, label=i18n("download_version")
                     )
@@ -165,8 +170,9 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 ui.choose_models, [t2s_model, sovits_model, reference_language, target_language],
                 [model_summary, reference_language, target_language, *v3_v4_settings], api_visibility="private",
             )  # fmt: skip
-        refresh.click(ui.refresh, [t2s_model, sovits_model], model_panel, api_name="refresh_models")
-        download.click(ui.download, [download_version, t2s_model, sovits_model], model_panel, api_name="download_models")
+        if ui.admin:  # operator actions: on a public server neither the buttons nor their API endpoints exist
+            refresh.click(ui.refresh, [t2s_model, sovits_model], model_panel, api_name="refresh_models")
+            download.click(ui.download, [download_version, t2s_model, sovits_model], model_panel, api_name="download_models")
 
         widgets = dict(
             reference_audio=reference_audio, reference_text=reference_text, reference_language=reference_language,
