@@ -157,7 +157,7 @@ class SynthesisGate:
     """Admission (at once: queue bound and per-client share) and then a running slot (waited for).
 
     The API admits each request (`admit`, then `Ticket.start`); the UI's own queue (Gradio's) bounds its waiting
-    visitors, and its syntheses take a running slot from the same gate (`async with gate.running():`), so that
+    visitors, and its syntheses (and transcriptions) take a running slot from the same gate (`async with gate.slot():`), so that
     together at most `concurrency` syntheses run at once.
     """
 

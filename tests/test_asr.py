@@ -151,9 +151,10 @@ def test_the_page_handler_fills_the_reference_text(weights_dir, clip, tmp_path):
     import anyio
     import gradio as gr
 
+    from gpt_sovits.service import SynthesisGate
     from gpt_sovits.ui.transcribe import transcribe_handler
 
-    transcribe = transcribe_handler(AsrModels(weights_dir))
+    transcribe = transcribe_handler(AsrModels(weights_dir), SynthesisGate())
     chinese_visitor = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9"})
     text, language = anyio.run(transcribe, str(clip), "zh", chinese_visitor)
     assert isinstance(text, str) and language == "zh"  # Chinese heard in the Chinese-English mode: kept
@@ -161,4 +162,4 @@ def test_the_page_handler_fills_the_reference_text(weights_dir, clip, tmp_path):
     with pytest.raises(gr.Error, match="请先上传或录制参考音频"):
         anyio.run(transcribe, None, "auto", chinese_visitor)
     with pytest.raises(gr.Error, match="No speech recognition model"):
-        anyio.run(transcribe_handler(AsrModels(tmp_path)), str(clip), "auto", None)
+        anyio.run(transcribe_handler(AsrModels(tmp_path), SynthesisGate()), str(clip), "auto", None)

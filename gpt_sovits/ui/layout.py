@@ -80,7 +80,7 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                 )
                 reference_text = gr.Textbox(label=i18n("reference_text"), lines=2)
                 reference_language = gr.Dropdown(languages, value="all_zh", label=i18n("reference_language"))
-                add_transcribe_button(demo, ui.holder.weights_dir, reference_audio, reference_text, reference_language)
+                add_transcribe_button(demo, ui.holder.weights_dir, ui.holder.gate, reference_audio, reference_text, reference_language)
                 reference_free = gr.Checkbox(False, label=i18n("reference_free"), info=i18n("reference_free_info"))
                 extra_reference_audio = gr.File(
                     file_count="multiple", file_types=["audio"], label=i18n("extra_reference_audio"), height=140

@@ -12,17 +12,18 @@ from gpt_sovits.text.languages import LANGUAGE_MODES
 from gpt_sovits.ui.labels import i18n
 
 
-def add_transcribe_button(demo: gr.Blocks, weights_dir, reference_audio, reference_text, reference_language):
-    """Place the button (call it where it should appear in the layout) and wire it to the reference inputs."""
+def add_transcribe_button(demo: gr.Blocks, weights_dir, gate, reference_audio, reference_text, reference_language):
+    """Place the button (call it where it should appear in the layout) and wire it to the reference inputs.
+    gate: the server's SynthesisGate; a transcription takes one of its slots, as a synthesis does."""
     models = AsrModels(weights_dir)
     button = gr.Button(i18n("transcribe"), size="sm", visible=models.available, elem_id="transcribe")
     reference = [reference_text, reference_language]
-    button.click(transcribe_handler(models), [reference_audio, reference_language], reference, api_visibility="private")
+    button.click(transcribe_handler(models, gate), [reference_audio, reference_language], reference, api_visibility="private")
     demo.load(lambda: gr.Button(visible=models.available), None, button, api_visibility="private")
     return button
 
 
-def transcribe_handler(models: AsrModels):
+def transcribe_handler(models: AsrModels, gate):
     """The button's handler: (clip, language menu value) -> (reference text, language menu value)."""
 
     async def transcribe(clip, language, request: gr.Request):
@@ -31,8 +32,9 @@ def transcribe_handler(models: AsrModels):
         try:
             if not clip:
                 raise AudioError(Message("There is no audio to transcribe. Upload or record the reference clip first."))
-            transcriber = await anyio.to_thread.run_sync(models.get)
-            transcript = await anyio.to_thread.run_sync(transcriber.transcribe_reference, clip, language)
+            async with gate.slot():
+                transcriber = await anyio.to_thread.run_sync(models.get)
+                transcript = await anyio.to_thread.run_sync(transcriber.transcribe_reference, clip, language)
         except GptSovitsError as error:
             raise gr.Error(render(error, locale), print_exception=False) from None
         if not transcript.text:
