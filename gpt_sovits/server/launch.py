@@ -28,6 +28,7 @@ from fastapi import FastAPI
 from gradio import networking
 
 from gpt_sovits import voices as voice_library
+from gpt_sovits import zerogpu
 from gpt_sovits.cli import add_model_arguments
 from gpt_sovits.server import api_v2, openai_api, xtts_api
 from gpt_sovits.server.mcp_tools import McpTools, add_mcp_tools
@@ -38,16 +39,6 @@ from gpt_sovits.ui import VoiceCloningUI, build_ui, i18n
 
 API_PREFIXES = ("/v1/", "/speakers", "/tts", "/set_")
 DEFAULT_VOICES_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
-
-try:  # only present on Hugging Face Spaces: borrow a ZeroGPU for each synthesis
-    import spaces
-
-    run_on_gpu = spaces.GPU(duration=120)
-except ImportError:
-
-    def run_on_gpu(function):
-        return function
-
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="GPT-SoVITS voice cloning: web UI and HTTP API in one server.")
@@ -117,7 +108,9 @@ def create(args: argparse.Namespace) -> Server:
         check_bind(args.host, args.share, args.api_key)
     auth = _auth_pairs(args.auth)
 
-    holder = EngineHolder(args.weights_dir, args.gpt, args.sovits, model_pool_size=args.model_pool)
+    holder = EngineHolder(
+        args.weights_dir, args.gpt, args.sovits, model_pool_size=args.model_pool, **zerogpu.engine_options()
+    )
     if holder.startup_error:
         print(f"Starting without models: {holder.startup_error}")
     else:
@@ -130,7 +123,7 @@ def create(args: argparse.Namespace) -> Server:
         print("No ffmpeg/ffprobe on PATH: results will play when complete, not while they are made.")
     # On a public page without a login, visitors may use the saved voices but not change the library.
     ui = VoiceCloningUI(holder, live_audio, voices, voices_editable=not public or auth is not None)
-    demo = build_ui(ui, run_on_gpu)
+    demo = build_ui(ui, zerogpu.run_on_gpu)
     if args.mcp:
         add_mcp_tools(demo, McpTools(holder, voices, ui.output_dir))
     demo.queue(max_size=64, default_concurrency_limit=args.concurrency)
