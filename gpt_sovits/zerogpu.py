@@ -32,8 +32,13 @@ def detected() -> bool:
 
 
 def engine_options() -> dict:
-    """Keyword arguments for the Engine: CUDA in float16 on ZeroGPU, nothing (CPU, float32) elsewhere."""
-    return {"device": "cuda", "dtype": torch.float16} if detected() else {}
+    """Keyword arguments for the Engine: CUDA in float16 on ZeroGPU, nothing (CPU, float32) elsewhere. Call it before
+    the engine is made: on ZeroGPU it imports `spaces`, which must be there before any model moves to CUDA."""
+    if not detected():
+        return {}
+    import spaces  # noqa: F401  (from here on, moves to CUDA wait for a spaces.GPU call)
+
+    return {"device": "cuda", "dtype": torch.float16}
 
 
 def gpu_seconds(target_text: str) -> int:
