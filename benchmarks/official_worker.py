@@ -23,6 +23,8 @@ what plays no part in a Chinese paragraph:
   `early_stop_num` is that count, so the decoder generates one token more and SoVITS decodes exactly the count
   (upstream's `y[:, -idx:]`). Our engine is held the same way (real_size.force_lengths).
 
+A request with "kind": "reference" (reference_speed.py) times the reference stages instead (`reference_stages`).
+
 The worker runs in a scratch working directory (the web UI writes weight.json into its working directory) and
 reports, per paragraph: wall time, time to the first audio (get_tts_wav yields once, at the end), seconds of audio,
 the phones each sentence gave T2S and the tokens SoVITS decoded, and the seconds spent in T2S and SoVITS.
@@ -200,8 +202,45 @@ def main():
             "phones": lengths.phones, "tokens": lengths.decoded,
         }  # fmt: skip
 
-    workers.serve(synthesize, {"side": "official", "version": webui.model_version, "load_s": round(load_seconds, 1)},
+    def handle(request: dict) -> dict:
+        return reference_stages(webui, request) if request.get("kind") == "reference" else synthesize(request)
+
+    workers.serve(handle, {"side": "official", "version": webui.model_version, "load_s": round(load_seconds, 1)},
                   replies)  # fmt: skip
+
+
+def reference_stages(webui, request: dict) -> dict:
+    """reference_speed.py's request: each reference stage of get_tts_wav timed once on `request["reference"]`, the
+    way get_tts_wav calls it (fp32, CPU); the speaker embedding saved to `request["embedding_out"]` (.npy)."""
+    import kaldi  # GPT_SoVITS/eres2net/kaldi.py, what sv.SV uses
+    import librosa
+    import numpy as np
+    import torch
+
+    path, hps = request["reference"], webui.hps
+    _, word2ph, normalized_text = webui.clean_text_inf(request["reference_text"], "all_zh", "v2")
+    spectrogram_inputs = webui.get_spepc(hps, path, torch.float32, "cpu", is_v2pro=True)
+    audio_16k = spectrogram_inputs[1]  # [1, N]: the peak-limited 32 kHz signal resampled to 16 kHz
+    fbank = kaldi.fbank(audio_16k[0].unsqueeze(0), num_mel_bins=80, sample_frequency=16000, dither=0)
+
+    def hubert():
+        wav16k, _ = librosa.load(path, sr=16000)
+        silence = torch.zeros(int(hps.data.sampling_rate * 0.3))  # get_tts_wav's zero_wav
+        webui.ssl_model.model(torch.cat([torch.from_numpy(wav16k), silence]).unsqueeze(0))
+
+    sv = webui.sv_cn_model
+    with torch.no_grad():
+        stages = {
+            "hubert": workers.seconds(hubert),
+            "bert": workers.seconds(lambda: webui.get_bert_feature(normalized_text, word2ph)),
+            "spectrogram": workers.seconds(lambda: webui.get_spepc(hps, path, torch.float32, "cpu", is_v2pro=True)),
+            "fbank": workers.seconds(
+                lambda: kaldi.fbank(audio_16k[0].unsqueeze(0), num_mel_bins=80, sample_frequency=16000, dither=0)),
+            "speaker_network": workers.seconds(lambda: sv.embedding_model.forward3(fbank[None])),
+            "speaker": workers.seconds(lambda: sv.compute_embedding3(audio_16k)),
+        }  # fmt: skip
+        np.save(request["embedding_out"], sv.compute_embedding3(audio_16k)[0].numpy())
+    return {"stages_s": stages}
 
 
 if __name__ == "__main__":

@@ -11,11 +11,19 @@ import os
 import resource
 import subprocess
 import sys
+import time
 
 
 def peak_rss_gb() -> float:
     """This process's peak resident memory so far (Linux reports it in KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+
+
+def seconds(function) -> float:
+    """Wall seconds of one call of `function`."""
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
 
 
 def claim_stdout():
