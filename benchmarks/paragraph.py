@@ -12,7 +12,16 @@ they are exported into a temporary folder first (about 2.5 GB, a few minutes).
 The official side: CHECKOUT is a GPT-SoVITS work tree (tested with commit 48b1a016), run by PYTHON (default: this
 interpreter), an environment with what its inference imports; official_worker.py lists it, and the stand-ins it uses
 for what would be downloaded (language splitter, G2PW) or plays no part here (the gradio UI). Nothing of it is
-installed or shipped by this project.
+installed or shipped by this project. A setup that works (CPU torch, as used for the figures in issue 11):
+
+    git clone https://github.com/RVC-Boss/GPT-SoVITS CHECKOUT && git -C CHECKOUT checkout 48b1a016
+    python -m venv VENV && VENV/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu
+    VENV/bin/pip install "numpy<2" librosa "transformers<5" pytorch-lightning peft x_transformers einops jieba \
+        jieba_fast pypinyin cn2an psutil PyYAML soundfile matplotlib torchaudio   # then: rm VENV/.../torchaudio/lib/*.so
+    python benchmarks/export_checkpoints.py --out DIR
+    python benchmarks/paragraph.py --checkpoints DIR --official CHECKOUT --official-python VENV/bin/python
+
+reference_speed.py drives the same checkout for the reference stages alone.
 
 Both sides speak the same sentences for the same number of tokens: random weights never stop sensibly, so each
 sentence is held to real_size.forced_tokens(its phones) decoded tokens, about 4.5 per character as a real model
