@@ -17,7 +17,7 @@ installed or shipped by this project. A setup that works (CPU torch, as used for
     git clone https://github.com/RVC-Boss/GPT-SoVITS CHECKOUT && git -C CHECKOUT checkout 48b1a016
     python -m venv VENV && VENV/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu
     VENV/bin/pip install "numpy<2" librosa "transformers<5" pytorch-lightning peft x_transformers einops jieba \
-        jieba_fast pypinyin cn2an psutil PyYAML soundfile matplotlib torchaudio   # then: rm VENV/.../torchaudio/lib/*.so
+        jieba_fast pypinyin cn2an psutil PyYAML soundfile matplotlib torchaudio  # then rm VENV/.../torchaudio/lib/*.so
     python benchmarks/export_checkpoints.py --out DIR
     python benchmarks/paragraph.py --checkpoints DIR --official CHECKOUT --official-python VENV/bin/python
 
@@ -29,8 +29,8 @@ says them (ours through the per-row cap, theirs through early_stop_num; neither 
 include a check that both gave T2S the same phones and decoded the same tokens, sentence by sentence.
 
 Each side runs in its own process (workers.py: separate peak RSS), loaded and warmed up once (on the paragraph's
-first two sentences), then the runs interleave: ours at each batch size, each followed by theirs, `--repeats` rounds. Every run gets a
-reference clip never heard before, so no side gains from a cache (ours keeps prepared voices; the official code
+first two sentences), then the runs interleave: ours at each batch size, each followed by theirs, `--repeats`
+rounds. Every run gets a reference clip never heard before, so no side gains from a cache (ours keeps prepared voices; the official code
 recomputes the reference in every call): ours' `stages_s.reference` says how much a cached voice would save. Our
 engine runs as shipped, sentence streaming, T2S ahead of SoVITS in a thread; `first_audio_s` is the first chunk's
 arrival (the official get_tts_wav yields once, at the end). Per run: wall time, real-time factor (wall / seconds of

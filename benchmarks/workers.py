@@ -3,7 +3,8 @@ and warms up once, then synthesizes on request while the other side waits idle.
 
 The driver sends one JSON object per line on the worker's stdin and reads one JSON object per line back. Libraries
 print freely on stdout (the official code does), so a worker first moves its stdout onto stderr (`claim_stdout`)
-and answers through a copy of the original stdout. Standard library only: the official side runs this in its own environment.
+and answers through a copy of the original stdout. Standard library only: the official side runs this in its own
+environment.
 """
 
 import json
