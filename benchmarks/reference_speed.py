@@ -87,8 +87,9 @@ def measure(args, folder: Path) -> dict:
     sides = {"ours": [sys.executable, __file__, "--worker", "--checkpoints", str(checkpoints),
                       "--threads", str(args.threads)]}  # fmt: skip
     if args.official:
-        sides["official"] = [args.official_python, str(OFFICIAL_WORKER), "--official", str(args.official), "--checkpoints",
-                             str(checkpoints), "--version", VERSION, "--threads", str(args.threads)]  # fmt: skip
+        sides["official"] = [args.official_python, str(OFFICIAL_WORKER), "--official", str(args.official),
+                             "--checkpoints", str(checkpoints), "--version", VERSION,
+                             "--threads", str(args.threads)]  # fmt: skip
     request = {"kind": "reference", "reference": str(real_size.speech_like_reference(folder)),
                "reference_text": real_size.REFERENCE_TEXT}  # fmt: skip
     results = {"threads": args.threads, "rounds": args.repeats, "worker_log": str(log), "load_before": machine_load()}
