@@ -31,13 +31,14 @@ include a check that both gave T2S the same phones and decoded the same tokens, 
 Each side runs in its own process (workers.py: separate peak RSS), loaded and warmed up once (on the paragraph's
 first two sentences), then the runs interleave: ours at each batch size, each followed by theirs, `--repeats`
 rounds. Every run gets a reference clip never heard before, so no side gains from a cache (ours keeps prepared
-voices; the official code recomputes the reference in every call): ours' `stages_s.reference` says how much a cached voice would save. Our
-engine runs as shipped, sentence streaming, T2S ahead of SoVITS in a thread; `first_audio_s` is the first chunk's
-arrival (the official get_tts_wav yields once, at the end). Per run: wall time, real-time factor (wall / seconds of
-audio), time to first audio, stage seconds (ours overlap: they add up to more than the wall time), the process's
-peak RSS so far; per side the medians; the official / ours time ratios (of the medians, and the median of each
-run's ratio to the official run right after it). Both processes get OMP_WAIT_POLICY=PASSIVE (unless set): on a
-shared machine spinning OpenMP threads slow every side. Report the load (`uptime`, printed before and after).
+voices; the official code recomputes the reference in every call): ours' `stages_s.reference` says how much a cached
+voice would save. Our engine runs as shipped, sentence streaming, T2S ahead of SoVITS in a thread; `first_audio_s`
+is the first chunk's arrival (the official get_tts_wav yields once, at the end). Per run: wall time, real-time
+factor (wall / seconds of audio), time to first audio, stage seconds (ours overlap: they add up to more than the
+wall time), the process's peak RSS so far; per side the medians; the official / ours time ratios (of the medians,
+and the median of each run's ratio to the official run right after it). Both processes get OMP_WAIT_POLICY=PASSIVE
+(unless set): on a shared machine spinning OpenMP threads slow every side. Report the load (`uptime`, printed before
+and after).
 """
 
 import argparse
