@@ -1,9 +1,11 @@
 """A whole engine at the official model sizes with random weights, built in memory (nothing stored or downloaded),
 for the end-to-end benchmarks (streaming.py, paragraph.py).
 
-Random weights never say EOS at a sensible moment, so `force_lengths` makes T2S stop each sentence after about as
-many tokens as a real model would say for it (TOKENS_PER_PHONE), through the per-row token cap, reported back as a
-normal stop: the work per sentence is then that of real speech.
+Random weights never say EOS at a sensible moment, so `force_lengths` makes T2S speak each sentence for about as
+many tokens as a real model would say for it (`forced_tokens`: TOKENS_PER_PHONE per target phone): EOS is never
+sampled, and the row stops one token later through the per-row token cap, reported back as upstream's early stop
+(whose decoder drops the first token). The work per sentence is then that of real speech, and exactly what the
+official decoder does when held by the same early_stop_num (paragraph.py --official holds it so).
 """
 
 import dataclasses
@@ -27,7 +29,7 @@ from gpt_sovits.engine.model_set import FeatureModels, ModelSet  # noqa: E402
 from gpt_sovits.engine.synthesizers import VitsSynthesizer  # noqa: E402
 from gpt_sovits.models.features import BertEncoder, HubertEncoder  # noqa: E402
 from gpt_sovits.models.speaker import ERes2NetV2, SpeakerEncoder  # noqa: E402
-from gpt_sovits.text.frontend import phonemize, prepare_reference_text  # noqa: E402
+from gpt_sovits.text.frontend import phonemize, prepare_reference_text, prepare_target_segments  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 # Real models say about 4.5 tokens per Chinese character (2 phones each): 2.2 tokens per phone.
@@ -46,9 +48,8 @@ def random_engine(model_version: str) -> Engine:
     )
     sovits = sovits_speed._random_model(model_version)
     t2s = t2s_speed.random_model(t2s_speed.OFFICIAL_SIZE)
-    spoken = prepare_reference_text(REFERENCE_TEXT, "all_zh")
     model_set = ModelSet(
-        t2s=force_lengths(t2s, reference_phones=len(phonemize(spoken, "all_zh", "v2").phone_ids)),
+        t2s=force_lengths(t2s, reference_phone_count()),
         synthesizer=VitsSynthesizer(sovits, SpeakerEncoder(ERes2NetV2()) if sovits.config.is_pro else None),
         features=features,
         info=ModelInfo(model_version, "v2", Path("random-t2s"), Path(f"random-{model_version}"), sovits.sample_rate),
@@ -57,32 +58,62 @@ def random_engine(model_version: str) -> Engine:
     return Engine.from_model_set(model_set)
 
 
+def forced_tokens(target_phones: int) -> int:
+    """Tokens SoVITS decodes for a sentence of `target_phones` phones, on both engines."""
+    return max(12, round(TOKENS_PER_PHONE * target_phones))
+
+
 def force_lengths(t2s, reference_phones: int):
-    """Make `t2s.stream` stop every sentence after TOKENS_PER_PHONE tokens per target phone, as a real model would.
+    """Make `t2s` speak every sentence for forced_tokens(its target phones) tokens, as upstream's decoder does under
+    early_stop_num = that count: no EOS, one token more generated, the first one dropped for the decoder.
     `reference_phones`: how many of a row's phones are REFERENCE_TEXT's (none in reference-free rows)."""
-    original = t2s.stream
+    original_stream, original_prefill, original_step = t2s.stream, t2s.prefill, t2s.decode_step
+    eos = t2s.config.eos_id
+
+    def without_eos(logits):
+        logits[..., eos] = float("-inf")
+        return logits
 
     def stream(inputs, sampling):
         forced = []
         for row in inputs:
             target_phones = len(row.phone_ids) - (reference_phones if row.num_prompt else 0)
-            forced.append(dataclasses.replace(row, max_tokens=max(12, round(TOKENS_PER_PHONE * target_phones))))
-        for step in original(forced, sampling):
+            forced.append(dataclasses.replace(row, max_tokens=forced_tokens(target_phones) + 1))
+        for step in original_stream(forced, sampling):
             for output in step.finished.values():
                 if output.stop_reason == "token_limit":
-                    output.stop_reason = "eos"
+                    output.stop_reason = "early_stop"
             yield step
 
     t2s.stream = stream
+    t2s.prefill = lambda *args: without_eos(original_prefill(*args))
+    t2s.decode_step = lambda *args: without_eos(original_step(*args))
     return t2s
 
 
-def speech_like_reference(folder: Path, seconds: float = 6.0) -> Path:
-    """A 6 s voiced, syllable-rate modulated tone at 32 kHz: real signal for every stage, no real voice needed."""
+def reference_phone_count() -> int:
+    """Phones of REFERENCE_TEXT as the engines give it to T2S (the sentence end added)."""
+    return len(phonemize(prepare_reference_text(REFERENCE_TEXT, "all_zh"), "all_zh", "v2").phone_ids)
+
+
+def paragraph_plan(text: str, cut_method: str) -> list[dict]:
+    """Per sentence of `text` cut by `cut_method`: its target phones and the tokens both engines are held to."""
+    plan = []
+    for sentence in prepare_target_segments(text, cut_method, "all_zh"):
+        phones = len(phonemize(sentence, "all_zh", "v2").phone_ids)
+        plan.append({"text": sentence, "target_phones": phones, "tokens": forced_tokens(phones)})
+    return plan
+
+
+def speech_like_reference(folder: Path, variant: int = 0, seconds: float = 6.0) -> Path:
+    """A 6 s voiced, syllable-rate modulated tone at 32 kHz: real signal for every stage, no real voice needed.
+    Each `variant` > 0 adds its own faint noise: another clip to the engines (a reference cache misses it)."""
     rate = 32000
     t = np.arange(int(seconds * rate)) / rate
     voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 6))
-    samples = (0.2 * voice * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t))).astype(np.float32)
-    path = Path(folder) / "reference.wav"
-    soundfile.write(path, samples, rate)
+    samples = 0.2 * voice * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t))
+    if variant:
+        samples += 1e-3 * np.random.default_rng(variant).standard_normal(len(samples))
+    path = Path(folder) / f"reference-{variant}.wav"
+    soundfile.write(path, samples.astype(np.float32), rate)
     return path

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gpt_sovits.errors import AudioError, CheckpointError
-from gpt_sovits.models.speaker import SpeakerEncoder, kaldi_fbank
+from gpt_sovits.models.speaker import ERes2NetV2, SpeakerEncoder, fold_batch_norms, kaldi_fbank
 
 
 def test_fbank_frames_are_whole_25ms_windows_every_10ms():
@@ -16,6 +16,22 @@ def test_fbank_frames_are_whole_25ms_windows_every_10ms():
 
 def test_fbank_of_silence_is_the_log_floor():
     assert torch.all(kaldi_fbank(torch.zeros(800)) == torch.log(torch.tensor(torch.finfo(torch.float32).eps)))
+
+
+def test_batch_norms_fold_into_the_convolutions_without_changing_the_embedding():
+    torch.manual_seed(0)
+    model = ERes2NetV2(m_channels=8, num_blocks=(1, 1, 2, 1)).eval()
+    for norm in (module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d)):
+        norm.running_mean.uniform_(-0.5, 0.5)  # stored statistics that are not the identity, as trained ones
+        norm.running_var.uniform_(0.5, 2.0)
+        norm.weight.data.uniform_(0.5, 1.5)
+        norm.bias.data.uniform_(-0.2, 0.2)
+    fbank = torch.randn(1, 120, 80)
+    with torch.inference_mode():
+        expected = model(fbank)
+        folded = fold_batch_norms(model)(fbank)
+    assert not any(isinstance(module, torch.nn.BatchNorm2d) for module in model.modules())
+    torch.testing.assert_close(folded, expected, rtol=1e-5, atol=1e-5 * expected.abs().max().item())
 
 
 def test_fbank_rejects_audio_shorter_than_one_frame():

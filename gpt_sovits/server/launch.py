@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from gradio import networking
 
 from gpt_sovits import voices as voice_library
+from gpt_sovits import zerogpu
 from gpt_sovits.cli import add_model_arguments
 from gpt_sovits.server import api_v2, openai_api, xtts_api
 from gpt_sovits.server.mcp_tools import McpTools, add_mcp_tools
@@ -42,16 +43,6 @@ from gpt_sovits.ui import VoiceCloningUI, build_ui, i18n
 API_PREFIXES = ("/v1/", "/speakers", "/tts", "/set_")
 UI_QUEUE_SIZE = 64  # web UI visitors who may wait for a turn; more are told the queue is full
 DEFAULT_VOICES_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
-
-try:  # only present on Hugging Face Spaces: borrow a ZeroGPU for each synthesis
-    import spaces
-
-    run_on_gpu = spaces.GPU(duration=120)
-except ImportError:
-
-    def run_on_gpu(function):
-        return function
-
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="GPT-SoVITS voice cloning: web UI and HTTP API in one server.")
@@ -140,7 +131,7 @@ def create(args: argparse.Namespace) -> Server:
     gate = SynthesisGate(args.concurrency, args.queue_size, args.client_limit)
     holder = EngineHolder(
         args.weights_dir, args.gpt, args.sovits, gate=gate, time_budget=TimeBudget(args.time_budget),
-        model_pool_size=args.model_pool,
+        model_pool_size=args.model_pool, **zerogpu.engine_options(),
     )  # fmt: skip
     if holder.startup_detail:
         print(f"Starting without models: {holder.startup_detail}")
@@ -154,7 +145,7 @@ def create(args: argparse.Namespace) -> Server:
         print("No ffmpeg/ffprobe on PATH: results will play when complete, not while they are made.")
     # On a public page without a login, visitors may use the saved voices but not change the library.
     ui = VoiceCloningUI(holder, live_audio, voices, voices_editable=not public or auth is not None, admin=admin)
-    demo = build_ui(ui, run_on_gpu)
+    demo = build_ui(ui, zerogpu.run_on_gpu)
     if args.mcp:
         add_mcp_tools(demo, McpTools(holder, voices, ui.output_dir))
     demo.queue(max_size=UI_QUEUE_SIZE, default_concurrency_limit=args.concurrency)
