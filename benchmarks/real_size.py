@@ -37,7 +37,8 @@ TOKENS_PER_PHONE = 2.2
 REFERENCE_TEXT = "今天天气很好，我们一起去公园散步吧，顺便看看花。"  # 22 characters for a 6 s clip
 
 
-def random_engine(model_version: str) -> Engine:
+def random_engine(model_version: str, stop_reason: str = "early_stop") -> Engine:
+    """A real-size engine with random weights; `stop_reason`: see force_lengths."""
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(REPOSITORY / "tests" / "data" / "tiny_ckpt" / "bert")
     features = FeatureModels(
@@ -49,7 +50,7 @@ def random_engine(model_version: str) -> Engine:
     sovits = sovits_speed._random_model(model_version)
     t2s = t2s_speed.random_model(t2s_speed.OFFICIAL_SIZE)
     model_set = ModelSet(
-        t2s=force_lengths(t2s, reference_phone_count()),
+        t2s=force_lengths(t2s, reference_phone_count(), stop_reason),
         synthesizer=VitsSynthesizer(sovits, SpeakerEncoder(ERes2NetV2()) if sovits.config.is_pro else None),
         features=features,
         info=ModelInfo(model_version, "v2", Path("random-t2s"), Path(f"random-{model_version}"), sovits.sample_rate),
@@ -63,10 +64,13 @@ def forced_tokens(target_phones: int) -> int:
     return max(12, round(TOKENS_PER_PHONE * target_phones))
 
 
-def force_lengths(t2s, reference_phones: int):
-    """Make `t2s` speak every sentence for forced_tokens(its target phones) tokens, as upstream's decoder does under
-    early_stop_num = that count: no EOS, one token more generated, the first one dropped for the decoder.
+def force_lengths(t2s, reference_phones: int, stop_reason: str = "early_stop"):
+    """Make `t2s` speak every sentence for forced_tokens(its target phones) tokens. stop_reason "early_stop": as
+    upstream's decoder does under early_stop_num = that count (no EOS, one token more generated, the first one
+    dropped for the decoder; what paragraph.py compares with the official code). "eos": as a model that ended by
+    itself (every generated token decoded; what token streaming decodes too, so streaming.py compares with that).
     `reference_phones`: how many of a row's phones are REFERENCE_TEXT's (none in reference-free rows)."""
+    extra = 1 if stop_reason == "early_stop" else 0
     original_stream, original_prefill, original_step = t2s.stream, t2s.prefill, t2s.decode_step
     eos = t2s.config.eos_id
 
@@ -78,11 +82,11 @@ def force_lengths(t2s, reference_phones: int):
         forced = []
         for row in inputs:
             target_phones = len(row.phone_ids) - (reference_phones if row.num_prompt else 0)
-            forced.append(dataclasses.replace(row, max_tokens=forced_tokens(target_phones) + 1))
+            forced.append(dataclasses.replace(row, max_tokens=forced_tokens(target_phones) + extra))
         for step in original_stream(forced, sampling):
             for output in step.finished.values():
                 if output.stop_reason == "token_limit":
-                    output.stop_reason = "early_stop"
+                    output.stop_reason = stop_reason
             yield step
 
     t2s.stream = stream

@@ -58,7 +58,7 @@ def measure(threads: int, versions: list[str], repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         reference = real_size.speech_like_reference(Path(folder))
         for version in versions:
-            engine = real_size.random_engine(version)
+            engine = real_size.random_engine(version, stop_reason="eos")  # token streaming decodes every token
             engine.warm_up()
             engine.synthesize(request(reference))  # fills the reference cache
             figures = {}

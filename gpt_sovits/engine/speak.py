@@ -192,7 +192,8 @@ def check_cancel(cancel) -> None:
 # decode draws it in one call over a shape only known at the end). benchmarks/streaming.py measures the
 # difference. The first piece waits until the sentence has more tokens than the too-short guard needs, so a
 # re-roll never takes back audio that was already played; a run that turns out too long after its first piece can
-# no longer be re-rolled and is refused.
+# no longer be re-rolled and is refused. A run that ends by upstream's early stop or step cap keeps its first
+# token (already played), where the exact decode drops it as upstream's `y[:, -idx:]` does.
 
 FIRST_PIECE_TOKENS = 12  # 0.48 s of speech: the first piece goes out as soon as this much (plus lookahead) exists
 MAX_PIECE_TOKENS = 50  # pieces then double up to 2 s: fewer seams, and Gradio's player likes chunks over 1 s
