@@ -186,7 +186,9 @@ class Running:
 
     def __init__(self, server: Server, host: str, port: int):
         self.server = server
-        self.uvicorn = uvicorn.Server(uvicorn.Config(server.app, host=host, port=port, log_level="warning"))
+        # Open streams (a page's event stream, a keep-alive client) would hold a graceful shutdown: 2 s, then close.
+        config = uvicorn.Config(server.app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+        self.uvicorn = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.uvicorn.run, name="server", daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 60
