@@ -154,6 +154,19 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
                     seed_used = gr.Number(None, precision=0, label=i18n("seed_used"), interactive=False, elem_id="seed-used")
                     reuse_seed = gr.Button(i18n("reuse_seed"), size="sm", scale=0, min_width=160, elem_id="reuse-seed")
                 history = gr.State([])  # this browser session's results: per visitor, never shared
+                # Under the player; the names it uses (widgets, quiet) are bound below, before any render runs.
+                @gr.render(inputs=history)
+                def show_history(entries, request: gr.Request):
+                    if not entries:
+                        return
+                    gr.Markdown(i18n("history"))
+                    for entry in entries:
+                        with gr.Group(elem_classes="history-entry"):
+                            gr.Markdown(render(history_caption(entry), locale_of(request)))
+                            with gr.Row(equal_height=True):
+                                gr.Audio(entry["path"], interactive=False, show_label=False, buttons=["download"], scale=4)
+                                restore = gr.Button(i18n("restore"), size="sm", scale=1, min_width=120)
+                            restore.click(lambda entry=entry: ui.restore(entry), None, [widgets[name] for name in RESTORABLE], **quiet)
 
         gr.Examples(
             EXAMPLES,
@@ -196,18 +209,6 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
         preview.click(ui.preview_cut, [target_text, target_language, cut_method], cut_preview, **quiet)
         reuse_seed.click(ui.reuse_seed, seed_used, seed, **quiet)
 
-        @gr.render(inputs=history)
-        def show_history(entries, request: gr.Request):
-            if not entries:
-                return
-            gr.Markdown(i18n("history"))
-            for entry in entries:
-                with gr.Group(elem_classes="history-entry"):
-                    gr.Markdown(render(history_caption(entry), locale_of(request)))
-                    with gr.Row(equal_height=True):
-                        gr.Audio(entry["path"], interactive=False, show_label=False, buttons=["download"], scale=4)
-                        restore = gr.Button(i18n("restore"), size="sm", scale=1, min_width=120)
-                    restore.click(lambda entry=entry: ui.restore(entry), None, [widgets[name] for name in RESTORABLE], **quiet)
         stop.click(ui.stop, None, [synthesize, stop], cancels=[run], queue=False, api_visibility="private")
 
         if ui.voices is not None:
