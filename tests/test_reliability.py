@@ -21,9 +21,9 @@ import pytest
 from gradio_client import Client
 
 from gpt_sovits.voices import MAX_CLIP_BYTES
-from test_app import REFERENCE_TEXT, arrange_weights, request, start
+from test_app import REFERENCE_TEXT, request
 from test_audio_limits import BAD_AUDIO
-from test_server import wav_bytes
+from test_server import http_client, serve_tiny_weights, wav_bytes
 
 KEY = "reliable-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -54,17 +54,12 @@ def private_tmp(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(tiny_checkpoints, tmp_path_factory, private_tmp):
-    weights_dir = arrange_weights(tiny_checkpoints, tmp_path_factory.mktemp("weights"))
-    options = ("--api-key", KEY, "--client-limit", str(CLIENTS), "--queue-size", "16")
-    ui, running, url = start(weights_dir, tmp_path_factory.mktemp("server"), *options)
-    yield running, url.rstrip("/")
-    running.close()
+    yield from serve_tiny_weights(tiny_checkpoints, tmp_path_factory, KEY, CLIENTS)
 
 
 @pytest.fixture(scope="module")
 def http(server):
-    with httpx.Client(base_url=server[1], headers=AUTH, timeout=120) as client:
-        yield client
+    yield from http_client(server[1], KEY)
 
 
 @pytest.fixture(scope="module")

@@ -36,19 +36,28 @@ def wav_bytes(seconds: float, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def server(tiny_checkpoints, tmp_path_factory):
+def serve_tiny_weights(tiny_checkpoints, tmp_path_factory, key: str, client_limit: int):
+    """A running server over the tiny weights (its API behind `key`): yields (running, url without the slash)."""
     weights_dir = arrange_weights(tiny_checkpoints, tmp_path_factory.mktemp("weights"))
-    options = ("--api-key", KEY, "--client-limit", str(VOICE_COUNT), "--queue-size", "16")
+    options = ("--api-key", key, "--client-limit", str(client_limit), "--queue-size", "16")
     ui, running, url = start(weights_dir, tmp_path_factory.mktemp("server"), *options)
     yield running, url.rstrip("/")
     running.close()
 
 
+def http_client(url: str, key: str):
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def server(tiny_checkpoints, tmp_path_factory):
+    yield from serve_tiny_weights(tiny_checkpoints, tmp_path_factory, KEY, VOICE_COUNT)
+
+
 @pytest.fixture(scope="module")
 def http(server):
-    with httpx.Client(base_url=server[1], headers=AUTH, timeout=120) as client:
-        yield client
+    yield from http_client(server[1], KEY)
 
 
 @pytest.fixture(scope="module")
