@@ -5,55 +5,18 @@ a directory of the same layout, when set) we check normalize(text) == norm_text,
 to UNK) and word2ph against the segment's. Required: >= 99.5 % identical segments of reliable records.
 """
 
-import collections
-import json
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from text_vectors import check_v2_segments
 
 from gpt_sovits.errors import TextError
 from gpt_sovits.text import cantonese
 from gpt_sovits.text.symbols import known_or_unknown
 
-VECTOR_FILES = [Path(__file__).parent / "data" / "text-multilingual" / "g2p.jsonl"]
-if os.environ.get("GPT_SOVITS_EXTRA_TEXT_VECTORS"):
-    VECTOR_FILES.append(Path(os.environ["GPT_SOVITS_EXTRA_TEXT_VECTORS"]) / "g2p.jsonl")
-REQUIRED_RATE = 0.995
-
-
-def _segment_outcomes():
-    """(reliable, identical, description) for every v2 Cantonese segment of the vectors."""
-    outcomes = []
-    for path in VECTOR_FILES:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            for segment in record["segments"]:
-                if segment["lang"] == "yue" and record["version"] == "v2":
-                    normalized = cantonese.normalize(segment["text"])
-                    phones, word2ph = cantonese.g2p(normalized, "v2")
-                    ours = (normalized, known_or_unknown(phones, "v2"), word2ph)
-                    identical = ours == (segment["norm_text"], segment["phones"], segment["word2ph"])
-                    detail = f"{record['id']} {segment['text']!r}\n    ours:     {ours[0]!r} {' '.join(ours[1])}"
-                    detail += f"\n    official: {segment['norm_text']!r} {' '.join(segment['phones'])}"
-                    outcomes.append((record["reliable"], identical, detail))
-    return outcomes
-
-
 def test_segments_match_the_official_front_end():
-    outcomes = _segment_outcomes()
-    counts = collections.Counter((reliable, identical) for reliable, identical, _ in outcomes)
-    for reliable in (True, False):
-        compared = counts[reliable, True] + counts[reliable, False]
-        print(f"\nCantonese segments, {'reliable' if reliable else 'unreliable'} records: {counts[reliable, True]}/{compared}")
-    for reliable, identical, detail in outcomes:
-        if not identical:
-            print(f"  [{'reliable' if reliable else 'unreliable'}] {detail}")
-    reliable_compared = counts[True, True] + counts[True, False]
-    assert reliable_compared > 500
-    assert counts[True, True] / reliable_compared >= REQUIRED_RATE
+    check_v2_segments("yue", cantonese, "Cantonese", at_least=500)
 
 
 # ---------------------------------------------------------------------------------------------------------------

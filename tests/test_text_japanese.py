@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from gpt_sovits.text import japanese, symbols
+from text_vectors import multilingual_records
 
 VECTORS = Path(__file__).parent / "data" / "text-multilingual"
 
@@ -21,12 +22,10 @@ def test_the_dictionary_is_the_standard_open_jtalk_one():
 
 def _japanese_segments():
     seen = {}
-    with (VECTORS / "g2p.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            for segment in record["segments"]:
-                if segment["lang"] == "ja":
-                    seen.setdefault((segment["text"], record["version"]), (record["id"], segment))
+    for record in multilingual_records():
+        for segment in record["segments"]:
+            if segment["lang"] == "ja":
+                seen.setdefault((segment["text"], record["version"]), (record["id"], segment))
     return list(seen.values())
 
 

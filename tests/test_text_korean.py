@@ -7,56 +7,20 @@ GPT_SOVITS_EXTRA_TEXT_VECTORS may name a directory of the same layout whose reco
 Required: >= 99.5 % identical segments of reliable records; unreliable ones are reported.
 """
 
-import collections
-import json
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from text_vectors import check_v2_segments
 
 from gpt_sovits.errors import TextError
 from gpt_sovits.text import korean
 from gpt_sovits.text.korean.hangul import decompose, to_compatibility_jamo
 from gpt_sovits.text.korean.pronunciation import spell_number
-from gpt_sovits.text.symbols import known_or_unknown, symbol_to_id
-
-VECTOR_FILES = [Path(__file__).parent / "data" / "text-multilingual" / "g2p.jsonl"]
-if os.environ.get("GPT_SOVITS_EXTRA_TEXT_VECTORS"):
-    VECTOR_FILES.append(Path(os.environ["GPT_SOVITS_EXTRA_TEXT_VECTORS"]) / "g2p.jsonl")
-REQUIRED_RATE = 0.995
-
-
-def _segment_outcomes():
-    """(reliable, identical, description) for every v2 Korean segment of the vectors."""
-    outcomes = []
-    for path in VECTOR_FILES:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            for segment in record["segments"]:
-                if segment["lang"] == "ko" and record["version"] == "v2":
-                    normalized = korean.normalize(segment["text"])
-                    phones, word2ph = korean.g2p(normalized, "v2")
-                    phones = known_or_unknown(phones, "v2")
-                    identical = (normalized, phones, word2ph) == (segment["norm_text"], segment["phones"], None)
-                    detail = f"{record['id']} {segment['text']!r}\n    ours:     {''.join(phones)}\n    official: "
-                    outcomes.append((record["reliable"], identical, detail + "".join(segment["phones"])))
-    return outcomes
-
+from gpt_sovits.text.symbols import symbol_to_id
 
 def test_segments_match_the_official_front_end():
-    outcomes = _segment_outcomes()
-    counts = collections.Counter((reliable, identical) for reliable, identical, _ in outcomes)
-    for reliable in (True, False):
-        compared = counts[reliable, True] + counts[reliable, False]
-        print(f"\nKorean segments, {'reliable' if reliable else 'unreliable'} records: {counts[reliable, True]}/{compared}")
-    for reliable, identical, detail in outcomes:
-        if not identical:
-            print(f"  [{'reliable' if reliable else 'unreliable'}] {detail}")
-    reliable_compared = counts[True, True] + counts[True, False]
-    assert reliable_compared > 700
-    assert counts[True, True] / reliable_compared >= REQUIRED_RATE
+    check_v2_segments("ko", korean, "Korean", at_least=700)
 
 
 # ---------------------------------------------------------------------------------------------------------------

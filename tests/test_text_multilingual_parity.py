@@ -17,26 +17,16 @@ a mode together: all_ja, all_ko, all_yue >= 99.5 %; ja, ko, yue, auto >= 98 %. O
 
 import collections
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-from text_vectors import compare_record
+from text_vectors import compare_record, multilingual_records
 
-VECTORS = Path(__file__).parent / "data" / "text-multilingual" / "g2p.jsonl"
 REQUIRED_RATES = {"all_ja": 0.995, "all_ko": 0.995, "all_yue": 0.995, "ja": 0.98, "ko": 0.98, "yue": 0.98, "auto": 0.98}
 
 
 def _records() -> list[dict]:
-    paths = [VECTORS]
-    if os.environ.get("GPT_SOVITS_EXTRA_TEXT_VECTORS"):
-        paths.append(Path(os.environ["GPT_SOVITS_EXTRA_TEXT_VECTORS"]) / "g2p.jsonl")
-    records = []
-    for path in paths:
-        with path.open(encoding="utf-8") as lines:
-            records.extend(json.loads(line) for line in lines if line.strip())
-    return records
+    return multilingual_records()
 
 
 def _outcome(record) -> tuple[str, str]:
