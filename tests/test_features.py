@@ -11,6 +11,7 @@ from transformers import AutoModelForMaskedLM
 
 from gpt_sovits.errors import AudioError, CheckpointError, TextError
 from gpt_sovits.models.features import BertEncoder, HubertEncoder
+from tolerances import tolerance_for
 
 HUBERT_PADDING = 9600  # zeros upstream appends to the 16 kHz HuBERT input (int(32000 * 0.3))
 
@@ -60,6 +61,21 @@ def test_bert_repeats_each_character_per_phone(bert):
     assert torch.equal(features[0], features[1])
     assert torch.equal(features[2], features[4])
     assert not torch.equal(features[1], features[2])
+
+
+def test_bert_packs_sentences_without_mixing_them(bert):
+    """Sentences encoded in one packed call get what each gets alone (to the last bits of a GEMM kernel choice),
+    and none sees another: changing one sentence leaves the others' features as they were."""
+    sentences = [("今天天气很好.", [1] * 7), ("你好.", [2, 3, 1]), ("我们一起去公园散步吧,好不好.", [1] * 15)]
+    alone = [bert.encode(text, word2ph) for text, word2ph in sentences]
+    packed = bert.encode_many(sentences)
+    bound = tolerance_for("t2s_bert")
+    for ours, expected in zip(packed, alone, strict=True):
+        assert ours.shape == expected.shape
+        assert (ours - expected).abs().max().item() <= bound.bound(expected.numpy())
+    changed = bert.encode_many([sentences[0], ("你们.", [2, 3, 1]), sentences[2]])
+    assert torch.equal(changed[0], packed[0]) and torch.equal(changed[2], packed[2])
+    assert not torch.allclose(changed[1], packed[1])
 
 
 @pytest.mark.parametrize("tokenizer_file", ["tokenizer.json", "vocab.txt"])

@@ -89,13 +89,20 @@ class FeatureModels:
 
     def bert_features(self, runs: list[TextRun] | tuple[TextRun, ...]) -> torch.Tensor:
         """[phones, 1024]: BERT features for Chinese runs, zeros for every other language (as upstream)."""
-        parts = [
-            self.bert.encode(run.normalized_text, list(run.word2ph))
-            if uses_bert(run.language)
-            else torch.zeros(len(run.phones), BERT_DIM)
-            for run in runs
-        ]
-        return torch.cat([part.to(self.bert_device) for part in parts]) if parts else torch.zeros(0, BERT_DIM)
+        return self.bert_features_many([runs])[0]
+
+    def bert_features_many(self, sentences: list[list[TextRun] | tuple[TextRun, ...]]) -> list[torch.Tensor]:
+        """`bert_features` for several sentences' runs, their Chinese runs encoded in one packed BERT call."""
+        chinese = [run for runs in sentences for run in runs if uses_bert(run.language)]
+        encoded = iter(self.bert.encode_many([(run.normalized_text, list(run.word2ph)) for run in chinese])
+                       if chinese else ())
+        features = []
+        for runs in sentences:
+            parts = [next(encoded) if uses_bert(run.language) else torch.zeros(len(run.phones), BERT_DIM)
+                     for run in runs]
+            features.append(torch.cat([part.to(self.bert_device) for part in parts]) if parts
+                            else torch.zeros(0, BERT_DIM))
+        return features
 
     @property
     def bert_device(self) -> torch.device:

@@ -113,24 +113,28 @@ def generate_tokens(
     Rows never influence each other (each has its own cache, attention and random generator), so a sentence gets
     the same tokens whatever batch it lands in. A re-roll waits for the next batch. The first sentence runs alone:
     a batched step costs up to 3x a single one, and the first sentence is what the listener waits for. For the
-    same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front.
+    same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front:
+    the sentences joining a batch are encoded together, in one packed BERT call.
     timer: the stream's Timer (stages "bert" and "t2s").
     """
     sampling = sampling_params(settings, models)
     target_berts: dict[int, torch.Tensor] = {}  # [target phones, 1024] per sentence position, kept for re-rolls
 
-    def target_bert(position: int) -> torch.Tensor:
-        if position not in target_berts:
+    def compute_target_berts(positions: list[int]) -> None:
+        missing = [position for position in positions if position not in target_berts]
+        if missing:
             with timer("bert"):
-                target_berts[position] = models.features.bert_features(sentences[position].runs)
-        return target_berts[position]
+                features = models.features.bert_features_many([sentences[position].runs for position in missing])
+            target_berts.update(zip(missing, features))
 
     pending = [(position, 0) for position in range(len(sentences))]  # (sentence, attempt), in sentence order
     first = True
     while pending:
         size = 1 if first else settings.batch_size
         batch, pending, first = pending[:size], pending[size:], False
-        inputs = [t2s_input(reference, sentences[position], target_bert(position), attempt) for position, attempt in batch]
+        compute_target_berts([position for position, _ in batch])  # one packed BERT call for the whole batch
+        inputs = [t2s_input(reference, sentences[position], target_berts[position], attempt)
+                  for position, attempt in batch]
         retries = []
         steps = models.t2s.stream(inputs, sampling)
         while True:

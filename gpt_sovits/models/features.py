@@ -7,6 +7,12 @@
 
 Both run in float32 with PyTorch's SDPA attention: at one thread that reproduces the official outputs bit for
 bit (eager attention differs in the last bits). Nothing is ever downloaded: `local_files_only=True`.
+
+BERT can encode several sentences in one call, packed end to end into one row ("sentence packing"): every
+layer's matrix products then read the 330 M weights once for all of them, while attention, positions and layer
+norms stay per sentence, so no sentence sees another. A sentence packed with others gets the numbers it gets
+alone, except that a product over a few rows (under about 10 characters here) may take another kernel in the
+math library and differ in the last bits (about 1e-6 relative; tests/test_features.py measures it).
 """
 
 import functools
@@ -15,7 +21,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from torch.nn.utils import parametrize
-from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM, BertModel, HubertModel
+from transformers import (
+    AttentionInterface, AutoConfig, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM, BertModel, HubertModel,
+)
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 from gpt_sovits.errors import AudioError, CheckpointError, TextError
 from gpt_sovits.messages import Message, joined
@@ -126,6 +135,25 @@ class HubertEncoder:
         return self.model(wav16k[None].to(weight)).last_hidden_state[0]  # [1, N] in
 
 
+def attention_within_sentences(module, queries, keys, values, attention_mask, sentence_lengths=None, **kwargs):
+    """Attention for a row of sentences packed end to end: each attends to itself only, with the very SDPA call
+    it gets alone. queries/keys/values: [1, heads, total tokens, head_dim]; sentence_lengths: tokens of each,
+    in order (None: the row is one sentence). We never pad, so there is no mask to apply."""
+    if sentence_lengths is None:
+        return sdpa_attention_forward(module, queries, keys, values, None, **kwargs)
+    attended, start = [], 0
+    for length in sentence_lengths:
+        span = slice(start, start + length)
+        attended.append(sdpa_attention_forward(module, queries[:, :, span], keys[:, :, span], values[:, :, span],
+                                               None, **kwargs)[0])  # [1, length, heads, head_dim]
+        start += length
+    return torch.cat(attended, dim=1), None
+
+
+SENTENCE_ATTENTION = "gpt_sovits_sentences"
+AttentionInterface.register(SENTENCE_ATTENTION, attention_within_sentences)
+
+
 def bert_up_to_third_last_layer(masked_lm: BertForMaskedLM) -> BertModel:
     """The encoder of a masked-LM BERT without its head and last two layers: its last_hidden_state is the full
     model's hidden_states[-3]. Modifies and returns `masked_lm.bert`."""
@@ -146,6 +174,7 @@ class BertEncoder:
     def __init__(self, masked_lm: BertForMaskedLM, tokenizer):
         self.tokenizer = tokenizer
         self.bert = bert_up_to_third_last_layer(masked_lm)
+        self.bert.set_attn_implementation(SENTENCE_ATTENTION)
         self.max_characters = self.bert.config.max_position_embeddings - 2  # room for [CLS] and [SEP]
 
     @classmethod
@@ -172,9 +201,28 @@ class BertEncoder:
         """LongTensor [tokens]: [CLS] + one id per character (for Chinese text) + [SEP]."""
         return self.tokenizer(text, return_tensors="pt")["input_ids"][0]
 
-    @torch.inference_mode()
     def encode(self, normalized_text: str, word2ph: list[int]) -> Tensor:
         """[sum(word2ph), 1024]: the feature of character i, repeated once for each of its word2ph[i] phones."""
+        return self.encode_many([(normalized_text, word2ph)])[0]
+
+    @torch.inference_mode()
+    def encode_many(self, sentences: list[tuple[str, list[int]]]) -> list[Tensor]:
+        """`encode` for several (normalized_text, word2ph) sentences in one packed call (see the module's notes)."""
+        token_ids = [self._checked_token_ids(text, word2ph) for text, word2ph in sentences]
+        device = next(self.bert.parameters()).device
+        lengths = [len(ids) for ids in token_ids]
+        hidden = self.bert(
+            input_ids=torch.cat(token_ids)[None].to(device),
+            position_ids=torch.cat([torch.arange(length) for length in lengths])[None].to(device),
+            sentence_lengths=lengths,
+        ).last_hidden_state[0]  # [all tokens, 1024]
+        features = []
+        for sentence_hidden, (_, word2ph) in zip(hidden.split(lengths), sentences):
+            per_character = sentence_hidden[1:-1]  # drop [CLS] and [SEP]
+            features.append(per_character.repeat_interleave(torch.tensor(word2ph, device=hidden.device), dim=0))
+        return features  # each [phones, 1024]
+
+    def _checked_token_ids(self, normalized_text: str, word2ph: list[int]) -> Tensor:
         if len(word2ph) != len(normalized_text):
             raise ValueError(f"{len(normalized_text)} characters in {normalized_text!r} but {len(word2ph)} phone counts")
         if len(normalized_text) > self.max_characters:
@@ -190,7 +238,4 @@ class BertEncoder:
                 "features cannot be matched to the phones.",
                 text=normalized_text, count=len(token_ids) - 2,
             ))
-        device = next(self.bert.parameters()).device
-        hidden = self.bert(input_ids=token_ids[None].to(device)).last_hidden_state[0]  # [tokens, 1024]
-        per_character = hidden[1:-1]  # drop [CLS] and [SEP]
-        return per_character.repeat_interleave(torch.tensor(word2ph, device=hidden.device), dim=0)  # [phones, 1024]
+        return token_ids
