@@ -10,7 +10,9 @@ a `TimeBudget` stops any synthesis that runs longer than the operator allows. Ru
 becomes a message (`out_of_resources`), and what a visitor reads never names the server's folders (`for_visitors`).
 """
 
+import collections
 import errno
+import itertools
 import re
 import tempfile
 import threading
@@ -154,12 +156,19 @@ class TooBusy(GptSovitsError):
 
 
 class SynthesisGate:
-    """Admission (at once: queue bound and per-client share) and then a running slot (waited for).
+    """Admission (at once: queue bound and per-client share) and then a running slot (waited for, first come first
+    served).
 
     The API admits each request (`admit`, then `Ticket.start`); the UI's own queue (Gradio's) bounds its waiting
     visitors, and its syntheses (and transcriptions) take a running slot from the same gate (`async with gate.slot():`), so that
     together at most `concurrency` syntheses run at once.
+
+    The slots are a lock-guarded count, waited for by polling, rather than an anyio semaphore: a semaphore belongs
+    to one event loop, and on ZeroGPU every call runs the UI handler in an event loop (and thread) of its own, where
+    a wait on another loop's semaphore is never woken.
     """
+
+    POLL_SECONDS = 0.02  # how often a waiter looks for a free slot: nothing next to a synthesis
 
     def __init__(self, concurrency: int = 2, queue_size: int = 32, per_client: int = 4):
         self.concurrency, self.queue_size, self.per_client = concurrency, queue_size, per_client
@@ -167,7 +176,8 @@ class SynthesisGate:
         self._admitted = 0
         self._running = 0
         self._per_client: dict[str, int] = {}
-        self._slots: anyio.Semaphore | None = None  # made in the event loop, on first use
+        self._waiting: collections.deque[int] = collections.deque()  # turns of those waiting for a slot, in order
+        self._turns = itertools.count()
 
     @property
     def admitted(self) -> int:
@@ -198,13 +208,32 @@ class SynthesisGate:
     @asynccontextmanager
     async def slot(self):
         """A running slot for the body (waited for; a cancelled wait takes none)."""
-        await self.slots().acquire()
-        self._running += 1
+        await self._take_slot()
         try:
             yield
         finally:
+            self._give_slot()
+
+    async def _take_slot(self) -> None:
+        with self._lock:
+            turn = next(self._turns)
+            self._waiting.append(turn)
+        try:
+            while True:
+                with self._lock:
+                    if self._running < self.concurrency and self._waiting[0] == turn:
+                        self._waiting.popleft()
+                        self._running += 1
+                        return
+                await anyio.sleep(self.POLL_SECONDS)
+        except BaseException:  # cancelled while waiting: give up the turn, take no slot
+            with self._lock:
+                self._waiting.remove(turn)
+            raise
+
+    def _give_slot(self) -> None:
+        with self._lock:
             self._running -= 1
-            self.slots().release()
 
     def _leave(self, client: str) -> None:
         with self._lock:
@@ -212,11 +241,6 @@ class SynthesisGate:
             self._per_client[client] -= 1
             if not self._per_client[client]:
                 del self._per_client[client]
-
-    def slots(self) -> anyio.Semaphore:
-        if self._slots is None:
-            self._slots = anyio.Semaphore(self.concurrency)
-        return self._slots
 
 
 class Ticket:
@@ -227,8 +251,7 @@ class Ticket:
         self._running = self._released = False
 
     async def start(self) -> None:
-        await self._gate.slots().acquire()
-        self._gate._running += 1
+        await self._gate._take_slot()
         self._running = True
 
     def release(self) -> None:
@@ -236,8 +259,7 @@ class Ticket:
             return
         self._released = True
         if self._running:
-            self._gate._running -= 1
-            self._gate.slots().release()
+            self._gate._give_slot()
         self._gate._leave(self._client)
 
 

@@ -188,7 +188,7 @@ def test_the_ui_and_the_api_share_one_gate(server, voices):
     running, url = server
     gate = running.server.service.gate
     assert running.server.ui.holder.gate is gate
-    original_concurrency, gate.concurrency, gate._slots = gate.concurrency, 1, None
+    original_concurrency, gate.concurrency = gate.concurrency, 1
     try:
         with httpx.Client(base_url=url, headers=AUTH, timeout=120) as client:
             api = ThreadPoolExecutor(1).submit(speak, client, voices[1], LONG_TEXT, cut_method="cut5")
@@ -204,7 +204,7 @@ def test_the_ui_and_the_api_share_one_gate(server, voices):
             assert api.result().status_code == 200 and ui_job.outputs()
         assert max(seen_running) == 1  # never two at once: the UI waited for the API's slot
     finally:
-        gate.concurrency, gate._slots = original_concurrency, None
+        gate.concurrency = original_concurrency
 
 
 # ----- memory and disk running out ------------------------------------------------------------------------------

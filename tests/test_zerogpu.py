@@ -1,13 +1,19 @@
 """ZeroGPU: off a ZeroGPU Space nothing changes; on one (a fake `spaces` module here) the UI's async generator handler
-becomes a sync generator under spaces.GPU, asking for GPU time that grows with the target text."""
+becomes a sync generator under spaces.GPU, asking for GPU time that grows with the target text, and calls made in
+event loops of their own share the running slots."""
 
+import asyncio
 import inspect
 import sys
+import threading
+import time
 import types
 
+import anyio
 import torch
 
 from gpt_sovits import zerogpu
+from gpt_sovits.service import SynthesisGate
 
 
 class FakeSpaces(types.ModuleType):
@@ -83,3 +89,54 @@ def test_the_gpu_time_asked_for_grows_with_the_target_text(monkeypatch):
     assert short == zerogpu.gpu_seconds("你好。") == zerogpu.BASE_GPU_SECONDS + 1
     assert long == zerogpu.gpu_seconds("春天来了。" * 100) > short
     assert duration("clip.wav", "字" * 100_000) == zerogpu.MAX_GPU_SECONDS
+
+
+def test_calls_in_their_own_threads_and_event_loops_share_the_gate(monkeypatch):
+    """ZeroGPU runs each call's handler in an event loop (and thread) of its own: a visitor waiting for the one
+    running slot gets it when the other visitor's call ends."""
+    zero_gpu_space(monkeypatch)
+    gate = SynthesisGate(concurrency=1)
+    first_running, first_may_end = threading.Event(), threading.Event()
+
+    async def handler(reference_audio, target_text):
+        async with gate.slot():
+            yield f"{target_text} running"
+            if target_text == "first":
+                first_running.set()
+                while not first_may_end.is_set():
+                    await asyncio.sleep(0.01)
+        yield f"{target_text} done"
+
+    wrapped, results = zerogpu.run_on_gpu(handler), {}
+    calls = [threading.Thread(target=lambda text=text: results.setdefault(text, list(wrapped("clip.wav", text))))
+             for text in ("first", "second")]
+    calls[0].start()
+    assert first_running.wait(10)
+    calls[1].start()
+    time.sleep(0.2)
+    assert "second" not in results and gate.running == 1  # waiting for the slot
+    first_may_end.set()
+    for call in calls:
+        call.join(10)
+    assert results == {"first": ["first running", "first done"], "second": ["second running", "second done"]}
+    assert gate.running == 0
+
+
+def test_a_visitor_who_stops_while_waiting_holds_up_nobody():
+    gate, order = SynthesisGate(concurrency=1), []
+
+    async def visit(name, hold):
+        async with gate.slot():
+            order.append(name)
+            await anyio.sleep(hold)
+
+    async def main():
+        async with anyio.create_task_group() as group:
+            group.start_soon(visit, "first", 0.3)
+            await anyio.sleep(0.05)
+            with anyio.move_on_after(0.1):  # Stop pressed while waiting for the slot
+                await visit("stopped", 0)
+            group.start_soon(visit, "next", 0)
+
+    anyio.run(main)
+    assert order == ["first", "next"] and gate.running == 0
