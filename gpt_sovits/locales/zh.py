@@ -261,6 +261,99 @@ MESSAGES = {
     "SoVITS model": "SoVITS 模型",
     "{earlier}; {problem}": "{earlier}；{problem}",
 
+    # ----- gpt_sovits/checkpoints.py ------------------------------------------------------------------------
+    "'{base}' should be the official {version} base model for the LoRA fine-tune '{name}', but it is a "
+    "{kind} file. Download the official file again.":
+        "「{base}」应当是 LoRA 微调模型「{name}」所用的官方 {version} 基础模型，但它是 {kind} 文件。请重新下载官方文件。",
+    "LoRA fine-tune '{name}' is incomplete or does not fit its base model (layer {layer}). Use the file "
+    "as GPT-SoVITS training saved it, with the official base model.":
+        "LoRA 微调模型「{name}」不完整，或者与它的基础模型对不上（层 {layer}）。请使用 GPT-SoVITS 训练时保存的原文件，"
+        "并搭配官方基础模型。",
+    "LoRA fine-tune '{name}' does not fit its base model: layer {layer} has LoRA shapes {down} / {up} "
+    "for a {weight} weight at rank {rank}. Use it with the official base model it was trained on.":
+        "LoRA 微调模型「{name}」与它的基础模型对不上：层 {layer} 的 LoRA 形状是 {down} / {up}，而对应权重是 {weight}，"
+        "秩为 {rank}。请搭配训练它时所用的官方基础模型。",
+    "GPT model '{gpt}' is a v1 model, but SoVITS model '{sovits}' is {version}. Pick a v1 SoVITS model, or "
+    "a GPT model made for v2 and later.":
+        "GPT 模型「{gpt}」是 v1 模型，但 SoVITS 模型「{sovits}」是 {version}。请选择 v1 的 SoVITS 模型，"
+        "或者适用于 v2 及以后版本的 GPT 模型。",
+    "{names} and {count} more": "{names} 等，另有 {count} 个",
+    "'{name}' is incomplete: {count} tensor(s) the model needs are missing ({shown}). The file may be "
+    "damaged or come from an incompatible program; use the file as GPT-SoVITS saved it.":
+        "「{name}」不完整：缺少模型所需的 {count} 个张量（{shown}）。文件可能已损坏，或者来自不兼容的程序；"
+        "请使用 GPT-SoVITS 保存的原文件。",
+    "'{name}' does not match its own config: tensor '{tensor}' has shape {shape}, expected {expected}. "
+    "The file may be damaged; download or copy it again.":
+        "「{name}」与它自带的配置对不上：张量「{tensor}」的形状是 {shape}，应当是 {expected}。文件可能已损坏，"
+        "请重新下载或复制。",
+    "'{name}' is a SoVITS model, not a GPT (T2S) model. Choose it in the SoVITS model list, and pick a GPT "
+    ".ckpt file (from a GPT_weights folder) here.":
+        "「{name}」是 SoVITS 模型，不是 GPT（T2S）模型。请在 SoVITS 模型列表里选择它，这里请选择 GPT 的 .ckpt 文件"
+        "（在 `GPT_weights` 文件夹里）。",
+    "'{name}' is a GPT (T2S) model, not a SoVITS model. Choose it in the GPT model list, and pick a SoVITS "
+    ".pth file (from a SoVITS_weights folder) here.":
+        "「{name}」是 GPT（T2S）模型，不是 SoVITS 模型。请在 GPT 模型列表里选择它，这里请选择 SoVITS 的 .pth 文件"
+        "（在 `SoVITS_weights` 文件夹里）。",
+    "'{name}' has no usable training config (its 'config' needs 'model' and 'data' sections). Use a SoVITS "
+    "file written by GPT-SoVITS training.":
+        "「{name}」没有可用的训练配置（其中的 'config' 需要有 'model' 和 'data' 两部分）。请使用 GPT-SoVITS "
+        "训练生成的 SoVITS 文件。",
+    "'{name}' is marked as a v3/v4 LoRA fine-tune but holds no v3/v4 model tensors. The file may be damaged; "
+    "use it as GPT-SoVITS training saved it.":
+        "「{name}」标记为 v3/v4 LoRA 微调模型，但里面没有 v3/v4 模型的张量。文件可能已损坏；"
+        "请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' carries a v3/v4 LoRA tag but no LoRA rank. The file may be damaged; use it as GPT-SoVITS "
+    "training saved it.":
+        "「{name}」带有 v3/v4 LoRA 标记，却没有 LoRA 的秩（rank）。文件可能已损坏；请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' is a LoRA fine-tune without the v3/v4 tag GPT-SoVITS writes into its first bytes, so its "
+    "version is unknown. Use the file as GPT-SoVITS training saved it.":
+        "「{name}」是 LoRA 微调模型，但开头没有 GPT-SoVITS 写入的 v3/v4 标记，因此不知道它是哪个版本。"
+        "请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' is a {version} LoRA fine-tune: it holds only the changes to the official {version} base model, "
+    "which was not found ({path}). Download it with `python -m gpt_sovits download --version {version}` (or "
+    "the Download button), or copy '{official}' from https://huggingface.co/{repo} into the weights folder.":
+        "「{name}」是 {version} LoRA 微调模型：它只包含对官方 {version} 基础模型的改动，而这个基础模型没有找到（{path}）。"
+        "请用 `python -m gpt_sovits download --version {version}`（或“下载官方模型”按钮）下载，"
+        "或者从 https://huggingface.co/{repo} 把「{official}」复制到模型文件夹里。",
+    "it is not a PyTorch archive": "它不是 PyTorch 存档",
+    "it holds no 'weight' entry (other PyTorch files, and training checkpoints from logs/ folders, are not "
+    "model files; GPT-SoVITS saves those in its GPT_weights* and SoVITS_weights* folders)":
+        "它没有 'weight' 项（其他 PyTorch 文件和 logs/ 文件夹里的训练存档都不是模型文件；GPT-SoVITS 把模型文件保存在 "
+        "`GPT_weights*` 和 `SoVITS_weights*` 文件夹里）",
+    "its 'weight' entry is not a set of tensors": "它的 'weight' 项不是一组张量",
+    "'{name}' was refused: besides model weights it contains Python code or objects ({offending}) that "
+    "could run arbitrary commands when opened. Use an official GPT-SoVITS model file.":
+        "已拒绝「{name}」：除了模型权重，它还包含 Python 代码或对象（{offending}），打开时可能执行任意命令。"
+        "请使用官方的 GPT-SoVITS 模型文件。",
+    "'{name}' is not a PyTorch weights file. Download or copy it again.":
+        "「{name}」不是 PyTorch 权重文件。请重新下载或复制。",
+    "'{name}' is not the expected weights file: it should hold a set of tensors. Download or copy it again.":
+        "「{name}」不是预期的权重文件：它应当包含一组张量。请重新下载或复制。",
+    "'{name}' is not the expected weights file: it should hold a '{key}' entry of tensors. Download or copy "
+    "it again.":
+        "「{name}」不是预期的权重文件：它应当有一个由张量组成的 '{key}' 项。请重新下载或复制。",
+    "'{name}' has an invalid LoRA rank {rank!r}. The file may be damaged; use it as GPT-SoVITS training saved it.":
+        "「{name}」的 LoRA 秩 {rank!r} 无效。文件可能已损坏；请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' was refused: its {size:.1f} MB archive declares {declared:.0f} MB of contents, far more than a "
+    "model file holds (a compressed 'zip bomb', or a damaged file). Use the model file as GPT-SoVITS saved it.":
+        "已拒绝「{name}」：这个 {size:.1f} MB 的存档声称内容有 {declared:.0f} MB，远超模型文件应有的大小"
+        "（可能是压缩炸弹，或者文件已损坏）。请使用 GPT-SoVITS 保存的原模型文件。",
+    "'{name}' has no usable GPT config (missing or invalid field {field}). Use a GPT .ckpt file written by "
+    "GPT-SoVITS training.":
+        "「{name}」没有可用的 GPT 配置（字段 {field} 缺失或无效）。请使用 GPT-SoVITS 训练生成的 GPT .ckpt 文件。",
+    "'{name}' has a GPT config this app cannot run (embedding_dim must equal hidden_dim, EOS must be the last "
+    "vocabulary entry, and hidden_dim must divide into the heads).":
+        "「{name}」的 GPT 配置本应用无法运行（embedding_dim 必须等于 hidden_dim，EOS 必须是词表的最后一项，"
+        "hidden_dim 必须能被注意力头数整除）。",
+    "its tensors are not those of a GPT-SoVITS model": "它的张量不是 GPT-SoVITS 模型的张量",
+    "'{name}' is not a GPT-SoVITS model file: {reason}. Choose a GPT .ckpt file or a SoVITS .pth file saved by "
+    "GPT-SoVITS.":
+        "「{name}」不是 GPT-SoVITS 模型文件：{reason}。请选择 GPT-SoVITS 保存的 GPT .ckpt 文件或 SoVITS .pth 文件。",
+    "'{name}' looks like a model file but cannot be read: it is probably truncated or damaged (an "
+    "interrupted download or copy). Download or copy it again.":
+        "「{name}」看起来是模型文件，但无法读取：它可能不完整或已损坏（下载或复制被中断）。请重新下载或复制。",
+    "it could not be read as a PyTorch checkpoint": "无法把它当作 PyTorch 模型存档读取",
+
     # ----- gpt_sovits/cli.py, gpt_sovits/service.py ---------------------------------------------------------
     "error: {error}": "错误：{error}",
     "warning: {warning}": "警告：{warning}",
