@@ -408,6 +408,24 @@ MESSAGES = {
         "或者手动复制文件：从该页面（或官方 GPT-SoVITS 的 pretrained_models 文件夹）复制到模型文件夹「{folder}」中，"
         "使下列文件存在：\n{files}",
     "Downloaded the official {version} models into '{folder}'": "已将官方 {version} 模型下载到「{folder}」",
+    "a GPT model (*.ckpt)": "GPT 模型（*.ckpt）",
+    "a SoVITS model (*.pth)": "SoVITS 模型（*.pth）",
+    "the folder {folder}/": "文件夹 {folder}/",
+    "{what} -- {path} is a folder, not a model file": "{what}（{path} 是文件夹，不是模型文件）",
+    "{what} -- {path} does not exist": "{what}（{path} 不存在）",
+    "Model files are missing in {folder}: {missing}. {help}": "{folder} 里缺少模型文件：{missing}。{help}",
+    "Download them with `python -m gpt_sovits download --version {version}` (or the Download button), or copy "
+    "them from https://huggingface.co/{repo} so that these exist:\n{files}":
+        "请用 `python -m gpt_sovits download --version {version}`（或“下载官方模型”按钮）下载，"
+        "或者从 https://huggingface.co/{repo} 复制，使下列文件存在：\n{files}",
+    "{version} models need the {what} {file}, which is missing in {folder}. Download it with "
+    "`python -m gpt_sovits download --version {version}` (or the Download button), or copy it from "
+    "https://huggingface.co/{repo} to {target}.":
+        "{version} 模型需要{what} {file}，但 {folder} 里没有。请用 `python -m gpt_sovits download --version {version}`"
+        "（或“下载官方模型”按钮）下载，或者从 https://huggingface.co/{repo} 复制到 {target}。",
+    "BigVGAN vocoder folder": "BigVGAN 声码器文件夹",
+    "vocoder": "声码器",
+    "Unknown model version {version!r}; choose one of {choices}.": "不认识的模型版本 {version!r}；请从这些版本中选择：{choices}。",
 
     # ----- gpt_sovits/validation.py (notes on the target text) ---------------------------------------------------
     "The text has {script} characters, but its language is set to {language}: they may be misread "
