@@ -259,6 +259,21 @@ MESSAGES = {
     "an incompatible program.":
         "{what}「{name}」与它自带的配置对不上：{problems}。文件可能已损坏，或者来自不兼容的程序。",
     "SoVITS model": "SoVITS 模型",
+    "SoVITS model '{name}' has an invalid config (gin_channels must be {channels}, kernel_size odd, and the "
+    "heads must divide hidden_channels).":
+        "SoVITS 模型「{name}」的配置无效（gin_channels 必须是 {channels}，kernel_size 必须是奇数，"
+        "hidden_channels 必须能被注意力头数整除）。",
+    "SoVITS model '{name}' is {version}, not a v3 or v4 model.": "SoVITS 模型「{name}」是 {version}，不是 v3 或 v4 模型。",
+    "Super-resolution is for v3 models: v4 models already output 48 kHz.": "超分辨率只用于 v3 模型：v4 模型本身就输出 48 kHz 音频。",
+    "Super-resolution needs the AP-BWE model, which is not loaded.": "超分辨率需要 AP-BWE 模型，但它没有加载。",
+    "'{file}' describes a BigVGAN variant this app does not run (it needs resblock '1' and log-scale "
+    "snakebeta activations, as bigvgan_v2_24khz_100band_256x has). Download the official v3 vocoder "
+    "folder again.":
+        "「{file}」描述的 BigVGAN 变体本应用无法运行（需要 resblock '1' 和对数尺度的 snakebeta 激活，"
+        "与 bigvgan_v2_24khz_100band_256x 相同）。请重新下载官方 v3 声码器文件夹。",
+    "BigVGAN vocoder": "BigVGAN 声码器",
+    "AP-BWE model": "AP-BWE 模型",
+    "v4 vocoder": "v4 声码器",
     "{earlier}; {problem}": "{earlier}；{problem}",
 
     # ----- gpt_sovits/checkpoints.py ------------------------------------------------------------------------
@@ -478,6 +493,38 @@ MESSAGES = {
     "{earlier}\n\n⚠️ {warning}": "{earlier}\n\n⚠️ {warning}",
     "### No models are installed on this server yet\n\nThe operator installs them; please come back later.":
         "### 这台服务器还没有安装模型\n\n模型由运营者安装，请稍后再来。",
+
+    # ----- gpt_sovits/voices.py (the saved voices) -------------------------------------------------------------
+    "No saved voice is called or has the id '{name}'. List them with GET /v1/audio/voices.":
+        "没有名称或编号为「{name}」的已保存音色。可以用 `GET /v1/audio/voices` 列出所有音色。",
+    "A voice can have at most {limit} extra timbre clips.": "一个音色最多只能有 {limit} 段额外的音色参考音频。",
+    "The library is full ({limit} voices); delete some first.": "音色库已满（{limit} 个音色），请先删除一些。",
+    "A voice named '{name}' already exists ({id}); choose another name.":
+        "已经有名为「{name}」的音色（{id}），请换一个名称。",
+    "The zip is {size}; the limit is {limit}.": "这个 zip 文件有 {size}，上限是 {limit}。",
+    "The file is not a readable zip; upload a zip made by exporting voices.":
+        "这个文件不是可读取的 zip 文件；请上传导出音色时生成的 zip 文件。",
+    "The zip holds '{entry}', which is not part of a voice: expected <folder>/voice.json, "
+    "<folder>/reference.<ext> and <folder>/extra-<n>.<ext> (as exported).":
+        "zip 文件里的「{entry}」不属于任何音色：应当只有 `<folder>/voice.json`、`<folder>/reference.<ext>` 和 "
+        "`<folder>/extra-<n>.<ext>`（与导出时一致）。",
+    "'{entry}' in the zip is encrypted; export the voices again without a password.":
+        "zip 文件里的「{entry}」已加密；请重新导出音色，不要设置密码。",
+    "The zip unpacks to more than {limit}.": "这个 zip 文件解压后超过 {limit}。",
+    "The zip holds {count} voices; the library takes at most {limit}.":
+        "这个 zip 文件里有 {count} 个音色，音色库最多只能存 {limit} 个。",
+    "The voice '{folder}' in the zip has no {file}.": "zip 文件里的音色「{folder}」没有 {file}。",
+    "The voice '{folder}' in the zip has an unusable {file} ({error}).": "zip 文件里的音色「{folder}」的 {file} 无法使用（{error}）。",
+    "Please give the voice a name.": "请给这个音色起个名字。",
+    "The voice name is {length} characters long; the limit is {limit}.": "音色名称有 {length} 个字符，上限是 {limit} 个。",
+    "The voice name '{name}' cannot be used: no slashes, and it must not look like a voice id.":
+        "不能使用音色名称「{name}」：名称里不能有斜杠，也不能像音色编号。",
+    "'{name}' is {size}; a clip may be at most {limit} (3-10 s is plenty).":
+        "「{name}」有 {size}，一段参考音频最大只能是 {limit}（3~10 秒就足够了）。",
+    "'{entry}' in the zip is larger than {limit}.": "zip 文件里的「{entry}」大于 {limit}。",
+
+    # ----- gpt_sovits/encoders.py ------------------------------------------------------------------------------
+    "Unknown audio format {name!r}; choose one of: {choices}.": "不认识的音频格式 {name!r}；请从这些格式中选择：{choices}。",
 
     # ----- gpt_sovits/service.py: limits on the work ---------------------------------------------------------
     "The server is busy ({count} requests running or waiting); try again in a moment.":
