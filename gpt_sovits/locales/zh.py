@@ -539,6 +539,63 @@ MESSAGES = {
     "The server's disk is full, so this request could not be completed. Please tell the operator.":
         "服务器磁盘已满，无法完成这次请求。请告知服务器的运营者。",
 
+    # ----- gpt_sovits/server/: the HTTP API (field names, paths and codes stay as the caller sends them) ----------
+    "{field}: {error}": "{field}：{error}",
+    "{field} is required": "缺少必填字段 {field}",
+    "{field}: must be a whole number.": "{field}：必须是整数。",
+    "{field}: must be a number.": "{field}：必须是数字。",
+    "{field}: must be true or false.": "{field}：必须是 true 或 false。",
+    "{field}: must be text.": "{field}：必须是文本。",
+    "{field}: at most {limit} characters.": "{field}：最多 {limit} 个字符。",
+    "{field}: must be one of {choices}.": "{field}：必须是其中之一：{choices}。",
+    "{field}: {problem}": "{field}：{problem}",
+    "request": "请求",
+    "The request is too large: an import may be at most {limit} MiB.": "请求太大：一次导入最大只能是 {limit} MiB。",
+    "The request is too large: one clip may be at most {limit} MiB.": "请求太大：一段参考音频最大只能是 {limit} MiB。",
+    "There is no {path} on this server; /docs lists the API.": "这台服务器上没有 {path}；`/docs` 列出了所有接口。",
+    "{path} does not take {method} requests; /docs lists the API.": "{path} 不接受 {method} 请求；`/docs` 列出了所有接口。",
+    "{field}: this server never reads files from its own disk. Send a saved voice's id or name instead "
+    "(GET /v1/audio/voices lists them, POST /v1/audio/voices saves one), or {hint}.":
+        "{field}：这台服务器从不读取它自己磁盘上的文件。请改为发送已保存音色的编号或名称"
+        "（`GET /v1/audio/voices` 列出音色，`POST /v1/audio/voices` 保存音色），或者{hint}。",
+    "{field}: the clip is larger than {limit} MiB.": "{field}：这段音频超过了 {limit} MiB。",
+    "{field}: not valid base64 audio.": "{field}：不是有效的 base64 音频。",
+    "{field}: {error} Name the file as the web UI's model menus list it.":
+        "{field}：{error} 请按网页界面模型菜单里列出的名称填写文件。",
+    "send the clip itself as base64 or a data: URL, or POST multipart with the file as 'ref_audio'":
+        "把音频本身以 base64 或 `data:` URL 发送，或者用 multipart 以 'ref_audio' 字段上传文件",
+    "The body must be JSON (or multipart form data).": "请求体必须是 JSON（或 multipart 表单数据）。",
+    "{field}: {value} is not supported; choose one of {choices}.": "{field}：不支持 {value}；请从这些中选择：{choices}。",
+    "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)":
+        "streaming_mode 的值必须是 0、1、2、3（整数）或 true/false（布尔值）",
+    "{label} weight path is required": "缺少 {label} 模型文件路径（`weights_path`）",
+    "ref_audio_path is required (a saved voice's id or name, or the clip as base64)":
+        "缺少 ref_audio_path（已保存音色的编号或名称，或者 base64 格式的音频）",
+    "{field}: unknown model '{value}'; choose one of {choices}.": "{field}：不认识的模型「{value}」；请从这些模型中选择：{choices}。",
+    "stream_format: 'sse' is not offered; use 'audio' (the body streams as it is made).":
+        "stream_format：不提供 'sse'；请用 'audio'（响应体会边生成边传输）。",
+    "a one-off clip as {{'audio': base64, 'text': ..., 'language': ...}}":
+        "发送一次性的参考音频 `{{'audio': base64, 'text': ..., 'language': ...}}`",
+    "voice: give a saved voice's name or id, {{'id': ...}}, or {{'audio': base64, 'text', 'language'}}.":
+        "voice：请给出已保存音色的名称或编号、`{{'id': ...}}`，或者 `{{'audio': base64, 'text', 'language'}}`。",
+    "a voice saved with POST /v1/audio/voices": "用 `POST /v1/audio/voices` 保存的音色",
+    "pass --api-key KEY or set the environment variable GPT_SOVITS_API_KEY (for example to the output of "
+    "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`); clients send it as "
+    "'Authorization: Bearer KEY' (or 'X-API-Key: KEY')":
+        "请用 `--api-key KEY` 启动，或者设置环境变量 GPT_SOVITS_API_KEY（例如设为 "
+        "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"` 的输出）；客户端以 "
+        "'Authorization: Bearer KEY'（或 'X-API-Key: KEY'）发送",
+    "This API needs its key: send 'Authorization: Bearer KEY' (a wrong key was sent).":
+        "这个接口需要密钥：请发送 'Authorization: Bearer KEY'（发送的密钥不对）。",
+    "This API needs its key: send 'Authorization: Bearer KEY' (none was sent).":
+        "这个接口需要密钥：请发送 'Authorization: Bearer KEY'（没有发送密钥）。",
+    "Changing the server's default models is off on this public server. The operator can turn it on "
+    "with --admin (together with a UI login).":
+        "这台公开服务器不允许更改默认模型。运营者可以用 `--admin`（同时开启网页登录）打开这个功能。",
+    "Changing the server's default models is for the operator only, and this server has no API key to "
+    "tell who that is. To allow it, {help}.":
+        "只有运营者才能更改服务器的默认模型，而这台服务器没有设置用来识别运营者的接口密钥。如要允许，{help}。",
+
     # ----- gpt_sovits/engine/__init__.py: words the front end left out -----------------------------------------
     "Not spoken: {words}. The language mode '{mode}' cannot read them; try another mode (such as "
     "auto), or write them in plain letters.":
