@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.messages import Message
+from gpt_sovits.messages import Message, joined
 
 REPO_ID = "lj1995/GPT-SoVITS"
 HUBERT_DIR = "chinese-hubert-base"
@@ -356,7 +356,7 @@ def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip
 def _official(version: str) -> OfficialModel:
     if version not in _BY_VERSION:
         raise WeightsError(Message(
-            "Unknown model version {version!r}; choose one of {choices}.", version=version, choices=", ".join(DOWNLOADABLE_VERSIONS)
+            "Unknown model version {version!r}; choose one of {choices}.", version=version, choices=joined(DOWNLOADABLE_VERSIONS)
         ))  # fmt: skip
     return _BY_VERSION[version]
 

@@ -485,3 +485,40 @@ def test_one_off_clips_upload_and_base64_leave_nothing_behind(server, http, voic
     spoken = http.post("/v1/audio/speech", json={**SPEECH, "voice": one_off, "response_format": "flac", "stream": False})
     assert spoken.status_code == 200 and len(decode(spoken)[0]) / 32000 > 0.3
     assert list(server[0].server.service.upload_root.iterdir()) == []
+
+
+# ----- the caller's language ------------------------------------------------------------------------------------
+
+
+def test_errors_come_back_in_the_callers_language(http, voices):
+    """Accept-Language picks the language of every error; the status and field stay the same."""
+    nobody = {**SPEECH, "voice": "Nobody"}
+    for headers, expected in (
+        ({"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}, "voice：没有名称或编号为「Nobody」的已保存音色。"),
+        ({"Accept-Language": "en-US,en;q=0.9"}, "voice: No saved voice is called or has the id 'Nobody'."),
+        ({}, "voice: No saved voice is called or has the id 'Nobody'."),
+    ):
+        answer = http.post("/v1/audio/speech", json=nobody, headers=headers)
+        assert answer.status_code == 404 and answer.json()["field"] == "voice"
+        assert answer.json()["message"].startswith(expected) and answer.json()["error"]["message"] == answer.json()["message"]
+    invalid = http.post("/tts", json={**V2, "top_k": "many"}, headers={"Accept-Language": "zh-CN"})
+    assert invalid.status_code == 400 and invalid.json()["message"] == "top_k：必须是整数。"
+    assert http.post("/tts", json={**V2, "top_k": "many"}).json()["message"] == "top_k: must be a whole number."
+
+
+def test_a_broken_model_file_is_explained_in_the_callers_language(server, http, voices):
+    holder = server[0].server.service.holder
+    broken = holder.weights_dir / "broken.ckpt"
+    broken.write_bytes(b"PK\x03\x04 cut short by an interrupted download")
+    default_t2s = holder.catalog.name(weights.default_models(holder.weights_dir)[0])
+    try:
+        assert http.get("/set_gpt_weights", params={"weights_path": "broken.ckpt"}).status_code == 200
+        chinese = http.post("/v1/audio/speech", json=SPEECH, headers={"Accept-Language": "zh-CN"})
+        english = http.post("/v1/audio/speech", json=SPEECH)
+    finally:
+        http.get("/set_gpt_weights", params={"weights_path": default_t2s})
+        broken.unlink()
+    assert chinese.status_code == english.status_code == 400
+    assert chinese.json()["message"] == "「broken.ckpt」看起来是模型文件，但无法读取：它可能不完整或已损坏（下载或复制被中断）。请重新下载或复制。"
+    assert english.json()["message"].startswith("'broken.ckpt' looks like a model file but cannot be read")
+    assert str(holder.weights_dir) not in chinese.text + english.text

@@ -27,7 +27,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from gpt_sovits.messages import Message
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.server.openai_api import JSON_LIMIT
 from gpt_sovits.server.speech import ApiError, Reference, SpeechJob, SpeechService, language_mode, settings_from
 from gpt_sovits.settings import seed_from_user
@@ -113,7 +113,7 @@ def router(service: SpeechService, key, admin) -> APIRouter:
         if parameters.media_type not in MEDIA_TYPES:
             raise ApiError(Message(
                 "{field}: {value} is not supported; choose one of {choices}.",
-                field="media_type", value=parameters.media_type, choices=", ".join(MEDIA_TYPES),
+                field="media_type", value=parameters.media_type, choices=joined(MEDIA_TYPES),
             ), "media_type")  # fmt: skip
         streaming = STREAMING_MODES.get(str(parameters.streaming_mode).lower(), "invalid")
         if streaming == "invalid":

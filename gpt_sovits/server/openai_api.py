@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from gpt_sovits.messages import Message
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.server.speech import (
     ApiError,
     Reference,
@@ -79,7 +79,7 @@ def router(service: SpeechService, key) -> APIRouter:
         if body.model not in MODEL_IDS:
             raise ApiError(Message(
                 "{field}: unknown model '{value}'; choose one of {choices}.", field="model", value=body.model,
-                choices=", ".join(MODEL_IDS),
+                choices=joined(MODEL_IDS),
             ), "model")  # fmt: skip
         if body.stream_format == "sse":
             raise ApiError(
