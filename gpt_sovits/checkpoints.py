@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.messages import Message
 from gpt_sovits.validation import MAX_CHECKPOINT_EXPANSION
 
 T2S_KEY_PREFIX = "model."  # every T2S weight name starts with this (the Lightning wrapper's attribute)
@@ -156,11 +157,12 @@ def load_sovits_checkpoint(path: str | Path, lora_bases: Mapping[str, Path] | No
         raise _missing_lora_base(checkpoint, base_path)
     base = _sovits_checkpoint(Path(base_path), *_read_model_file(Path(base_path)))
     if base.lora_rank is not None or base.model_version not in ("v3", "v4"):
-        raise CheckpointError(
-            f"'{Path(base_path).name}' should be the official {checkpoint.model_version} base model for the LoRA "
-            f"fine-tune '{path.name}', but it is a {base.model_version}{' LoRA' if base.lora_rank else ''} file. "
-            "Download the official file again."
-        )
+        raise CheckpointError(Message(
+            "'{base}' should be the official {version} base model for the LoRA fine-tune '{name}', but it is a "
+            "{kind} file. Download the official file again.",
+            base=Path(base_path).name, version=checkpoint.model_version, name=path.name,
+            kind=f"{base.model_version}{' LoRA' if base.lora_rank else ''}",
+        ))  # fmt: skip
     checkpoint.state_dict = merge_lora(base.state_dict, checkpoint.state_dict, checkpoint.lora_rank, path)
     checkpoint.lora_base = Path(base_path)
     return checkpoint
@@ -189,17 +191,20 @@ def merge_lora(
     for layer, pair in halves.items():
         weight_name = f"{layer}.weight"
         if set(pair) != {"A", "B"} or weight_name not in base:
-            raise CheckpointError(
-                f"LoRA fine-tune '{lora_path.name}' is incomplete or does not fit its base model "
-                f"(layer {layer}). Use the file as GPT-SoVITS training saved it, with the official base model."
-            )
+            raise CheckpointError(Message(
+                "LoRA fine-tune '{name}' is incomplete or does not fit its base model (layer {layer}). Use the file "
+                "as GPT-SoVITS training saved it, with the official base model.",
+                name=lora_path.name, layer=layer,
+            ))  # fmt: skip
         down, up = pair["A"].float(), pair["B"].float()  # A: [rank, in], B: [out, rank]
         weight = base[weight_name].float()
         if down.shape != (rank, weight.shape[1]) or up.shape != (weight.shape[0], rank):
-            raise CheckpointError(
-                f"LoRA fine-tune '{lora_path.name}' does not fit its base model: layer {layer} has LoRA shapes "
-                f"{tuple(down.shape)} / {tuple(up.shape)} for a {tuple(weight.shape)} weight at rank {rank}."
-            )
+            raise CheckpointError(Message(
+                "LoRA fine-tune '{name}' does not fit its base model: layer {layer} has LoRA shapes {down} / {up} "
+                "for a {weight} weight at rank {rank}. Use it with the official base model it was trained on.",
+                name=lora_path.name, layer=layer, down=tuple(down.shape), up=tuple(up.shape),
+                weight=tuple(weight.shape), rank=rank,
+            ))  # fmt: skip
         merged[weight_name] = weight + (up @ down) * (lora_alpha / rank)
     return merged
 
@@ -232,10 +237,11 @@ def require_tensors(
 def check_compatible(t2s: T2SCheckpoint, sovits: SoVITSCheckpoint) -> None:
     """A v1 GPT model cannot read the v2 phone table that v2+ SoVITS models use (its phone embedding is too small)."""
     if t2s.config.symbol_version == "v1" and sovits.symbol_version == "v2":
-        raise CheckpointError(
-            f"GPT model '{t2s.path.name}' is a v1 model, but SoVITS model '{sovits.path.name}' is "
-            f"{sovits.model_version}. Pick a v1 SoVITS model, or a GPT model made for v2 and later."
-        )
+        raise CheckpointError(Message(
+            "GPT model '{gpt}' is a v1 model, but SoVITS model '{sovits}' is {version}. Pick a v1 SoVITS model, or "
+            "a GPT model made for v2 and later.",
+            gpt=t2s.path.name, sovits=sovits.path.name, version=sovits.model_version,
+        ))  # fmt: skip
 
 
 def t2s_tensor_shapes(config: T2SConfig) -> dict[str, tuple[int, ...]]:
@@ -277,28 +283,33 @@ def _require(path: Path, state_dict: dict, expected: Mapping[str, tuple[int, ...
     shapes = expected if isinstance(expected, Mapping) else dict.fromkeys(expected)
     missing = [name for name in shapes if name not in state_dict]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        raise CheckpointError(
-            f"'{path.name}' is incomplete: {len(missing)} tensor(s) the model needs are missing ({shown}). "
-            "The file may be damaged or come from an incompatible program; use the file as GPT-SoVITS saved it."
-        )
+        shown = ", ".join(missing[:5])
+        if len(missing) > 5:
+            shown = Message("{names} and {count} more", names=shown, count=len(missing) - 5)
+        raise CheckpointError(Message(
+            "'{name}' is incomplete: {count} tensor(s) the model needs are missing ({shown}). The file may be "
+            "damaged or come from an incompatible program; use the file as GPT-SoVITS saved it.",
+            name=path.name, count=len(missing), shown=shown,
+        ))  # fmt: skip
     for name, shape in shapes.items():
         if shape is not None and tuple(state_dict[name].shape) != tuple(shape):
-            raise CheckpointError(
-                f"'{path.name}' does not match its own config: tensor '{name}' has shape "
-                f"{tuple(state_dict[name].shape)}, expected {tuple(shape)}. The file may be damaged."
-            )
+            raise CheckpointError(Message(
+                "'{name}' does not match its own config: tensor '{tensor}' has shape {shape}, expected {expected}. "
+                "The file may be damaged; download or copy it again.",
+                name=path.name, tensor=name, shape=tuple(state_dict[name].shape), expected=tuple(shape),
+            ))  # fmt: skip
 
 
 def _t2s_checkpoint(path: Path, header: bytes, weights: dict, config, info: str, lora_rank=None) -> T2SCheckpoint:
     kind = _kind_of(weights)
     if kind == "sovits":
-        raise CheckpointError(
-            f"'{path.name}' is a SoVITS model, not a GPT (T2S) model. Choose it in the SoVITS model list, "
-            "and pick a GPT .ckpt file (from a GPT_weights folder) here."
-        )
+        raise CheckpointError(Message(
+            "'{name}' is a SoVITS model, not a GPT (T2S) model. Choose it in the SoVITS model list, and pick a GPT "
+            ".ckpt file (from a GPT_weights folder) here.",
+            name=path.name,
+        ))  # fmt: skip
     if kind != "t2s":
-        raise _not_a_model(path, "its tensors are not those of a GPT-SoVITS model")
+        raise _not_a_model(path, _FOREIGN_TENSORS)
     state_dict = {name.removeprefix(T2S_KEY_PREFIX): tensor for name, tensor in weights.items()}
     t2s_config = _t2s_config(path, config)
     _require(path, state_dict, t2s_tensor_shapes(t2s_config))
@@ -310,17 +321,19 @@ def _sovits_checkpoint(
 ) -> SoVITSCheckpoint:
     kind = _kind_of(weights)
     if kind == "t2s":
-        raise CheckpointError(
-            f"'{path.name}' is a GPT (T2S) model, not a SoVITS model. Choose it in the GPT model list, "
-            "and pick a SoVITS .pth file (from a SoVITS_weights folder) here."
-        )
+        raise CheckpointError(Message(
+            "'{name}' is a GPT (T2S) model, not a SoVITS model. Choose it in the GPT model list, and pick a SoVITS "
+            ".pth file (from a SoVITS_weights folder) here.",
+            name=path.name,
+        ))  # fmt: skip
     if kind != "sovits":
-        raise _not_a_model(path, "its tensors are not those of a GPT-SoVITS model")
+        raise _not_a_model(path, _FOREIGN_TENSORS)
     if not (isinstance(config, dict) and isinstance(config.get("model"), dict) and isinstance(config.get("data"), dict)):
-        raise CheckpointError(
-            f"'{path.name}' has no usable training config (its 'config' needs 'model' and 'data' sections). "
-            "Use a SoVITS file written by GPT-SoVITS training."
-        )
+        raise CheckpointError(Message(
+            "'{name}' has no usable training config (its 'config' needs 'model' and 'data' sections). Use a SoVITS "
+            "file written by GPT-SoVITS training.",
+            name=path.name,
+        ))  # fmt: skip
     if any(name.startswith(SOVITS_V3_V4_PREFIXES) for name in weights):
         model_version = _v3_v4_version(path, header, lora_rank)
         if lora_rank is None:  # a LoRA file holds neither enc_p nor ssl_proj: they come from the base
@@ -328,10 +341,11 @@ def _sovits_checkpoint(
         config["model"]["version"] = model_version
         return SoVITSCheckpoint(path, model_version, "v2", config, weights, info, lora_rank)
     if lora_rank is not None or header in LORA_TAGS:
-        raise CheckpointError(
-            f"'{path.name}' is marked as a v3/v4 LoRA fine-tune but holds no v3/v4 model tensors. "
-            "The file may be damaged; use it as GPT-SoVITS training saved it."
-        )
+        raise CheckpointError(Message(
+            "'{name}' is marked as a v3/v4 LoRA fine-tune but holds no v3/v4 model tensors. The file may be damaged; "
+            "use it as GPT-SoVITS training saved it.",
+            name=path.name,
+        ))  # fmt: skip
     _require(path, weights, ["enc_p.text_embedding.weight", "dec.conv_pre.weight"])
 
     text_symbols = weights["enc_p.text_embedding.weight"].shape[0]
@@ -357,16 +371,18 @@ def _v3_v4_version(path: Path, header: bytes, lora_rank: int | None) -> str:
     else the published s2Gv4.pth by its first 8 KiB, else v3."""
     if header in LORA_TAGS:
         if lora_rank is None:
-            raise CheckpointError(
-                f"'{path.name}' carries a v3/v4 LoRA tag but no LoRA rank. The file may be damaged; "
-                "use it as GPT-SoVITS training saved it."
-            )
+            raise CheckpointError(Message(
+                "'{name}' carries a v3/v4 LoRA tag but no LoRA rank. The file may be damaged; use it as GPT-SoVITS "
+                "training saved it.",
+                name=path.name,
+            ))  # fmt: skip
         return LORA_TAGS[header]
     if lora_rank is not None:
-        raise CheckpointError(
-            f"'{path.name}' is a LoRA fine-tune without the v3/v4 tag GPT-SoVITS writes into its first bytes, so "
-            "its version is unknown. Use the file as GPT-SoVITS training saved it."
-        )
+        raise CheckpointError(Message(
+            "'{name}' is a LoRA fine-tune without the v3/v4 tag GPT-SoVITS writes into its first bytes, so its "
+            "version is unknown. Use the file as GPT-SoVITS training saved it.",
+            name=path.name,
+        ))  # fmt: skip
     with path.open("rb") as file:
         head = file.read(8192)
     return "v4" if hashlib.md5(head).hexdigest() == PRETRAINED_V4_HEAD_MD5 else "v3"
@@ -376,13 +392,13 @@ def _missing_lora_base(checkpoint: SoVITSCheckpoint, base_path: Path | None) -> 
     from gpt_sovits.weights import LORA_BASE_MODELS, REPO_ID  # the download layout lives there
 
     official = LORA_BASE_MODELS[checkpoint.model_version]
-    where = f" at {base_path}" if base_path is not None else ""
-    return CheckpointError(
-        f"'{checkpoint.path.name}' is a {checkpoint.model_version} LoRA fine-tune: it holds only the changes to the "
-        f"official {checkpoint.model_version} base model, which was not found{where}. Download it with "
-        f"`python -m gpt_sovits download --version {checkpoint.model_version}` (or the Download button), or copy "
-        f"'{official}' from https://huggingface.co/{REPO_ID} into the weights folder."
-    )
+    return CheckpointError(Message(
+        "'{name}' is a {version} LoRA fine-tune: it holds only the changes to the official {version} base model, "
+        "which was not found ({path}). Download it with `python -m gpt_sovits download --version {version}` (or "
+        "the Download button), or copy '{official}' from https://huggingface.co/{repo} into the weights folder.",
+        name=checkpoint.path.name, version=checkpoint.model_version, path=str(base_path or official),
+        official=official, repo=REPO_ID,
+    ))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -391,7 +407,7 @@ def _missing_lora_base(checkpoint: SoVITSCheckpoint, base_path: Path | None) -> 
 
 def _read_header(path: Path) -> bytes:
     if not path.is_file():
-        raise CheckpointError(f"Model file '{path}' does not exist or is not a file.")
+        raise CheckpointError(Message("Model file '{name}' does not exist or is not a file.", name=path.name))
     with path.open("rb") as file:
         return file.read(2)
 
@@ -406,20 +422,19 @@ def _read_model_file(path: Path) -> tuple[bytes, dict[str, torch.Tensor], object
     elif header in (b"PK", PICKLE_PROTOCOL_2_START):
         source = path  # a plain zip, or torch's legacy (pre-zip) format that the same safe unpickler reads
     else:
-        raise _not_a_model(path, "it is not a PyTorch archive")
+        raise _not_a_model(path, Message("it is not a PyTorch archive"))
     if header != PICKLE_PROTOCOL_2_START:
         _check_declared_sizes(path, source, header)
 
     top = _torch_load(path, source, header)
     if not isinstance(top, dict) or "weight" not in top:
-        raise _not_a_model(
-            path,
+        raise _not_a_model(path, Message(
             "it holds no 'weight' entry (other PyTorch files, and training checkpoints from logs/ folders, are not "
-            "model files; GPT-SoVITS saves those in its GPT_weights* and SoVITS_weights* folders)",
-        )
+            "model files; GPT-SoVITS saves those in its GPT_weights* and SoVITS_weights* folders)"
+        ))  # fmt: skip
     weights = top["weight"]
     if not isinstance(weights, dict) or not weights or not all(isinstance(t, torch.Tensor) for t in weights.values()):
-        raise _not_a_model(path, "its 'weight' entry is not a set of tensors")
+        raise _not_a_model(path, Message("its 'weight' entry is not a set of tensors"))
     return header, dict(weights), _as_plain_data(top.get("config")), str(top.get("info", "")), _lora_rank(path, top)
 
 
@@ -432,10 +447,11 @@ def _torch_load(path: Path, source, header: bytes):
     except pickle.UnpicklingError as error:
         offending = _disallowed_global(str(error))
         if offending:
-            raise CheckpointError(
-                f"'{path.name}' was refused: besides model weights it contains Python code or objects ({offending}) "
-                "that could run arbitrary commands when opened. Use an official GPT-SoVITS model file."
-            ) from None
+            raise CheckpointError(Message(
+                "'{name}' was refused: besides model weights it contains Python code or objects ({offending}) that "
+                "could run arbitrary commands when opened. Use an official GPT-SoVITS model file.",
+                name=path.name, offending=offending,
+            )) from None  # fmt: skip
         raise _damaged(path, header) from error
     except Exception as error:  # the zip reader and unpickler raise many types for damaged data
         raise _damaged(path, header) from error
@@ -447,13 +463,21 @@ def load_state_dict_file(path: str | Path, key: str | None) -> dict[str, torch.T
     path = Path(path)
     header = _read_header(path)
     if header != b"PK":
-        raise CheckpointError(f"'{path.name}' is not a PyTorch weights file. Download or copy it again.")
+        raise CheckpointError(Message("'{name}' is not a PyTorch weights file. Download or copy it again.", name=path.name))
     _check_declared_sizes(path, path, header)
     top = _torch_load(path, path, header)
     weights = top.get(key) if key is not None and isinstance(top, dict) else top
     if not isinstance(weights, dict) or not weights or not all(isinstance(t, torch.Tensor) for t in weights.values()):
-        expected = f"a '{key}' entry holding" if key else "a set of"
-        raise CheckpointError(f"'{path.name}' is not the expected weights file (it should hold {expected} tensors).")
+        if key is None:
+            raise CheckpointError(Message(
+                "'{name}' is not the expected weights file: it should hold a set of tensors. Download or copy it again.",
+                name=path.name,
+            ))  # fmt: skip
+        raise CheckpointError(Message(
+            "'{name}' is not the expected weights file: it should hold a '{key}' entry of tensors. Download or copy "
+            "it again.",
+            name=path.name, key=key,
+        ))  # fmt: skip
     return dict(weights)
 
 
@@ -462,7 +486,10 @@ def _lora_rank(path: Path, top: dict) -> int | None:
         return None
     rank = top["lora_rank"]
     if isinstance(rank, bool) or not isinstance(rank, int) or rank <= 0:
-        raise CheckpointError(f"'{path.name}' has an invalid LoRA rank {rank!r}. The file may be damaged.")
+        raise CheckpointError(Message(
+            "'{name}' has an invalid LoRA rank {rank!r}. The file may be damaged; use it as GPT-SoVITS training saved it.",
+            name=path.name, rank=rank,
+        ))  # fmt: skip
     return rank
 
 
@@ -481,11 +508,11 @@ def _check_declared_sizes(path: Path, archive, header: bytes) -> None:
     if isinstance(archive, io.BytesIO):
         archive.seek(0)
     if declared > MAX_CHECKPOINT_EXPANSION * file_size + 2**20:
-        raise CheckpointError(
-            f"'{path.name}' was refused: its {file_size / 2**20:.1f} MB archive declares {declared / 2**20:.0f} MB of "
-            "contents, far more than a model file holds (a compressed 'zip bomb', or a damaged file). Use the "
-            "model file as GPT-SoVITS saved it."
-        )
+        raise CheckpointError(Message(
+            "'{name}' was refused: its {size:.1f} MB archive declares {declared:.0f} MB of contents, far more than a "
+            "model file holds (a compressed 'zip bomb', or a damaged file). Use the model file as GPT-SoVITS saved it.",
+            name=path.name, size=file_size / 2**20, declared=declared / 2**20,
+        ))  # fmt: skip
 
 
 def _as_plain_data(value):
@@ -530,34 +557,41 @@ def _t2s_config(path: Path, config) -> T2SConfig:
             early_stop_num=SEMANTIC_FRAMES_PER_SECOND * int(data["max_sec"]),
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(
-            f"'{path.name}' has no usable GPT config (missing or invalid field {error}). "
-            "Use a GPT .ckpt file written by GPT-SoVITS training."
-        ) from None
+        raise CheckpointError(Message(
+            "'{name}' has no usable GPT config (missing or invalid field {field}). Use a GPT .ckpt file written by "
+            "GPT-SoVITS training.",
+            name=path.name, field=str(error),
+        )) from None  # fmt: skip
     if (
         t2s_config.embedding_dim != t2s_config.hidden_dim
         or t2s_config.eos_id != t2s_config.vocab_size - 1
         or t2s_config.hidden_dim % t2s_config.num_heads
     ):
-        raise CheckpointError(
-            f"'{path.name}' has a GPT config this app cannot run (embedding_dim must equal hidden_dim, EOS must be "
-            "the last vocabulary entry, and hidden_dim must divide into the heads)."
-        )
+        raise CheckpointError(Message(
+            "'{name}' has a GPT config this app cannot run (embedding_dim must equal hidden_dim, EOS must be the last "
+            "vocabulary entry, and hidden_dim must divide into the heads).",
+            name=path.name,
+        ))  # fmt: skip
     return t2s_config
 
 
-def _not_a_model(path: Path, reason: str) -> CheckpointError:
-    return CheckpointError(
-        f"'{path.name}' is not a GPT-SoVITS model file: {reason}. "
-        "Choose a GPT .ckpt file or a SoVITS .pth file saved by GPT-SoVITS."
-    )
+_FOREIGN_TENSORS = Message("its tensors are not those of a GPT-SoVITS model")
+
+
+def _not_a_model(path: Path, reason: Message) -> CheckpointError:
+    return CheckpointError(Message(
+        "'{name}' is not a GPT-SoVITS model file: {reason}. Choose a GPT .ckpt file or a SoVITS .pth file saved by "
+        "GPT-SoVITS.",
+        name=path.name, reason=reason,
+    ))  # fmt: skip
 
 
 def _damaged(path: Path, header: bytes) -> CheckpointError:
     if header == b"PK" or header in HEADER_TAGS:
-        return CheckpointError(
-            f"'{path.name}' looks like a model file but cannot be read: it is probably truncated or damaged "
-            "(an interrupted download or copy). Download or copy it again."
-        )
-    return _not_a_model(path, "it could not be read as a PyTorch checkpoint")
+        return CheckpointError(Message(
+            "'{name}' looks like a model file but cannot be read: it is probably truncated or damaged (an "
+            "interrupted download or copy). Download or copy it again.",
+            name=path.name,
+        ))  # fmt: skip
+    return _not_a_model(path, Message("it could not be read as a PyTorch checkpoint"))
 

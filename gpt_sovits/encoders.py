@@ -24,6 +24,7 @@ import soxr
 
 from gpt_sovits.engine.types import to_int16
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message, joined
 
 
 class FormatError(GptSovitsError):
@@ -54,7 +55,7 @@ FORMATS = {
 
 def output_format(name: str) -> OutputFormat:
     if name not in FORMATS:
-        raise FormatError(f"Unknown audio format {name!r}; choose one of: {', '.join(FORMATS)}.")
+        raise FormatError(Message("Unknown audio format {name!r}; choose one of: {choices}.", name=name, choices=joined(FORMATS)))
     return FORMATS[name]
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from gpt_sovits import audio, validation
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message
 
 VOICE_ID = re.compile(r"voice_[0-9a-f]{24}")
 MAX_CLIP_BYTES = 10 * 1024 * 1024  # per clip, as OpenAI's custom voices allow
@@ -126,7 +127,9 @@ class VoiceLibrary:
     def get(self, id_or_name: str) -> Voice:
         voice = self.find(id_or_name)
         if voice is None:
-            raise VoiceNotFound(f"No saved voice is called or has the id '{id_or_name}'. List them with GET /v1/audio/voices.")
+            raise VoiceNotFound(Message(
+                "No saved voice is called or has the id '{name}'. List them with GET /v1/audio/voices.", name=id_or_name
+            ))  # fmt: skip
         return voice
 
     # ----- changing -----------------------------------------------------------------------------------------
@@ -139,13 +142,14 @@ class VoiceLibrary:
         name = check_name(name)
         reference_text = (reference_text or "").strip()
         if len(reference_text) > validation.MAX_REFERENCE_CHARACTERS:
-            raise VoiceError(
-                f"The reference text is {len(reference_text)} characters long; the limit is "
-                f"{validation.MAX_REFERENCE_CHARACTERS}. It should be exactly what the 3-10 s clip says."
-            )
+            raise VoiceError(Message(
+                "The reference text is {length} characters long; the limit is {limit}. It should be only the words "
+                "spoken in the reference clip (3-10 s).",
+                length=len(reference_text), limit=validation.MAX_REFERENCE_CHARACTERS,
+            ))  # fmt: skip
         validation.check_language_mode(reference_language)
         if len(extra_reference_audio) > MAX_EXTRA_CLIPS:
-            raise VoiceError(f"A voice can have at most {MAX_EXTRA_CLIPS} extra timbre clips.")
+            raise VoiceError(Message("A voice can have at most {limit} extra timbre clips.", limit=MAX_EXTRA_CLIPS))
         clips = (reference_audio, *extra_reference_audio)
         for clip in clips:
             check_clip_size(clip.data, clip.filename)
@@ -173,7 +177,7 @@ class VoiceLibrary:
                     return self._voices[voice_id], False
                 self._check_name_free(name)
                 if len(self._voices) >= self.max_voices:
-                    raise VoiceError(f"The library is full ({self.max_voices} voices); delete some first.")
+                    raise VoiceError(Message("The library is full ({limit} voices); delete some first.", limit=self.max_voices))
                 os.replace(staging, self.folder / voice_id)
                 voice = _read_voice(self.folder / voice_id)
                 self._voices[voice_id] = voice
@@ -208,7 +212,9 @@ class VoiceLibrary:
     def _check_name_free(self, name: str, except_id: str | None = None) -> None:
         for voice in self._voices.values():
             if voice.name.casefold() == name.casefold() and voice.id != except_id:
-                raise VoiceConflict(f"A voice named '{voice.name}' already exists ({voice.id}); choose another name.")
+                raise VoiceConflict(Message(
+                    "A voice named '{name}' already exists ({id}); choose another name.", name=voice.name, id=voice.id
+                ))  # fmt: skip
 
     # ----- zip import / export ------------------------------------------------------------------------------
 
@@ -226,35 +232,40 @@ class VoiceLibrary:
     def import_zip(self, data: bytes) -> list[Voice]:
         """Save every voice in a zip made by `export_zip`; a name already taken gets ' (2)', ' (3)', ..."""
         if len(data) > MAX_IMPORT_BYTES:
-            raise VoiceTooLarge(f"The zip is {_mib(len(data))}; the limit is {_mib(MAX_IMPORT_BYTES)}.")
+            raise VoiceTooLarge(Message("The zip is {size}; the limit is {limit}.", size=_mib(len(data)), limit=_mib(MAX_IMPORT_BYTES)))
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             entries = archive.infolist()
-        except (zipfile.BadZipFile, ValueError) as error:
-            raise VoiceError(f"The file is not a readable zip ({error}).") from None
+        except (zipfile.BadZipFile, ValueError):
+            raise VoiceError(Message("The file is not a readable zip; upload a zip made by exporting voices.")) from None
         folders: dict[str, dict[str, zipfile.ZipInfo]] = {}
         for entry in entries:
             if entry.is_dir():
                 continue
             match = ZIP_ENTRY.fullmatch(entry.filename)
             if match is None:
-                raise VoiceError(
-                    f"The zip holds '{entry.filename}', which is not part of a voice: expected <folder>/voice.json, "
-                    "<folder>/reference.<ext> and <folder>/extra-<n>.<ext> (as exported)."
-                )
+                raise VoiceError(Message(
+                    "The zip holds '{entry}', which is not part of a voice: expected <folder>/voice.json, "
+                    "<folder>/reference.<ext> and <folder>/extra-<n>.<ext> (as exported).",
+                    entry=entry.filename,
+                ))  # fmt: skip
             if entry.flag_bits & 0x1:
-                raise VoiceError(f"'{entry.filename}' in the zip is encrypted; export the voices again without a password.")
+                raise VoiceError(Message(
+                    "'{entry}' in the zip is encrypted; export the voices again without a password.", entry=entry.filename
+                ))  # fmt: skip
             check_clip_size(b"", entry.filename, declared=entry.file_size)
             folders.setdefault(match["folder"], {})[match["file"]] = entry
         if sum(entry.file_size for entry in entries) > MAX_IMPORT_BYTES:
-            raise VoiceTooLarge(f"The zip unpacks to more than {_mib(MAX_IMPORT_BYTES)}.")
+            raise VoiceTooLarge(Message("The zip unpacks to more than {limit}.", limit=_mib(MAX_IMPORT_BYTES)))
         if len(folders) > self.max_voices:
-            raise VoiceError(f"The zip holds {len(folders)} voices; the library takes at most {self.max_voices}.")
+            raise VoiceError(Message(
+                "The zip holds {count} voices; the library takes at most {limit}.", count=len(folders), limit=self.max_voices
+            ))  # fmt: skip
 
         imported = []
         for folder, files in sorted(folders.items()):
             if METADATA not in files:
-                raise VoiceError(f"The voice '{folder}' in the zip has no {METADATA}.")
+                raise VoiceError(Message("The voice '{folder}' in the zip has no {file}.", folder=folder, file=METADATA))
             try:
                 metadata = json.loads(_read_entry(archive, files[METADATA], 64 * 1024))
                 main = metadata["reference_audio"]
@@ -262,7 +273,10 @@ class VoiceLibrary:
                 clips = [ClipUpload(_read_entry(archive, files[name], MAX_CLIP_BYTES), name) for name in (main, *extras)]
                 name, text, language = metadata["name"], metadata["reference_text"], metadata["reference_language"]
             except (KeyError, TypeError, ValueError) as error:
-                raise VoiceError(f"The voice '{folder}' in the zip has an unusable {METADATA} ({error}).") from None
+                raise VoiceError(Message(
+                    "The voice '{folder}' in the zip has an unusable {file} ({error}).", folder=folder, file=METADATA,
+                    error=str(error),
+                )) from None  # fmt: skip
             name = self._free_name(check_name(name), content_id(clips, (text or "").strip(), language))
             voice, _ = self.create(name, clips[0], text, language, tuple(clips[1:]))
             imported.append(voice)
@@ -279,18 +293,25 @@ class VoiceLibrary:
 def check_name(name: str) -> str:
     name = " ".join((name or "").split())  # no control characters or runs of spaces
     if not name:
-        raise VoiceError("Please give the voice a name.")
+        raise VoiceError(Message("Please give the voice a name."))
     if len(name) > MAX_NAME_CHARACTERS:
-        raise VoiceError(f"The voice name is {len(name)} characters long; the limit is {MAX_NAME_CHARACTERS}.")
+        raise VoiceError(Message(
+            "The voice name is {length} characters long; the limit is {limit}.", length=len(name), limit=MAX_NAME_CHARACTERS
+        ))  # fmt: skip
     if "/" in name or "\\" in name or VOICE_ID.fullmatch(name) or not name.isprintable():
-        raise VoiceError(f"The voice name '{name}' cannot be used: no slashes, and it must not look like a voice id.")
+        raise VoiceError(Message(
+            "The voice name '{name}' cannot be used: no slashes, and it must not look like a voice id.", name=name
+        ))  # fmt: skip
     return name
 
 
 def check_clip_size(data: bytes, filename: str, declared: int | None = None) -> None:
     size = len(data) if declared is None else declared
     if size > MAX_CLIP_BYTES:
-        raise VoiceTooLarge(f"'{filename}' is {_mib(size)}; a clip may be at most {_mib(MAX_CLIP_BYTES)} (3-10 s is plenty).")
+        raise VoiceTooLarge(Message(
+            "'{name}' is {size}; a clip may be at most {limit} (3-10 s is plenty).",
+            name=filename, size=_mib(size), limit=_mib(MAX_CLIP_BYTES),
+        ))  # fmt: skip
 
 
 def content_id(clips, reference_text: str, reference_language: str) -> str:
@@ -340,7 +361,7 @@ def _read_entry(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limit: int) ->
     with archive.open(entry) as source:
         data = source.read(limit + 1)
     if len(data) > limit:
-        raise VoiceTooLarge(f"'{entry.filename}' in the zip is larger than {_mib(limit)}.")
+        raise VoiceTooLarge(Message("'{entry}' in the zip is larger than {limit}.", entry=entry.filename, limit=_mib(limit)))
     return data
 
 

@@ -28,12 +28,13 @@ is listed as a GPT model and every `*.pth` as a SoVITS model, except the speaker
 discriminators (`s2D*.pth`).
 """
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.messages import Message
+from gpt_sovits.messages import Message, joined
 
 REPO_ID = "lj1995/GPT-SoVITS"
 HUBERT_DIR = "chinese-hubert-base"
@@ -162,14 +163,17 @@ def resolve_weights(root: Path, t2s: Path | None = None, sovits: Path | None = N
 
     missing = []
     if t2s is None or not t2s.is_file():
-        missing.append(f"a GPT model (*.ckpt){_why_not_a_file(t2s)}")
+        missing.append(_why_not_a_file(Message("a GPT model (*.ckpt)"), t2s))
     if sovits is None or not sovits.is_file():
-        missing.append(f"a SoVITS model (*.pth){_why_not_a_file(sovits)}")
+        missing.append(_why_not_a_file(Message("a SoVITS model (*.pth)"), sovits))
     for folder in (HUBERT_DIR, BERT_DIR):
         if not (root / folder / "config.json").is_file():
-            missing.append(f"the folder {folder}/")
+            missing.append(Message("the folder {folder}/", folder=folder))
     if missing:
-        raise MissingWeightsError(f"Model files are missing in {root}: {'; '.join(missing)}. {layout_help(root)}")
+        missing = functools.reduce(lambda earlier, item: Message("{earlier}; {problem}", earlier=earlier, problem=item), missing)
+        raise MissingWeightsError(Message(
+            "Model files are missing in {folder}: {missing}. {help}", folder=str(root), missing=missing, help=layout_help(root)
+        ))  # fmt: skip
 
     speaker_encoder = root / SPEAKER_ENCODER
     return ResolvedWeights(
@@ -205,12 +209,13 @@ def v3_v4_companions(root: Path, model_version: str) -> V3V4Companions:
     is_folder = model.vocoder.endswith("/")
     present = all((vocoder / name).is_file() for name in BIGVGAN_FILES) if is_folder else vocoder.is_file()
     if not present:
-        what = "BigVGAN vocoder folder" if is_folder else "vocoder"
-        raise MissingCompanionError(
-            f"{model_version} models need the {what} {model.vocoder}, which is missing in {root}. Download it with "
-            f"`python -m gpt_sovits download --version {model_version}` (or the Download button), or copy it from "
-            f"https://huggingface.co/{REPO_ID} to {vocoder}{'/' if is_folder else ''}."
-        )
+        raise MissingCompanionError(Message(
+            "{version} models need the {what} {file}, which is missing in {folder}. Download it with "
+            "`python -m gpt_sovits download --version {version}` (or the Download button), or copy it from "
+            "https://huggingface.co/{repo} to {target}.",
+            version=model_version, what=Message("BigVGAN vocoder folder") if is_folder else Message("vocoder"),
+            file=model.vocoder, folder=str(root), repo=REPO_ID, target=f"{vocoder}{'/' if is_folder else ''}",
+        ))  # fmt: skip
     super_resolution = None
     if model_version == "v3":
         folder = root / SUPER_RESOLUTION_DIR
@@ -218,27 +223,21 @@ def v3_v4_companions(root: Path, model_version: str) -> V3V4Companions:
     return V3V4Companions(vocoder, super_resolution)
 
 
-def super_resolution_help(root: Path) -> str:
-    """Why 48 kHz super-resolution of v3 output is unavailable, and how to get it."""
-    folder = Path(root) / SUPER_RESOLUTION_DIR
-    return (
-        f"Super-resolution (v3, 24 -> 48 kHz) needs the AP-BWE model: put {' and '.join(SUPER_RESOLUTION_FILES)} "
-        f"from {SUPER_RESOLUTION_SOURCE} (the official GPT-SoVITS download link) into {folder}/."
-    )
-
-
-def _why_not_a_file(path: Path | None) -> str:
+def _why_not_a_file(what: Message, path: Path | None) -> Message:
     if path is None:
-        return ""
-    return f" -- {path} is a folder, not a model file" if path.is_dir() else f" -- {path} does not exist"
+        return what
+    if path.is_dir():
+        return Message("{what} -- {path} is a folder, not a model file", what=what, path=str(path))
+    return Message("{what} -- {path} does not exist", what=what, path=str(path))
 
 
-def layout_help(root: Path, version: str = DEFAULT_VERSION) -> str:
+def layout_help(root: Path, version: str = DEFAULT_VERSION) -> Message:
     """One paragraph: how to get the files, and where each one goes."""
     files = "\n".join(f"  {root / name}{'/' if name.endswith('/') else ''}" for name in files_for_version(version))
-    return (
-        f"Download them with `python -m gpt_sovits download --version {version}` (or the Download button), "
-        f"or copy them from https://huggingface.co/{REPO_ID} so that these exist:\n{files}"
+    return Message(
+        "Download them with `python -m gpt_sovits download --version {version}` (or the Download button), or copy "
+        "them from https://huggingface.co/{repo} so that these exist:\n{files}",
+        version=version, repo=REPO_ID, files=files,
     )
 
 
@@ -356,7 +355,9 @@ def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip
 
 def _official(version: str) -> OfficialModel:
     if version not in _BY_VERSION:
-        raise WeightsError(f"Unknown model version {version!r}; choose one of {', '.join(DOWNLOADABLE_VERSIONS)}.")
+        raise WeightsError(Message(
+            "Unknown model version {version!r}; choose one of {choices}.", version=version, choices=joined(DOWNLOADABLE_VERSIONS)
+        ))  # fmt: skip
     return _BY_VERSION[version]
 
 

@@ -177,14 +177,14 @@ V2 = {"text": "你好。", "text_lang": "all_zh", "ref_audio_path": ALICE}
         ("POST", "/v1/audio/speech", {**SPEECH, "speed": 3}, 400, "speed", "'speed' must be between 0.6 and 1.65"),
         ("POST", "/v1/audio/speech", {**SPEECH, "top_k": 0}, 400, "top_k", "'top_k' must be between 1 and 100"),
         ("POST", "/v1/audio/speech", {**SPEECH, "seed": 2**40}, 400, "seed", "'seed' must be a whole number"),
-        ("POST", "/v1/audio/speech", {**SPEECH, "voice": "Nobody"}, 404, "voice", "no saved voice"),
+        ("POST", "/v1/audio/speech", {**SPEECH, "voice": "Nobody"}, 404, "voice", "No saved voice"),
         ("POST", "/v1/audio/speech", {**SPEECH, "voice": "/etc/passwd"}, 400, "voice", "never reads files"),
         ("POST", "/v1/audio/speech", {**SPEECH, "response_format": "wma"}, 400, "response_format", "'mp3', 'opus', 'aac'"),
         ("POST", "/v1/audio/speech", {**SPEECH, "model": "whisper-1"}, 400, "model", "unknown model"),
         ("POST", "/v1/audio/speech", {**SPEECH, "language": "fr"}, 400, "language", "Unknown language mode"),
         ("POST", "/v1/audio/speech", {**SPEECH, "stream_format": "sse"}, 400, "stream_format", "'sse' is not offered"),
         ("POST", "/v1/audio/speech", {**SPEECH, "voice": {"audio": "bm90IGF1ZGlv"}}, 400, "voice", "Cannot read audio"),
-        ("POST", "/tts_to_audio/", {"text": "hi", "speaker_wav": "nobody"}, 404, "speaker_wav", "no saved voice"),
+        ("POST", "/tts_to_audio/", {"text": "hi", "speaker_wav": "nobody"}, 404, "speaker_wav", "No saved voice"),
         ("POST", "/tts_to_audio/", {"text": "hi", "speaker_wav": "female.wav"}, 400, "speaker_wav", "never reads files"),
         ("POST", "/tts_to_audio/", {"text": "hi", "speaker_wav": ALICE, "language": "fr"}, 400, "language", "Unknown language"),
         ("POST", "/set_tts_settings", {"top_k": "0"}, 400, "top_k", "'top_k' must be between 1 and 100"),
@@ -197,10 +197,10 @@ V2 = {"text": "你好。", "text_lang": "all_zh", "ref_audio_path": ALICE}
         ("POST", "/tts", {**V2, "streaming_mode": 7}, 400, "streaming_mode", "must be 0, 1, 2, 3(int)"),
         ("POST", "/tts", {**V2, "media_type": "wma"}, 400, "media_type", "wma is not supported"),
         ("POST", "/tts", {**V2, "speed_factor": 9}, 400, "speed_factor", "'speed' must be between"),
-        ("POST", "/tts", {**V2, "top_k": "many"}, 400, "top_k", "valid integer"),
+        ("POST", "/tts", {**V2, "top_k": "many"}, 400, "top_k", "must be a whole number"),
         ("POST", "/tts", {**V2, "sample_steps": 0}, 400, "sample_steps", "'sample_steps' must be between 1 and 128"),
         ("GET", "/tts", {**V2, "sample_steps": 129}, 400, "sample_steps", "'sample_steps' must be between 1 and 128"),
-        ("POST", "/tts", {**V2, "super_sampling": "maybe"}, 400, "super_sampling", "valid boolean"),
+        ("POST", "/tts", {**V2, "super_sampling": "maybe"}, 400, "super_sampling", "must be true or false"),
         ("POST", "/tts", {**V2, "ref_audio_path": "data:audio/wav;base64,AAAA"}, 400, "prompt_lang", "prompt_lang is required"),
         ("GET", "/set_gpt_weights", {"weights_path": "/etc/passwd"}, 400, "weights_path", "not one of the listed model files"),
         ("GET", "/set_sovits_weights", {}, 400, "weights_path", "sovits weight path is required"),
@@ -485,3 +485,40 @@ def test_one_off_clips_upload_and_base64_leave_nothing_behind(server, http, voic
     spoken = http.post("/v1/audio/speech", json={**SPEECH, "voice": one_off, "response_format": "flac", "stream": False})
     assert spoken.status_code == 200 and len(decode(spoken)[0]) / 32000 > 0.3
     assert list(server[0].server.service.upload_root.iterdir()) == []
+
+
+# ----- the caller's language ------------------------------------------------------------------------------------
+
+
+def test_errors_come_back_in_the_callers_language(http, voices):
+    """Accept-Language picks the language of every error; the status and field stay the same."""
+    nobody = {**SPEECH, "voice": "Nobody"}
+    for headers, expected in (
+        ({"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}, "voice：没有名称或编号为「Nobody」的已保存音色。"),
+        ({"Accept-Language": "en-US,en;q=0.9"}, "voice: No saved voice is called or has the id 'Nobody'."),
+        ({}, "voice: No saved voice is called or has the id 'Nobody'."),
+    ):
+        answer = http.post("/v1/audio/speech", json=nobody, headers=headers)
+        assert answer.status_code == 404 and answer.json()["field"] == "voice"
+        assert answer.json()["message"].startswith(expected) and answer.json()["error"]["message"] == answer.json()["message"]
+    invalid = http.post("/tts", json={**V2, "top_k": "many"}, headers={"Accept-Language": "zh-CN"})
+    assert invalid.status_code == 400 and invalid.json()["message"] == "top_k：必须是整数。"
+    assert http.post("/tts", json={**V2, "top_k": "many"}).json()["message"] == "top_k: must be a whole number."
+
+
+def test_a_broken_model_file_is_explained_in_the_callers_language(server, http, voices):
+    holder = server[0].server.service.holder
+    broken = holder.weights_dir / "broken.ckpt"
+    broken.write_bytes(b"PK\x03\x04 cut short by an interrupted download")
+    default_t2s = holder.catalog.name(weights.default_models(holder.weights_dir)[0])
+    try:
+        assert http.get("/set_gpt_weights", params={"weights_path": "broken.ckpt"}).status_code == 200
+        chinese = http.post("/v1/audio/speech", json=SPEECH, headers={"Accept-Language": "zh-CN"})
+        english = http.post("/v1/audio/speech", json=SPEECH)
+    finally:
+        http.get("/set_gpt_weights", params={"weights_path": default_t2s})
+        broken.unlink()
+    assert chinese.status_code == english.status_code == 400
+    assert chinese.json()["message"] == "「broken.ckpt」看起来是模型文件，但无法读取：它可能不完整或已损坏（下载或复制被中断）。请重新下载或复制。"
+    assert english.json()["message"].startswith("'broken.ckpt' looks like a model file but cannot be read")
+    assert str(holder.weights_dir) not in chinese.text + english.text

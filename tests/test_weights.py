@@ -176,7 +176,6 @@ def test_v3_v4_companions_and_lora_bases(tmp_path):
     assert weights.v3_v4_companions(tmp_path, "v3").super_resolution == tmp_path / weights.SUPER_RESOLUTION_DIR
     with pytest.raises(weights.MissingCompanionError, match="gsv-v4-pretrained/vocoder.pth"):
         weights.v3_v4_companions(tmp_path, "v4")
-    assert "g_24kto48k.zip" in weights.super_resolution_help(tmp_path)
 
 
 def test_download_that_fetches_nothing_says_the_hub_was_not_reached(tmp_path, monkeypatch):

@@ -259,7 +259,115 @@ MESSAGES = {
     "an incompatible program.":
         "{what}「{name}」与它自带的配置对不上：{problems}。文件可能已损坏，或者来自不兼容的程序。",
     "SoVITS model": "SoVITS 模型",
+    "SoVITS model '{name}' has an invalid config (gin_channels must be {channels}, kernel_size odd, and the "
+    "heads must divide hidden_channels).":
+        "SoVITS 模型「{name}」的配置无效（gin_channels 必须是 {channels}，kernel_size 必须是奇数，"
+        "hidden_channels 必须能被注意力头数整除）。",
+    "SoVITS model '{name}' is {version}, not a v3 or v4 model.": "SoVITS 模型「{name}」是 {version}，不是 v3 或 v4 模型。",
+    "Super-resolution is for v3 models: v4 models already output 48 kHz.": "超分辨率只用于 v3 模型：v4 模型本身就输出 48 kHz 音频。",
+    "Super-resolution needs the AP-BWE model, which is not loaded.": "超分辨率需要 AP-BWE 模型，但它没有加载。",
+    "'{file}' describes a BigVGAN variant this app does not run (it needs resblock '1' and log-scale "
+    "snakebeta activations, as bigvgan_v2_24khz_100band_256x has). Download the official v3 vocoder "
+    "folder again.":
+        "「{file}」描述的 BigVGAN 变体本应用无法运行（需要 resblock '1' 和对数尺度的 snakebeta 激活，"
+        "与 bigvgan_v2_24khz_100band_256x 相同）。请重新下载官方 v3 声码器文件夹。",
+    "BigVGAN vocoder": "BigVGAN 声码器",
+    "AP-BWE model": "AP-BWE 模型",
+    "v4 vocoder": "v4 声码器",
     "{earlier}; {problem}": "{earlier}；{problem}",
+
+    # ----- gpt_sovits/checkpoints.py ------------------------------------------------------------------------
+    "'{base}' should be the official {version} base model for the LoRA fine-tune '{name}', but it is a "
+    "{kind} file. Download the official file again.":
+        "「{base}」应当是 LoRA 微调模型「{name}」所用的官方 {version} 基础模型，但它是 {kind} 文件。请重新下载官方文件。",
+    "LoRA fine-tune '{name}' is incomplete or does not fit its base model (layer {layer}). Use the file "
+    "as GPT-SoVITS training saved it, with the official base model.":
+        "LoRA 微调模型「{name}」不完整，或者与它的基础模型对不上（层 {layer}）。请使用 GPT-SoVITS 训练时保存的原文件，"
+        "并搭配官方基础模型。",
+    "LoRA fine-tune '{name}' does not fit its base model: layer {layer} has LoRA shapes {down} / {up} "
+    "for a {weight} weight at rank {rank}. Use it with the official base model it was trained on.":
+        "LoRA 微调模型「{name}」与它的基础模型对不上：层 {layer} 的 LoRA 形状是 {down} / {up}，而对应权重是 {weight}，"
+        "秩为 {rank}。请搭配训练它时所用的官方基础模型。",
+    "GPT model '{gpt}' is a v1 model, but SoVITS model '{sovits}' is {version}. Pick a v1 SoVITS model, or "
+    "a GPT model made for v2 and later.":
+        "GPT 模型「{gpt}」是 v1 模型，但 SoVITS 模型「{sovits}」是 {version}。请选择 v1 的 SoVITS 模型，"
+        "或者适用于 v2 及以后版本的 GPT 模型。",
+    "{names} and {count} more": "{names} 等，另有 {count} 个",
+    "'{name}' is incomplete: {count} tensor(s) the model needs are missing ({shown}). The file may be "
+    "damaged or come from an incompatible program; use the file as GPT-SoVITS saved it.":
+        "「{name}」不完整：缺少模型所需的 {count} 个张量（{shown}）。文件可能已损坏，或者来自不兼容的程序；"
+        "请使用 GPT-SoVITS 保存的原文件。",
+    "'{name}' does not match its own config: tensor '{tensor}' has shape {shape}, expected {expected}. "
+    "The file may be damaged; download or copy it again.":
+        "「{name}」与它自带的配置对不上：张量「{tensor}」的形状是 {shape}，应当是 {expected}。文件可能已损坏，"
+        "请重新下载或复制。",
+    "'{name}' is a SoVITS model, not a GPT (T2S) model. Choose it in the SoVITS model list, and pick a GPT "
+    ".ckpt file (from a GPT_weights folder) here.":
+        "「{name}」是 SoVITS 模型，不是 GPT（T2S）模型。请在 SoVITS 模型列表里选择它，这里请选择 GPT 的 .ckpt 文件"
+        "（在 `GPT_weights` 文件夹里）。",
+    "'{name}' is a GPT (T2S) model, not a SoVITS model. Choose it in the GPT model list, and pick a SoVITS "
+    ".pth file (from a SoVITS_weights folder) here.":
+        "「{name}」是 GPT（T2S）模型，不是 SoVITS 模型。请在 GPT 模型列表里选择它，这里请选择 SoVITS 的 .pth 文件"
+        "（在 `SoVITS_weights` 文件夹里）。",
+    "'{name}' has no usable training config (its 'config' needs 'model' and 'data' sections). Use a SoVITS "
+    "file written by GPT-SoVITS training.":
+        "「{name}」没有可用的训练配置（其中的 'config' 需要有 'model' 和 'data' 两部分）。请使用 GPT-SoVITS "
+        "训练生成的 SoVITS 文件。",
+    "'{name}' is marked as a v3/v4 LoRA fine-tune but holds no v3/v4 model tensors. The file may be damaged; "
+    "use it as GPT-SoVITS training saved it.":
+        "「{name}」标记为 v3/v4 LoRA 微调模型，但里面没有 v3/v4 模型的张量。文件可能已损坏；"
+        "请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' carries a v3/v4 LoRA tag but no LoRA rank. The file may be damaged; use it as GPT-SoVITS "
+    "training saved it.":
+        "「{name}」带有 v3/v4 LoRA 标记，却没有 LoRA 的秩（rank）。文件可能已损坏；请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' is a LoRA fine-tune without the v3/v4 tag GPT-SoVITS writes into its first bytes, so its "
+    "version is unknown. Use the file as GPT-SoVITS training saved it.":
+        "「{name}」是 LoRA 微调模型，但开头没有 GPT-SoVITS 写入的 v3/v4 标记，因此不知道它是哪个版本。"
+        "请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' is a {version} LoRA fine-tune: it holds only the changes to the official {version} base model, "
+    "which was not found ({path}). Download it with `python -m gpt_sovits download --version {version}` (or "
+    "the Download button), or copy '{official}' from https://huggingface.co/{repo} into the weights folder.":
+        "「{name}」是 {version} LoRA 微调模型：它只包含对官方 {version} 基础模型的改动，而这个基础模型没有找到（{path}）。"
+        "请用 `python -m gpt_sovits download --version {version}`（或“下载官方模型”按钮）下载，"
+        "或者从 https://huggingface.co/{repo} 把「{official}」复制到模型文件夹里。",
+    "it is not a PyTorch archive": "它不是 PyTorch 存档",
+    "it holds no 'weight' entry (other PyTorch files, and training checkpoints from logs/ folders, are not "
+    "model files; GPT-SoVITS saves those in its GPT_weights* and SoVITS_weights* folders)":
+        "它没有 'weight' 项（其他 PyTorch 文件和 logs/ 文件夹里的训练存档都不是模型文件；GPT-SoVITS 把模型文件保存在 "
+        "`GPT_weights*` 和 `SoVITS_weights*` 文件夹里）",
+    "its 'weight' entry is not a set of tensors": "它的 'weight' 项不是一组张量",
+    "'{name}' was refused: besides model weights it contains Python code or objects ({offending}) that "
+    "could run arbitrary commands when opened. Use an official GPT-SoVITS model file.":
+        "已拒绝「{name}」：除了模型权重，它还包含 Python 代码或对象（{offending}），打开时可能执行任意命令。"
+        "请使用官方的 GPT-SoVITS 模型文件。",
+    "'{name}' is not a PyTorch weights file. Download or copy it again.":
+        "「{name}」不是 PyTorch 权重文件。请重新下载或复制。",
+    "'{name}' is not the expected weights file: it should hold a set of tensors. Download or copy it again.":
+        "「{name}」不是预期的权重文件：它应当包含一组张量。请重新下载或复制。",
+    "'{name}' is not the expected weights file: it should hold a '{key}' entry of tensors. Download or copy "
+    "it again.":
+        "「{name}」不是预期的权重文件：它应当有一个由张量组成的 '{key}' 项。请重新下载或复制。",
+    "'{name}' has an invalid LoRA rank {rank!r}. The file may be damaged; use it as GPT-SoVITS training saved it.":
+        "「{name}」的 LoRA 秩 {rank!r} 无效。文件可能已损坏；请使用 GPT-SoVITS 训练时保存的原文件。",
+    "'{name}' was refused: its {size:.1f} MB archive declares {declared:.0f} MB of contents, far more than a "
+    "model file holds (a compressed 'zip bomb', or a damaged file). Use the model file as GPT-SoVITS saved it.":
+        "已拒绝「{name}」：这个 {size:.1f} MB 的存档声称内容有 {declared:.0f} MB，远超模型文件应有的大小"
+        "（可能是压缩炸弹，或者文件已损坏）。请使用 GPT-SoVITS 保存的原模型文件。",
+    "'{name}' has no usable GPT config (missing or invalid field {field}). Use a GPT .ckpt file written by "
+    "GPT-SoVITS training.":
+        "「{name}」没有可用的 GPT 配置（字段 {field} 缺失或无效）。请使用 GPT-SoVITS 训练生成的 GPT .ckpt 文件。",
+    "'{name}' has a GPT config this app cannot run (embedding_dim must equal hidden_dim, EOS must be the last "
+    "vocabulary entry, and hidden_dim must divide into the heads).":
+        "「{name}」的 GPT 配置本应用无法运行（embedding_dim 必须等于 hidden_dim，EOS 必须是词表的最后一项，"
+        "hidden_dim 必须能被注意力头数整除）。",
+    "its tensors are not those of a GPT-SoVITS model": "它的张量不是 GPT-SoVITS 模型的张量",
+    "'{name}' is not a GPT-SoVITS model file: {reason}. Choose a GPT .ckpt file or a SoVITS .pth file saved by "
+    "GPT-SoVITS.":
+        "「{name}」不是 GPT-SoVITS 模型文件：{reason}。请选择 GPT-SoVITS 保存的 GPT .ckpt 文件或 SoVITS .pth 文件。",
+    "'{name}' looks like a model file but cannot be read: it is probably truncated or damaged (an "
+    "interrupted download or copy). Download or copy it again.":
+        "「{name}」看起来是模型文件，但无法读取：它可能不完整或已损坏（下载或复制被中断）。请重新下载或复制。",
+    "it could not be read as a PyTorch checkpoint": "无法把它当作 PyTorch 模型存档读取",
 
     # ----- gpt_sovits/cli.py, gpt_sovits/service.py ---------------------------------------------------------
     "error: {error}": "错误：{error}",
@@ -315,6 +423,24 @@ MESSAGES = {
         "或者手动复制文件：从该页面（或官方 GPT-SoVITS 的 pretrained_models 文件夹）复制到模型文件夹「{folder}」中，"
         "使下列文件存在：\n{files}",
     "Downloaded the official {version} models into '{folder}'": "已将官方 {version} 模型下载到「{folder}」",
+    "a GPT model (*.ckpt)": "GPT 模型（*.ckpt）",
+    "a SoVITS model (*.pth)": "SoVITS 模型（*.pth）",
+    "the folder {folder}/": "文件夹 {folder}/",
+    "{what} -- {path} is a folder, not a model file": "{what}（{path} 是文件夹，不是模型文件）",
+    "{what} -- {path} does not exist": "{what}（{path} 不存在）",
+    "Model files are missing in {folder}: {missing}. {help}": "{folder} 里缺少模型文件：{missing}。{help}",
+    "Download them with `python -m gpt_sovits download --version {version}` (or the Download button), or copy "
+    "them from https://huggingface.co/{repo} so that these exist:\n{files}":
+        "请用 `python -m gpt_sovits download --version {version}`（或“下载官方模型”按钮）下载，"
+        "或者从 https://huggingface.co/{repo} 复制，使下列文件存在：\n{files}",
+    "{version} models need the {what} {file}, which is missing in {folder}. Download it with "
+    "`python -m gpt_sovits download --version {version}` (or the Download button), or copy it from "
+    "https://huggingface.co/{repo} to {target}.":
+        "{version} 模型需要{what} {file}，但 {folder} 里没有。请用 `python -m gpt_sovits download --version {version}`"
+        "（或“下载官方模型”按钮）下载，或者从 https://huggingface.co/{repo} 复制到 {target}。",
+    "BigVGAN vocoder folder": "BigVGAN 声码器文件夹",
+    "vocoder": "声码器",
+    "Unknown model version {version!r}; choose one of {choices}.": "不认识的模型版本 {version!r}；请从这些版本中选择：{choices}。",
 
     # ----- gpt_sovits/validation.py (notes on the target text) ---------------------------------------------------
     "The text has {script} characters, but its language is set to {language}: they may be misread "
@@ -368,6 +494,38 @@ MESSAGES = {
     "### No models are installed on this server yet\n\nThe operator installs them; please come back later.":
         "### 这台服务器还没有安装模型\n\n模型由运营者安装，请稍后再来。",
 
+    # ----- gpt_sovits/voices.py (the saved voices) -------------------------------------------------------------
+    "No saved voice is called or has the id '{name}'. List them with GET /v1/audio/voices.":
+        "没有名称或编号为「{name}」的已保存音色。可以用 `GET /v1/audio/voices` 列出所有音色。",
+    "A voice can have at most {limit} extra timbre clips.": "一个音色最多只能有 {limit} 段额外的音色参考音频。",
+    "The library is full ({limit} voices); delete some first.": "音色库已满（{limit} 个音色），请先删除一些。",
+    "A voice named '{name}' already exists ({id}); choose another name.":
+        "已经有名为「{name}」的音色（{id}），请换一个名称。",
+    "The zip is {size}; the limit is {limit}.": "这个 zip 文件有 {size}，上限是 {limit}。",
+    "The file is not a readable zip; upload a zip made by exporting voices.":
+        "这个文件不是可读取的 zip 文件；请上传导出音色时生成的 zip 文件。",
+    "The zip holds '{entry}', which is not part of a voice: expected <folder>/voice.json, "
+    "<folder>/reference.<ext> and <folder>/extra-<n>.<ext> (as exported).":
+        "zip 文件里的「{entry}」不属于任何音色：应当只有 `<folder>/voice.json`、`<folder>/reference.<ext>` 和 "
+        "`<folder>/extra-<n>.<ext>`（与导出时一致）。",
+    "'{entry}' in the zip is encrypted; export the voices again without a password.":
+        "zip 文件里的「{entry}」已加密；请重新导出音色，不要设置密码。",
+    "The zip unpacks to more than {limit}.": "这个 zip 文件解压后超过 {limit}。",
+    "The zip holds {count} voices; the library takes at most {limit}.":
+        "这个 zip 文件里有 {count} 个音色，音色库最多只能存 {limit} 个。",
+    "The voice '{folder}' in the zip has no {file}.": "zip 文件里的音色「{folder}」没有 {file}。",
+    "The voice '{folder}' in the zip has an unusable {file} ({error}).": "zip 文件里的音色「{folder}」的 {file} 无法使用（{error}）。",
+    "Please give the voice a name.": "请给这个音色起个名字。",
+    "The voice name is {length} characters long; the limit is {limit}.": "音色名称有 {length} 个字符，上限是 {limit} 个。",
+    "The voice name '{name}' cannot be used: no slashes, and it must not look like a voice id.":
+        "不能使用音色名称「{name}」：名称里不能有斜杠，也不能像音色编号。",
+    "'{name}' is {size}; a clip may be at most {limit} (3-10 s is plenty).":
+        "「{name}」有 {size}，一段参考音频最大只能是 {limit}（3~10 秒就足够了）。",
+    "'{entry}' in the zip is larger than {limit}.": "zip 文件里的「{entry}」大于 {limit}。",
+
+    # ----- gpt_sovits/encoders.py ------------------------------------------------------------------------------
+    "Unknown audio format {name!r}; choose one of: {choices}.": "不认识的音频格式 {name!r}；请从这些格式中选择：{choices}。",
+
     # ----- gpt_sovits/service.py: limits on the work ---------------------------------------------------------
     "The server is busy ({count} requests running or waiting); try again in a moment.":
         "服务器正忙（有 {count} 个请求正在进行或排队），请稍后再试。",
@@ -380,6 +538,63 @@ MESSAGES = {
         "服务器内存不足，无法完成这次请求。请稍后再试，或换一段更短的文本。",
     "The server's disk is full, so this request could not be completed. Please tell the operator.":
         "服务器磁盘已满，无法完成这次请求。请告知服务器的运营者。",
+
+    # ----- gpt_sovits/server/: the HTTP API (field names, paths and codes stay as the caller sends them) ----------
+    "{field}: {error}": "{field}：{error}",
+    "{field} is required": "缺少必填字段 {field}",
+    "{field}: must be a whole number.": "{field}：必须是整数。",
+    "{field}: must be a number.": "{field}：必须是数字。",
+    "{field}: must be true or false.": "{field}：必须是 true 或 false。",
+    "{field}: must be text.": "{field}：必须是文本。",
+    "{field}: at most {limit} characters.": "{field}：最多 {limit} 个字符。",
+    "{field}: must be one of {choices}.": "{field}：必须是其中之一：{choices}。",
+    "{field}: {problem}": "{field}：{problem}",
+    "request": "请求",
+    "The request is too large: an import may be at most {limit} MiB.": "请求太大：一次导入最大只能是 {limit} MiB。",
+    "The request is too large: one clip may be at most {limit} MiB.": "请求太大：一段参考音频最大只能是 {limit} MiB。",
+    "There is no {path} on this server; /docs lists the API.": "这台服务器上没有 {path}；`/docs` 列出了所有接口。",
+    "{path} does not take {method} requests; /docs lists the API.": "{path} 不接受 {method} 请求；`/docs` 列出了所有接口。",
+    "{field}: this server never reads files from its own disk. Send a saved voice's id or name instead "
+    "(GET /v1/audio/voices lists them, POST /v1/audio/voices saves one), or {hint}.":
+        "{field}：这台服务器从不读取它自己磁盘上的文件。请改为发送已保存音色的编号或名称"
+        "（`GET /v1/audio/voices` 列出音色，`POST /v1/audio/voices` 保存音色），或者{hint}。",
+    "{field}: the clip is larger than {limit} MiB.": "{field}：这段音频超过了 {limit} MiB。",
+    "{field}: not valid base64 audio.": "{field}：不是有效的 base64 音频。",
+    "{field}: {error} Name the file as the web UI's model menus list it.":
+        "{field}：{error} 请按网页界面模型菜单里列出的名称填写文件。",
+    "send the clip itself as base64 or a data: URL, or POST multipart with the file as 'ref_audio'":
+        "把音频本身以 base64 或 `data:` URL 发送，或者用 multipart 以 'ref_audio' 字段上传文件",
+    "The body must be JSON (or multipart form data).": "请求体必须是 JSON（或 multipart 表单数据）。",
+    "{field}: {value} is not supported; choose one of {choices}.": "{field}：不支持 {value}；请从这些中选择：{choices}。",
+    "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)":
+        "streaming_mode 的值必须是 0、1、2、3（整数）或 true/false（布尔值）",
+    "{label} weight path is required": "缺少 {label} 模型文件路径（`weights_path`）",
+    "ref_audio_path is required (a saved voice's id or name, or the clip as base64)":
+        "缺少 ref_audio_path（已保存音色的编号或名称，或者 base64 格式的音频）",
+    "{field}: unknown model '{value}'; choose one of {choices}.": "{field}：不认识的模型「{value}」；请从这些模型中选择：{choices}。",
+    "stream_format: 'sse' is not offered; use 'audio' (the body streams as it is made).":
+        "stream_format：不提供 'sse'；请用 'audio'（响应体会边生成边传输）。",
+    "a one-off clip as {{'audio': base64, 'text': ..., 'language': ...}}":
+        "发送一次性的参考音频 `{{'audio': base64, 'text': ..., 'language': ...}}`",
+    "voice: give a saved voice's name or id, {{'id': ...}}, or {{'audio': base64, 'text', 'language'}}.":
+        "voice：请给出已保存音色的名称或编号、`{{'id': ...}}`，或者 `{{'audio': base64, 'text', 'language'}}`。",
+    "a voice saved with POST /v1/audio/voices": "用 `POST /v1/audio/voices` 保存的音色",
+    "pass --api-key KEY or set the environment variable GPT_SOVITS_API_KEY (for example to the output of "
+    "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`); clients send it as "
+    "'Authorization: Bearer KEY' (or 'X-API-Key: KEY')":
+        "请用 `--api-key KEY` 启动，或者设置环境变量 GPT_SOVITS_API_KEY（例如设为 "
+        "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"` 的输出）；客户端以 "
+        "'Authorization: Bearer KEY'（或 'X-API-Key: KEY'）发送",
+    "This API needs its key: send 'Authorization: Bearer KEY' (a wrong key was sent).":
+        "这个接口需要密钥：请发送 'Authorization: Bearer KEY'（发送的密钥不对）。",
+    "This API needs its key: send 'Authorization: Bearer KEY' (none was sent).":
+        "这个接口需要密钥：请发送 'Authorization: Bearer KEY'（没有发送密钥）。",
+    "Changing the server's default models is off on this public server. The operator can turn it on "
+    "with --admin (together with a UI login).":
+        "这台公开服务器不允许更改默认模型。运营者可以用 `--admin`（同时开启网页登录）打开这个功能。",
+    "Changing the server's default models is for the operator only, and this server has no API key to "
+    "tell who that is. To allow it, {help}.":
+        "只有运营者才能更改服务器的默认模型，而这台服务器没有设置用来识别运营者的接口密钥。如要允许，{help}。",
 
     # ----- gpt_sovits/engine/__init__.py: words the front end left out -----------------------------------------
     "Not spoken: {words}. The language mode '{mode}' cannot read them; try another mode (such as "

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.messages import Message
 from gpt_sovits.models.sovits import check_state_dict
 
 WEIGHTS_FILE = "g_24kto48k.zip"
@@ -55,7 +56,10 @@ class APBWEConfig:
                 output_rate=int(raw["hr_sampling_rate"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise CheckpointError(f"Cannot read the AP-BWE config {path}: {error}") from None
+            raise CheckpointError(Message(
+                "Cannot read {path} for the {what} model: {error}", path=f"{path.parent.name}/{path.name}", what="AP-BWE",
+                error=str(error),
+            )) from None  # fmt: skip
 
 
 class ConvNeXtBlock(nn.Module):
@@ -101,7 +105,7 @@ class APBWE(nn.Module):
         model_dir = Path(model_dir)
         model = cls(APBWEConfig.from_file(model_dir / CONFIG_FILE))
         state = {name: t.float() for name, t in load_state_dict_file(model_dir / WEIGHTS_FILE, "generator").items()}
-        check_state_dict(model, state, str(model_dir / WEIGHTS_FILE), "AP-BWE model")
+        check_state_dict(model, state, f"{model_dir.name}/{WEIGHTS_FILE}", Message("AP-BWE model"))
         model.load_state_dict(state, strict=True)
         return model.eval().requires_grad_(False)
 

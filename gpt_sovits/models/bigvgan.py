@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.messages import Message
 from gpt_sovits.models.sovits import check_state_dict, fold_weight_norms
 
 CONFIG_FILE = "config.json"
@@ -47,10 +48,12 @@ class BigVGANConfig:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             if raw.get("resblock") != "1" or raw.get("activation") != "snakebeta" or not raw.get("snake_logscale"):
-                raise CheckpointError(
-                    f"{path} describes a BigVGAN variant this app does not run (it needs resblock '1' and "
-                    "log-scale snakebeta activations, as bigvgan_v2_24khz_100band_256x has)."
-                )
+                raise CheckpointError(Message(
+                    "'{file}' describes a BigVGAN variant this app does not run (it needs resblock '1' and log-scale "
+                    "snakebeta activations, as bigvgan_v2_24khz_100band_256x has). Download the official v3 vocoder "
+                    "folder again.",
+                    file=f"{path.parent.name}/{path.name}",
+                ))  # fmt: skip
             return cls(
                 num_mels=int(raw["num_mels"]),
                 sampling_rate=int(raw["sampling_rate"]),
@@ -64,7 +67,10 @@ class BigVGANConfig:
                 use_bias_at_final=bool(raw.get("use_bias_at_final", True)),
             )
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise CheckpointError(f"Cannot read the BigVGAN config {path}: {error}") from None
+            raise CheckpointError(Message(
+                "Cannot read {path} for the {what} model: {error}", path=f"{path.parent.name}/{path.name}", what="BigVGAN",
+                error=str(error),
+            )) from None  # fmt: skip
 
 
 class AntiAliasedSnakeBeta(nn.Module):
@@ -149,7 +155,7 @@ class BigVGAN(nn.Module):
         model_dir = Path(model_dir)
         model = cls(BigVGANConfig.from_file(model_dir / CONFIG_FILE))
         state = prepare_state_dict(load_state_dict_file(model_dir / WEIGHTS_FILE, "generator"))
-        check_state_dict(model, state, str(model_dir / WEIGHTS_FILE), "BigVGAN vocoder")
+        check_state_dict(model, state, f"{model_dir.name}/{WEIGHTS_FILE}", Message("BigVGAN vocoder"))
         model.load_state_dict(state, strict=True)
         return model.eval().requires_grad_(False)
 

@@ -56,7 +56,7 @@ def _check_model_dir(model_dir, what: str, expected_model_type: str, other_files
         model_type = AutoConfig.from_pretrained(model_dir, local_files_only=True).model_type
     except Exception as error:  # any unreadable config is the user's file, not our bug
         raise CheckpointError(Message(
-            "Cannot read {path} for the {what} model: {error}", path=model_dir / "config.json", what=what, error=error
+            "Cannot read {path} for the {what} model: {error}", path=str(model_dir / "config.json"), what=what, error=str(error)
         )) from error
     if model_type != expected_model_type:
         raise CheckpointError(Message(

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.messages import Message
 from gpt_sovits.models import sovits
 from gpt_sovits.models.cfm import DIT_RENAMES, DiT
 from gpt_sovits.models.sovits import (
@@ -74,14 +75,17 @@ class SoVITSV3Config:
                 **text_encoder_fields(model),
             )
         except (KeyError, TypeError, ValueError) as error:
-            raise CheckpointError(f"SoVITS model '{name}' has an incomplete or invalid config ({error!r}).") from None
+            raise CheckpointError(
+                Message("SoVITS model '{name}' has an incomplete or invalid config ({error!r}).", name=name, error=error)
+            ) from None
         if config.model_version not in MEL_RATE_FACTOR:
             raise ValueError(f"not a v3/v4 model: {config.model_version}")
         if config.gin_channels != MRTE_CONDITION_DIM or config.kernel_size % 2 != 1 or config.hidden_channels % config.n_heads:
-            raise CheckpointError(
-                f"SoVITS model '{name}' has an invalid config (gin_channels must be {MRTE_CONDITION_DIM}, "
-                "kernel_size odd, and the heads must divide hidden_channels)."
-            )
+            raise CheckpointError(Message(
+                "SoVITS model '{name}' has an invalid config (gin_channels must be {channels}, kernel_size odd, and the "
+                "heads must divide hidden_channels).",
+                name=name, channels=MRTE_CONDITION_DIM,
+            ))  # fmt: skip
         return config
 
 

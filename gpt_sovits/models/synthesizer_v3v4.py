@@ -29,6 +29,7 @@ from gpt_sovits import audio
 from gpt_sovits.audio import AudioClip
 from gpt_sovits.checkpoints import SoVITSCheckpoint, load_sovits_checkpoint
 from gpt_sovits.errors import CheckpointError
+from gpt_sovits.messages import Message
 from gpt_sovits.mel import V3_MEL, V4_MEL, denormalize_log_mel, log_mel_spectrogram, normalize_log_mel, reference_mel_audio
 from gpt_sovits.models.apbwe import APBWE
 from gpt_sovits.models.bigvgan import BigVGAN
@@ -88,9 +89,10 @@ class V3V4Synthesizer:
         cls, checkpoint: SoVITSCheckpoint, vocoder_path: str | Path, apbwe_dir: str | Path | None = None
     ) -> "V3V4Synthesizer":
         if checkpoint.model_version not in MEL_CONFIGS:
-            raise CheckpointError(
-                f"SoVITS model '{checkpoint.path.name}' is {checkpoint.model_version}, not a v3 or v4 model."
-            )
+            raise CheckpointError(Message(
+                "SoVITS model '{name}' is {version}, not a v3 or v4 model.",
+                name=checkpoint.path.name, version=checkpoint.model_version,
+            ))  # fmt: skip
         sovits = SoVITSV3.from_checkpoint(checkpoint)
         vocoder = BigVGAN.from_dir(vocoder_path) if checkpoint.model_version == "v3" else load_v4_vocoder(vocoder_path)
         if checkpoint.model_version == "v3" and apbwe_dir is not None:
@@ -221,9 +223,8 @@ class V3V4Synthesizer:
         return self.super_resolution.super_resolve(audio_24k)
 
     def _require_super_resolution(self) -> None:
+        if self.model_version == "v4":
+            raise CheckpointError(Message("Super-resolution is for v3 models: v4 models already output 48 kHz."))
         if self.super_resolution is None:
-            raise CheckpointError(
-                "Super-resolution needs the AP-BWE model, which is not loaded"
-                + (" (v4 models already output 48 kHz)." if self.model_version == "v4" else ".")
-            )
+            raise CheckpointError(Message("Super-resolution needs the AP-BWE model, which is not loaded."))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from gpt_sovits.messages import Message
 from gpt_sovits.models.sovits import check_state_dict
 from gpt_sovits.models.sovits_layers import HiFiGANGenerator
 
@@ -47,6 +48,6 @@ def load_v4_vocoder(path: str | Path) -> HiFiGANGenerator:
         name: tensor.float()[:, :, None, :] if tensor.dim() == 3 else tensor.float()
         for name, tensor in load_state_dict_file(path, None).items()
     }
-    check_state_dict(model, state, str(path), "v4 vocoder")
+    check_state_dict(model, state, f"{path.parent.name}/{path.name}", Message("v4 vocoder"))
     model.load_state_dict(state, strict=True)
     return model.eval().requires_grad_(False)

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.server.openai_api import JSON_LIMIT
 from gpt_sovits.server.speech import ApiError, Reference, SpeechJob, SpeechService, language_mode, settings_from
 from gpt_sovits.settings import seed_from_user
@@ -34,7 +35,7 @@ from gpt_sovits.voices import MAX_CLIP_BYTES, MAX_EXTRA_CLIPS
 
 MEDIA_TYPES = {"wav": "wav", "raw": "pcm", "ogg": "ogg", "aac": "aac", "flac": "flac", "mp3": "mp3", "opus": "opus"}
 STREAMING_MODES = {"0": None, "false": None, "1": "sentence", "true": "sentence", "2": "token", "3": "token"}
-UPLOAD_HINT = "send the clip itself as base64 or a data: URL, or POST multipart with the file as 'ref_audio'"
+UPLOAD_HINT = Message("send the clip itself as base64 or a data: URL, or POST multipart with the file as 'ref_audio'")
 
 
 class TtsParameters(BaseModel):
@@ -102,18 +103,21 @@ def router(service: SpeechService, key, admin) -> APIRouter:
         except ValidationError as error:
             raise RequestValidationError(error.errors()) from None
         except ValueError:
-            raise ApiError("The body must be JSON (or multipart form data).") from None
+            raise ApiError(Message("The body must be JSON (or multipart form data).")) from None
         return await speak(request, parameters, uploads)
 
     async def speak(request: Request, parameters: TtsParameters, uploads: dict) -> Response:
         for required in ("text", "text_lang"):
             if not getattr(parameters, required):
-                raise ApiError(f"{required} is required", required)
+                raise ApiError(Message("{field} is required", field=required), required)
         if parameters.media_type not in MEDIA_TYPES:
-            raise ApiError(f"media_type: {parameters.media_type} is not supported; choose one of {', '.join(MEDIA_TYPES)}.", "media_type")
+            raise ApiError(Message(
+                "{field}: {value} is not supported; choose one of {choices}.",
+                field="media_type", value=parameters.media_type, choices=joined(MEDIA_TYPES),
+            ), "media_type")  # fmt: skip
         streaming = STREAMING_MODES.get(str(parameters.streaming_mode).lower(), "invalid")
         if streaming == "invalid":
-            raise ApiError("the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)", "streaming_mode")
+            raise ApiError(Message("the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)"), "streaming_mode")
         with service.files() as files:
             reference = await _reference(files, parameters, uploads)
             settings = settings_from({
@@ -137,7 +141,7 @@ def router(service: SpeechService, key, admin) -> APIRouter:
     def set_weights(kind: str, label: str):
         def route(weights_path: str | None = None):
             if not weights_path:
-                raise ApiError(f"{label} weight path is required", "weights_path")
+                raise ApiError(Message("{label} weight path is required", label=label), "weights_path")
             service.models.set(kind, weights_path, "weights_path")
             return {"message": "success"}
 
@@ -166,10 +170,12 @@ async def _reference(files, parameters: TtsParameters, uploads: dict) -> Referen
             audio, text, language = str(voice.reference_audio), voice.reference_text, voice.reference_language
             extra = [str(path) for path in voice.extra_reference_audio] + extra
     else:
-        raise ApiError("ref_audio_path is required (a saved voice's id or name, or the clip as base64)", "ref_audio_path")
+        raise ApiError(
+            Message("ref_audio_path is required (a saved voice's id or name, or the clip as base64)"), "ref_audio_path"
+        )
     text = parameters.prompt_text or text
     if parameters.prompt_lang:
         language = language_mode(parameters.prompt_lang, "prompt_lang")
     elif language is None:
-        raise ApiError("prompt_lang is required", "prompt_lang")
+        raise ApiError(Message("{field} is required", field="prompt_lang"), "prompt_lang")
     return Reference(audio, text, language, tuple(extra))

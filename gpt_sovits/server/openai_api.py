@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from gpt_sovits.messages import Message, joined
 from gpt_sovits.server.speech import (
     ApiError,
     Reference,
@@ -76,9 +77,14 @@ def router(service: SpeechService, key) -> APIRouter:
     async def create_speech(body: SpeechRequest, http_request: Request):
         """Speak `input` in a saved (or one-off) voice; the body streams while the audio is made."""
         if body.model not in MODEL_IDS:
-            raise ApiError(f"model: unknown model '{body.model}'; choose one of {', '.join(MODEL_IDS)}.", "model")
+            raise ApiError(Message(
+                "{field}: unknown model '{value}'; choose one of {choices}.", field="model", value=body.model,
+                choices=joined(MODEL_IDS),
+            ), "model")  # fmt: skip
         if body.stream_format == "sse":
-            raise ApiError("stream_format: 'sse' is not offered; use 'audio' (the body streams as it is made).", "stream_format")
+            raise ApiError(
+                Message("stream_format: 'sse' is not offered; use 'audio' (the body streams as it is made)."), "stream_format"
+            )
         with service.files() as files:
             reference = _reference(files, body.voice)
             settings = settings_from({
@@ -158,7 +164,7 @@ def router(service: SpeechService, key) -> APIRouter:
 
 
 def _reference(files, voice) -> Reference:
-    hint = "a one-off clip as {'audio': base64, 'text': ..., 'language': ...}"
+    hint = Message("a one-off clip as {{'audio': base64, 'text': ..., 'language': ...}}")
     if isinstance(voice, str):
         saved = files.voice(voice, "voice", hint)
     elif voice.id:
@@ -167,7 +173,9 @@ def _reference(files, voice) -> Reference:
         path = files.write(decode_base64(voice.audio, "voice.audio"), "voice.audio")
         return Reference(path, voice.text, language_mode(voice.language, "voice.language"))
     else:
-        raise ApiError("voice: give a saved voice's name or id, {'id': ...}, or {'audio': base64, 'text', 'language'}.", "voice")
+        raise ApiError(
+            Message("voice: give a saved voice's name or id, {{'id': ...}}, or {{'audio': base64, 'text', 'language'}}."), "voice"
+        )
     return Reference.of_voice(saved)
 
 

@@ -23,9 +23,10 @@ from fastapi import Request
 from starlette.middleware.cors import CORSMiddleware
 
 from gpt_sovits.errors import GptSovitsError
+from gpt_sovits.messages import Message
 
 LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
-KEY_HELP = (
+KEY_HELP = Message(
     "pass --api-key KEY or set the environment variable GPT_SOVITS_API_KEY (for example to the output of "
     "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`); clients send it as "
     "'Authorization: Bearer KEY' (or 'X-API-Key: KEY')"
@@ -35,7 +36,7 @@ KEY_HELP = (
 class AccessError(GptSovitsError):
     """A request without the right key (401), or for an operator-only action nobody may take here (403)."""
 
-    def __init__(self, message: str, status: int = 401):
+    def __init__(self, message: Message, status: int = 401):
         super().__init__(message)
         self.status = status
 
@@ -94,21 +95,22 @@ class ApiKey:
             return
         given = self.presented(request)
         if not given or not hmac.compare_digest(given.encode(), self.key.encode()):
-            raise AccessError(f"This API needs its key: send 'Authorization: Bearer KEY' ({'a wrong key was sent' if given else 'none was sent'}).")
+            if given:
+                raise AccessError(Message("This API needs its key: send 'Authorization: Bearer KEY' (a wrong key was sent)."))
+            raise AccessError(Message("This API needs its key: send 'Authorization: Bearer KEY' (none was sent)."))
 
     def check_admin(self, request: Request) -> None:
         if not self.admin:
-            raise AccessError(
+            raise AccessError(Message(
                 "Changing the server's default models is off on this public server. The operator can turn it on "
-                "with --admin (together with a UI login).",
-                status=403,
-            )
+                "with --admin (together with a UI login)."
+            ), status=403)  # fmt: skip
         if self.key is None:
-            raise AccessError(
+            raise AccessError(Message(
                 "Changing the server's default models is for the operator only, and this server has no API key to "
-                f"tell who that is. To allow it, {KEY_HELP}.",
-                status=403,
-            )
+                "tell who that is. To allow it, {help}.",
+                help=KEY_HELP,
+            ), status=403)  # fmt: skip
         self.check(request)
 
 

@@ -35,6 +35,7 @@ from gpt_sovits import validation
 from gpt_sovits.encoders import Encoder, FormatError, output_format
 from gpt_sovits.engine import ModelChoice, SynthesisRequest
 from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled, SynthesisError, TextError
+from gpt_sovits.messages import Message, locale_from_accept_language, render
 from gpt_sovits.server.security import AccessError
 from gpt_sovits.service import EngineHolder, TookTooLong, TooBusy, Watch, out_of_resources
 from gpt_sovits.settings import InferenceSettings, SettingsError
@@ -57,7 +58,7 @@ PATH_LIKE = re.compile(r"[/\\~]|\.(wav|mp3|flac|ogg|opus|m4a|aac|webm)$", re.IGN
 class ApiError(GptSovitsError):
     """An error with its HTTP status and the caller's field it is about."""
 
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
+    def __init__(self, message: Message, field: str | None = None, status: int = 400):
         super().__init__(message)
         self.field, self.status = field, status
 
@@ -80,12 +81,18 @@ def error_response(status: int, message: str, field: str | None = None) -> JSONR
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def caller_locale(request: Request) -> str:
+    """The language to answer this caller in, from its Accept-Language header (English without one)."""
+    return locale_from_accept_language(request.headers.get("accept-language"))
+
+
 def install_error_handlers(app, holder: EngineHolder) -> None:
-    """Every error as `error_response`, its message without the server's folders (`EngineHolder.for_visitors`)."""
+    """Every error as `error_response`, its message in the caller's language (`caller_locale`) and without the
+    server's folders (`EngineHolder.for_visitors`)."""
 
     @app.exception_handler(GptSovitsError)
     async def gpt_sovits_error(request, error: GptSovitsError):
-        message = str(holder.for_visitors(error))
+        message = render(holder.for_visitors(error), caller_locale(request))
         if isinstance(error, ApiError):
             return error_response(error.status, message, error.field)
         if isinstance(error, AccessError):
@@ -99,22 +106,51 @@ def install_error_handlers(app, holder: EngineHolder) -> None:
         problem = out_of_resources(error)
         if problem is None:
             raise error  # a bug: the generic 500
-        return error_response(problem.status, str(problem))
+        return error_response(problem.status, render(problem, caller_locale(request)))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, error: RequestValidationError):
         problem = error.errors()[0]
         location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "form")]
         field_name = ".".join(location) or None
-        return error_response(400, f"{field_name or 'request'}: {problem.get('msg', 'invalid value')}", field_name)
+        return error_response(400, render(invalid_value(problem, field_name), caller_locale(request)), field_name)
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error: HTTPException):
-        if error.status_code == 413:  # a body that grew past the route's limit as it came
-            if request.url.path.endswith("/voices/import"):
-                return error_response(413, f"The request is too large: an import may be at most {MAX_IMPORT_BYTES // 2**20} MiB.")
-            return error_response(413, f"The request is too large: one clip may be at most {MAX_CLIP_BYTES // 2**20} MiB.")
-        return error_response(error.status_code, str(error.detail))
+        path = request.url.path
+        if error.status_code == 413 and path.endswith("/voices/import"):  # a body that grew past the route's limit
+            message = Message("The request is too large: an import may be at most {limit} MiB.", limit=MAX_IMPORT_BYTES // 2**20)
+        elif error.status_code == 413:
+            message = Message("The request is too large: one clip may be at most {limit} MiB.", limit=MAX_CLIP_BYTES // 2**20)
+        elif error.status_code == 404:
+            message = Message("There is no {path} on this server; /docs lists the API.", path=path)
+        elif error.status_code == 405:
+            message = Message("{path} does not take {method} requests; /docs lists the API.", path=path, method=request.method)
+        else:
+            message = str(error.detail)
+        return error_response(error.status_code, render(message, caller_locale(request)))
+
+
+def invalid_value(problem: dict, field_name: str | None) -> Message:
+    """A field that does not parse (pydantic's error `problem`) as a message: the common kinds in our words, which
+    are translated; any other kind with pydantic's own (English) words."""
+    field_shown = field_name or Message("request")
+    kind, context = problem.get("type", ""), problem.get("ctx") or {}
+    if kind == "missing":
+        return Message("{field} is required", field=field_shown)
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return Message("{field}: must be a whole number.", field=field_shown)
+    if kind in ("float_parsing", "float_type"):
+        return Message("{field}: must be a number.", field=field_shown)
+    if kind in ("bool_parsing", "bool_type"):
+        return Message("{field}: must be true or false.", field=field_shown)
+    if kind == "string_type":
+        return Message("{field}: must be text.", field=field_shown)
+    if kind == "string_too_long" and "max_length" in context:
+        return Message("{field}: at most {limit} characters.", field=field_shown, limit=context["max_length"])
+    if kind in ("literal_error", "enum") and "expected" in context:
+        return Message("{field}: must be one of {choices}.", field=field_shown, choices=context["expected"])
+    return Message("{field}: {problem}", field=field_shown, problem=problem.get("msg", "invalid value"))
 
 
 # ----- references ---------------------------------------------------------------------------------------------
@@ -133,21 +169,18 @@ class Reference:
         return cls(str(voice.reference_audio), voice.reference_text, voice.reference_language, extra)
 
 
-def saved_voice(voices: VoiceLibrary, value: str, field_name: str, upload_hint: str) -> Voice:
+def saved_voice(voices: VoiceLibrary, value: str, field_name: str, upload_hint: Message) -> Voice:
     """A saved voice by id or name; a server path is refused with what to send instead."""
-    voice = voices.find(value or "")
-    if voice is not None:
-        return voice
-    if PATH_LIKE.search(value or ""):
-        raise ApiError(
-            f"{field_name}: this server never reads files from its own disk. Send a saved voice's id or name "
-            f"instead (GET /v1/audio/voices lists them, POST /v1/audio/voices saves one), or {upload_hint}.",
-            field_name,
-        )
-    raise ApiError(
-        f"{field_name}: no saved voice is called or has the id '{value}'. List them with GET /v1/audio/voices.",
-        field_name, status=404,
-    )  # fmt: skip
+    try:
+        return voices.get(value or "")
+    except VoiceNotFound as error:
+        if PATH_LIKE.search(value or ""):
+            raise ApiError(Message(
+                "{field}: this server never reads files from its own disk. Send a saved voice's id or name instead "
+                "(GET /v1/audio/voices lists them, POST /v1/audio/voices saves one), or {hint}.",
+                field=field_name, hint=upload_hint,
+            ), field_name) from None  # fmt: skip
+        raise ApiError(Message("{field}: {error}", field=field_name, error=error), field_name, status=404) from None
 
 
 class RequestFiles:
@@ -159,10 +192,10 @@ class RequestFiles:
         self._root = root
         self._folder: Path | None = None
 
-    def voice(self, value: str, field_name: str, upload_hint: str) -> Voice:
+    def voice(self, value: str, field_name: str, upload_hint: Message) -> Voice:
         return saved_voice(self.voices, value, field_name, upload_hint)
 
-    def clip(self, value: str, field_name: str, upload_hint: str) -> str:
+    def clip(self, value: str, field_name: str, upload_hint: Message) -> str:
         """A clip given as a voice id/name, base64 or a data: URL -> a file path the engine may read."""
         if self.is_inline(value):
             return self.write(decode_base64(value, field_name), field_name)
@@ -174,7 +207,8 @@ class RequestFiles:
 
     def write(self, data: bytes, field_name: str, filename: str = "") -> str:
         if len(data) > MAX_CLIP_BYTES:
-            raise ApiError(f"{field_name}: the clip is larger than {MAX_CLIP_BYTES // 2**20} MiB.", field_name, 413)
+            message = Message("{field}: the clip is larger than {limit} MiB.", field=field_name, limit=MAX_CLIP_BYTES // 2**20)
+            raise ApiError(message, field_name, 413)
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="request-", dir=self._root))
         suffix = Path(filename).suffix.lower()
@@ -196,7 +230,7 @@ def decode_base64(value: str, field_name: str) -> bytes:
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
-        raise ApiError(f"{field_name}: not valid base64 audio.", field_name) from None
+        raise ApiError(Message("{field}: not valid base64 audio.", field=field_name), field_name) from None
 
 
 # ----- settings -----------------------------------------------------------------------------------------------
@@ -209,7 +243,7 @@ def settings_from(values: dict[str, tuple[str, object]]) -> InferenceSettings:
         try:
             InferenceSettings(**{setting: value})
         except SettingsError as error:
-            raise ApiError(str(error), field_name) from None
+            raise ApiError(error.args[0], field_name) from None
     return InferenceSettings(**{setting: value for setting, (_, value) in values.items()})
 
 
@@ -223,7 +257,7 @@ def language_mode(value: str, field_name: str) -> str:
     try:
         validation.check_language_mode(mode)
     except TextError as error:
-        raise ApiError(f"{field_name}: {error}", field_name) from None
+        raise ApiError(Message("{field}: {error}", field=field_name, error=error), field_name) from None
     return mode
 
 
@@ -260,7 +294,9 @@ class ApiModels:
         try:
             self.holder.catalog.choice(name if kind == "t2s" else None, name if kind == "sovits" else None)
         except WeightsError as error:
-            raise ApiError(f"{field_name}: {error} Name the file as the web UI's model menus list it.", field_name) from None
+            raise ApiError(Message(
+                "{field}: {error} Name the file as the web UI's model menus list it.", field=field_name, error=error
+            ), field_name) from None  # fmt: skip
         with self._lock:
             self._names[kind] = name
 
@@ -291,7 +327,7 @@ class SpeechService:
         try:
             output_format(format_name)
         except FormatError as error:
-            raise ApiError(str(error), format_field) from None
+            raise ApiError(error.args[0], format_field) from None
         client = http_request.client.host if http_request.client else "unknown"
         ticket = self.gate.admit(client)
         cancel = threading.Event()
@@ -311,7 +347,8 @@ class SpeechService:
                 "X-Reference-Cached": str(synthesis.reference_cache_hit).lower(),  # a saved voice's work reused
             }
             if synthesis.warnings:  # what the UI shows as warnings (words not spoken, settings ignored), URL-encoded
-                headers["X-Warnings"] = quote(" | ".join(synthesis.warnings))
+                locale = caller_locale(http_request)
+                headers["X-Warnings"] = quote(" | ".join(render(warning, locale) for warning in synthesis.warnings))
             if subtitles is not None:
                 return JSONResponse(subtitled_body(synthesis, encoder, first, subtitles), headers=headers)
             if not stream:
@@ -335,7 +372,7 @@ class SpeechService:
         try:
             engine = self.holder.require()
         except WeightsError as error:
-            raise ApiError(str(error), status=503) from None
+            raise ApiError(error.args[0], status=503) from None
         models = self.models.choice()
         symbol_version = engine.model_info(models).symbol_version
         with about(job.field("target_text")):
@@ -374,7 +411,7 @@ def about(field_name: str):
     except ApiError:
         raise
     except GptSovitsError as error:
-        raise ApiError(str(error), field_name) from None
+        raise ApiError(error.args[0], field_name) from None
 
 
 @contextmanager
@@ -388,10 +425,10 @@ def engine_errors(job: SpeechJob, watch: Watch):
             raise watch.too_long() from None
         raise ClientGone() from None
     except AudioError as error:
-        raise ApiError(str(error), job.field("reference")) from None
+        raise ApiError(error.args[0], job.field("reference")) from None
     except TextError as error:
         role = "reference_text" if str(error).startswith("Reference text") else "target_text"
-        raise ApiError(str(error), job.field(role)) from None
+        raise ApiError(error.args[0], job.field(role)) from None
 
 
 async def until_disconnected(http_request: Request, cancel: threading.Event, work):

@@ -21,9 +21,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from gpt_sovits.messages import Message
 from gpt_sovits.server.speech import Reference, SpeechJob, SpeechService, language_mode, saved_voice, settings_from
 
-UPLOAD_HINT = "a voice saved with POST /v1/audio/voices"
+UPLOAD_HINT = Message("a voice saved with POST /v1/audio/voices")
 IGNORED = ("length_penalty", "repetition_penalty", "stream_chunk_size")
 MAX_CALLERS = 1000
 
