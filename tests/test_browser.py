@@ -83,7 +83,7 @@ def test_upload_type_synthesize_and_play(page_url, browser_page, tmp_path):
     # An example row fills the form; nothing is synthesized until the button is pressed.
     from playwright.sync_api import expect
 
-    page.get_by_text("English voice → English text").click()
+    page.locator(".gallery-item", has_text="English").click()
     expect(page.get_by_label("Text to synthesize")).to_have_value(re.compile("^Hello!"))
     assert console_errors == []
 

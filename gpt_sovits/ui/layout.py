@@ -179,7 +179,7 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
             EXAMPLES,
             inputs=[reference_audio, reference_text, reference_language, target_text, target_language],
             label=i18n("examples"),
-            example_labels=["中文 · Chinese voice → Chinese text", "English voice → English text"],
+            example_labels=["中文", "English"],  # each example's language in its own words, as language menus do
         )
 
         v3_v4_settings = [sample_steps, super_resolution]
