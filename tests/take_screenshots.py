@@ -49,7 +49,8 @@ def take(page, url: str, example: str, path: Path) -> None:
     top = page.locator("#synthesize").bounding_box()["y"] - MARGIN_PX
     last = page.locator(".history-entry").last.bounding_box()
     bottom = last["y"] + last["height"] + MARGIN_PX
-    page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": top, "width": PHONE["width"], "height": bottom - top})
+    clip = {"x": 0, "y": top, "width": PHONE["width"], "height": bottom - top}
+    page.screenshot(path=str(path), full_page=True, clip=clip)
 
 
 def main(folder: Path) -> None:
