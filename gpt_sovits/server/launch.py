@@ -38,7 +38,7 @@ from gpt_sovits.server.mcp_tools import McpTools, add_mcp_tools
 from gpt_sovits.server.security import ApiCors, ApiKey, check_admin_bind, check_bind, is_loopback, parse_origins
 from gpt_sovits.server.speech import SpeechService, install_error_handlers
 from gpt_sovits.service import EngineHolder, SynthesisGate, TimeBudget
-from gpt_sovits.ui import VoiceCloningUI, build_ui, i18n
+from gpt_sovits.ui import PAGE_CSS, VoiceCloningUI, build_ui, i18n
 
 API_PREFIXES = ("/v1/", "/speakers", "/tts", "/set_")
 UI_QUEUE_SIZE = 64  # web UI visitors who may wait for a turn; more are told the queue is full
@@ -173,7 +173,7 @@ def create(args: argparse.Namespace) -> Server:
         app.include_router(api_v2.router(service, key.check, key.check_admin))
         app.add_middleware(ApiCors, api_prefixes=API_PREFIXES, origins=parse_origins(args.cors_origins))
     gr.mount_gradio_app(
-        app, demo, path="/", auth=auth, i18n=i18n, mcp_server=args.mcp, ssr_mode=False,
+        app, demo, path="/", auth=auth, i18n=i18n, css=PAGE_CSS, mcp_server=args.mcp, ssr_mode=False,
         max_file_size=voice_library.MAX_CLIP_BYTES, run_history=False,  # the page keeps its own history
         enable_monitoring=args.monitoring,
         server_name=args.host, server_port=args.port,

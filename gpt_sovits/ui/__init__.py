@@ -2,6 +2,6 @@
 
 from gpt_sovits.ui.handlers import VoiceCloningUI
 from gpt_sovits.ui.labels import i18n
-from gpt_sovits.ui.layout import build_ui
+from gpt_sovits.ui.layout import PAGE_CSS, build_ui
 
-__all__ = ["VoiceCloningUI", "build_ui", "i18n"]
+__all__ = ["PAGE_CSS", "VoiceCloningUI", "build_ui", "i18n"]

@@ -33,6 +33,13 @@ EXAMPLES = [
      "The quick brown fox jumps over the lazy dog. It was a bright and sunny morning.", "en",
      "Hello! This voice was cloned from a short example clip.", "en"],
 ]  # fmt: skip
+# Two changes to Gradio's defaults that a phone-width page needs (tests/test_browser.py checks the layout): a label
+# that wraps stays clear of the icon buttons in its block's top-right corner, and an upload area's label sits above
+# the area instead of over its icon.
+PAGE_CSS = """
+.block:has(.icon-button-wrapper.top-panel) > label[data-testid="block-label"] { max-width: calc(100% - 96px); }
+.block > label.float[data-testid="block-label"] { position: static; }
+"""
 # Names of the synthesis outputs on Gradio's API page (they have no label of their own there).
 API_OUTPUT_NAMES = ("live audio", "result file", "status", "seed used")
 
@@ -172,7 +179,7 @@ def build_ui(ui: VoiceCloningUI, run_on_gpu=lambda function: function) -> gr.Blo
             EXAMPLES,
             inputs=[reference_audio, reference_text, reference_language, target_text, target_language],
             label=i18n("examples"),
-            example_labels=["中文 · Chinese voice → Chinese text", "English voice → English text"],
+            example_labels=["中文", "English"],  # each example's language in its own words, as language menus do
         )
 
         v3_v4_settings = [sample_steps, super_resolution]
