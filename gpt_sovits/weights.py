@@ -94,11 +94,11 @@ DEFAULT_VERSION = "v2ProPlus"
 _BY_VERSION = {model.version: model for model in OFFICIAL_MODELS}
 # What each official file is for (s1v3.ckpt serves v2Pro, v2ProPlus, v3 and v4).
 _T2S_LABELS = {
-    _BY_VERSION["v2ProPlus"].t2s: "Official GPT for v2Pro / v2ProPlus / v3 / v4",
-    _BY_VERSION["v2"].t2s: "Official GPT v2",
-    _BY_VERSION["v1"].t2s: "Official GPT v1",
+    _BY_VERSION["v2ProPlus"].t2s: Message("Official GPT for {versions}", versions="v2Pro / v2ProPlus / v3 / v4"),
+    _BY_VERSION["v2"].t2s: Message("Official GPT {version}", version="v2"),
+    _BY_VERSION["v1"].t2s: Message("Official GPT {version}", version="v1"),
 }
-_SOVITS_LABELS = {model.sovits: f"Official SoVITS {model.version}" for model in OFFICIAL_MODELS}
+_SOVITS_LABELS = {model.sovits: Message("Official SoVITS {version}", version=model.version) for model in OFFICIAL_MODELS}
 
 
 class WeightsError(GptSovitsError):
@@ -115,7 +115,7 @@ class MissingCompanionError(MissingWeightsError):
 
 class ModelFile(NamedTuple):
     path: Path
-    label: str  # what a person sees in a model list
+    label: str  # what a person sees in a model list (a Message for the official files)
 
 
 class ResolvedWeights(NamedTuple):
@@ -334,7 +334,7 @@ def _arrived(path: Path) -> bool:
     return path.is_file() or (path.is_dir() and any(child.is_file() for child in path.rglob("*")))
 
 
-def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip: set[str]) -> list[ModelFile]:
+def _list_models(root: Path, pattern: str, official_labels: dict[str, Message], skip: set[str]) -> list[ModelFile]:
     if not root.is_dir():
         return []
     official, own = [], []
@@ -344,7 +344,7 @@ def _list_models(root: Path, pattern: str, official_labels: dict[str, str], skip
         if name in skip or path.name.startswith("s2D") or hidden:
             continue
         if name in official_labels:
-            official.append(ModelFile(path, f"{official_labels[name]} ({path.name})"))
+            official.append(ModelFile(path, Message("{label} ({file})", label=official_labels[name], file=path.name)))
         else:
             own.append(ModelFile(path, name))
     # Official files in OFFICIAL_MODELS order (newest first), then the user's own models by name.

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from gpt_sovits import weights
+from gpt_sovits.messages import render
 from gpt_sovits.weights import WeightsError
 
 
@@ -45,6 +46,8 @@ def test_listing_labels_official_files_readably_and_own_files_by_path(tmp_path):
         "Official SoVITS v2 (s2G2333k.pth)",
         "my_voice/my_voice_e8_s200.pth",
     ]
+    assert render(t2s_labels[1], "zh") == "官方 GPT v2（s1bert25hz-5kh-longer-epoch=12-step=369668.ckpt）"
+    assert render(t2s_labels[2], "zh") == "my_voice/my_voice-e15.ckpt"  # a file name is shown as it is
 
 
 def test_default_is_newest_complete_official_pair(tmp_path):

@@ -600,4 +600,10 @@ MESSAGES = {
     "Not spoken: {words}. The language mode '{mode}' cannot read them; try another mode (such as "
     "auto), or write them in plain letters.":
         "以下内容没有读出来：{words}。语种模式「{mode}」读不了它们；请换一种模式（例如 auto），或改用普通字母书写。",
+
+    # ----- gpt_sovits/weights.py: the model lists ------------------------------------------------------------- (weights.py) -----
+    "Official GPT for {versions}": "官方 GPT（{versions} 通用）",
+    "Official GPT {version}": "官方 GPT {version}",
+    "Official SoVITS {version}": "官方 SoVITS {version}",
+    "{label} ({file})": "{label}（{file}）",
 }

@@ -316,6 +316,7 @@ class VoiceCloningUI:
         t2s_choices, sovits_choices = catalog.t2s_choices(), catalog.sovits_choices()
         engine = self.holder.engine
         locale = locale_of(request)
+        shown = lambda choices: [(render(label, locale), name) for label, name in choices]  # noqa: E731
         model_updates = render(self.no_models_summary(), locale), gr.skip(), gr.skip()
         if engine is not None:
             defaults = engine.models.default_paths
@@ -324,8 +325,8 @@ class VoiceCloningUI:
             summary, _, _, steps, super_resolution = self.choose_models(t2s_name, sovits_name, request=request)
             model_updates = summary, steps, super_resolution
         return (
-            gr.Dropdown(choices=t2s_choices, value=t2s_name),
-            gr.Dropdown(choices=sovits_choices, value=sovits_name),
+            gr.Dropdown(choices=shown(t2s_choices), value=t2s_name),
+            gr.Dropdown(choices=shown(sovits_choices), value=sovits_name),
             model_updates[0],
             gr.Column(visible=engine is None),
             render(setup_help(self.holder.weights_dir) if self.admin else _NO_MODELS_FOR_VISITORS, locale),
