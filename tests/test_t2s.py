@@ -320,8 +320,8 @@ def test_the_forward_pass_creates_no_tensor_off_the_model_device():
     caches = [model.new_cache(16), model.new_cache(16)]
     positions = sine_positions(16, model.config.hidden_dim, meta)
     with torch.inference_mode():
-        first = model.prefill(row, caches[0], positions)
-        model.prefill(row, caches[1], positions)
+        first = model.prefill([row], caches[:1], positions)
+        both = model.prefill([row, row], caches, positions)  # rows packed end to end
         alone = model.decode_step(torch.zeros(1, dtype=torch.long, device=meta), torch.tensor([5], device=meta),
                                   caches[:1], [12], positions)
         logits = model.decode_step(torch.zeros(2, dtype=torch.long, device=meta), torch.tensor([5, 5], device=meta),
@@ -330,7 +330,7 @@ def test_the_forward_pass_creates_no_tensor_off_the_model_device():
         tokens, best = sample_tokens(logits, torch.zeros(2, vocab, dtype=torch.bool, device=meta), SAMPLED,
                                      torch.empty(2, vocab, device=meta).exponential_())
     assert logits.shape == (2, vocab)
-    for tensor in (first, alone, logits, tokens, best, prefill_mask(7, 5, meta), *caches[0]):
+    for tensor in (first, both, alone, logits, tokens, best, prefill_mask(7, 5, meta), *caches[0]):
         assert tensor.device == meta
 
 
