@@ -20,7 +20,7 @@ from pathlib import Path
 
 from gpt_sovits import validation
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.messages import Message, joined, locale_from_accept_language, render
+from gpt_sovits.messages import Message, joined, render, say, terminal_locale
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings, seed_from_user
 from gpt_sovits.text.languages import LANGUAGE_MODES, describe_modes
 
@@ -61,20 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     except GptSovitsError as error:
         say(Message("error: {error}", error=error), file=sys.stderr)
         return 2
-
-
-def terminal_locale() -> str:
-    """"zh" or "en", from the POSIX locale variables in the order gettext reads them ("zh_CN.UTF-8" -> "zh")."""
-    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable)
-        if value:
-            return locale_from_accept_language(value.split(".")[0])
-    return "en"
-
-
-def say(message, file=None) -> None:
-    """Print a message (or plain text) in the terminal's language."""
-    print(render(message, terminal_locale()), file=file or sys.stdout)
 
 
 # ----- options shared with the web UI -----------------------------------------------------------------------

@@ -17,6 +17,8 @@ Programmer errors (ValueError, RuntimeError, ...) are not messages: they stay pl
 """
 
 import functools
+import os
+import sys
 
 from gpt_sovits.locales import zh
 
@@ -111,3 +113,17 @@ def locale_from_accept_language(header: str | None) -> str:
         if language in LOCALES and quality > 0:
             choices.append((-quality, position, language))
     return min(choices)[2] if choices else "en"
+
+
+def terminal_locale() -> str:
+    """"zh" or "en", from the POSIX locale variables in the order gettext reads them ("zh_CN.UTF-8" -> "zh")."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return locale_from_accept_language(value.split(".")[0])
+    return "en"
+
+
+def say(message, file=None) -> None:
+    """Print a message (or plain text) in the terminal's language."""
+    print(render(message, terminal_locale()), file=file or sys.stdout)

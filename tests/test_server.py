@@ -20,7 +20,7 @@ from openai import OpenAI
 
 from gpt_sovits import weights
 from gpt_sovits.server import launch
-from gpt_sovits.server.security import AccessError, ApiKey, check_bind, is_loopback
+from gpt_sovits.server.security import AccessError, ApiKey, check_admin_bind, check_bind, is_loopback
 from gpt_sovits.service import SynthesisGate, TooBusy
 from test_app import REFERENCE_TEXT, arrange_weights, request, speech_like, start
 
@@ -273,6 +273,16 @@ def test_no_api_beyond_loopback_without_a_key(tmp_path, monkeypatch):
     space = launch.create(launch.parse_args(public))
     assert space.service is None and "/v1/audio/speech" not in space.app.openapi()["paths"]
     assert not space.ui.voices_editable  # public page, no login: saved voices can be picked, not changed
+
+
+def test_the_operator_reads_start_up_refusals_in_the_terminals_language(monkeypatch):
+    for variable in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    with pytest.raises(SystemExit, match="拒绝启动.*GPT_SOVITS_API_KEY"):
+        check_bind("0.0.0.0", False, None)
+    with pytest.raises(SystemExit, match="拒绝启动.*--admin"):
+        check_admin_bind(True, True, False)
 
 
 def test_operator_routes_need_a_key_even_on_loopback():

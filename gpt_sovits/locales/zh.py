@@ -606,4 +606,25 @@ MESSAGES = {
     "Official GPT {version}": "官方 GPT {version}",
     "Official SoVITS {version}": "官方 SoVITS {version}",
     "{label} ({file})": "{label}（{file}）",
+
+    # ----- gpt_sovits/server/launch.py, security.py: what the operator reads when the server starts --------------
+    "--auth / GPT_SOVITS_AUTH takes USER:PASSWORD, got '{value}'.":
+        "--auth / GPT_SOVITS_AUTH 的格式是 USER:PASSWORD，收到的是 '{value}'。",
+    "!! The HTTP API is OFF: this Space has no API key. Add the secret GPT_SOVITS_API_KEY to turn it on.":
+        "!! HTTP 接口已关闭：这个 Space 没有设置接口密钥。添加密钥（secret）GPT_SOVITS_API_KEY 即可开启。",
+    "Starting without models: {detail}": "在没有模型的情况下启动：{detail}",
+    "No ffmpeg/ffprobe on PATH: results will play when complete, not while they are made.":
+        "PATH 中没有 ffmpeg/ffprobe：结果要等全部生成后才能播放，无法边生成边播放。",
+    "* Web UI on {where}/  ·  HTTP API documented on {where}/docs": "* 网页界面：{where}/  ·  HTTP 接口文档：{where}/docs",
+    "* Public share link (UI and API, API key required): {url}": "* 公开分享链接（界面和接口，接口需要密钥）：{url}",
+    "a public share link": "公开分享链接",
+    "{host}, which other machines can reach": "{host}（其他机器可以访问）",
+    "Refusing to start: the server would listen on {where}, and its HTTP API needs a key there. To set one, "
+    "{help}. (Or listen on 127.0.0.1 only.)":
+        "拒绝启动：服务器将监听在{where}上，在那里 HTTP 接口需要密钥。设置方法：{help}。（或者只监听 127.0.0.1。）",
+    "Refusing to start: --admin on a public server would let every visitor download models and change the "
+    "server's default models. Add a login for the web UI (--auth USER:PASSWORD or the environment variable "
+    "GPT_SOVITS_AUTH), or leave --admin out.":
+        "拒绝启动：在公开服务器上使用 --admin，会让每个访问者都能下载模型、更改服务器的默认模型。请为网页界面加上登录"
+        "（--auth USER:PASSWORD 或环境变量 GPT_SOVITS_AUTH），或者去掉 --admin。",
 }

@@ -33,6 +33,7 @@ from gradio import networking
 from gpt_sovits import voices as voice_library
 from gpt_sovits import zerogpu
 from gpt_sovits.cli import add_model_arguments
+from gpt_sovits.messages import Message, render, say, terminal_locale
 from gpt_sovits.server import api_v2, openai_api, xtts_api
 from gpt_sovits.server.mcp_tools import McpTools, add_mcp_tools
 from gpt_sovits.server.security import ApiCors, ApiKey, check_admin_bind, check_bind, is_loopback, parse_origins
@@ -91,7 +92,8 @@ def _auth_pairs(values: list[str]) -> list[tuple[str, str]] | None:
     for value in values:
         user, colon, password = value.partition(":")
         if not colon or not user or not password:
-            raise SystemExit(f"--auth / GPT_SOVITS_AUTH takes USER:PASSWORD, got {value!r}.")
+            raise SystemExit(render(Message("--auth / GPT_SOVITS_AUTH takes USER:PASSWORD, got '{value}'.", value=value),
+                                    terminal_locale()))
         pairs.append((user, password))
     return pairs or None
 
@@ -120,7 +122,7 @@ def create(args: argparse.Namespace) -> Server:
     api_on = True
     if public and not args.api_key and os.environ.get("SPACE_ID"):
         # A Space must come up; without a key its visitors get the UI only.
-        print("!! The HTTP API is OFF: this Space has no API key. Add the secret GPT_SOVITS_API_KEY to turn it on.")
+        say(Message("!! The HTTP API is OFF: this Space has no API key. Add the secret GPT_SOVITS_API_KEY to turn it on."))
         api_on = False
     else:
         check_bind(args.host, args.share, args.api_key)
@@ -134,7 +136,7 @@ def create(args: argparse.Namespace) -> Server:
         model_pool_size=args.model_pool, **zerogpu.engine_options(),
     )  # fmt: skip
     if holder.startup_detail:
-        print(f"Starting without models: {holder.startup_detail}")
+        say(Message("Starting without models: {detail}", detail=holder.startup_detail))
     else:
         threading.Thread(target=holder.engine.warm_up, name="warm-up", daemon=True).start()
     voices = voice_library.VoiceLibrary(args.voices_dir)
@@ -142,7 +144,7 @@ def create(args: argparse.Namespace) -> Server:
     # `apt install ffmpeg` / `brew install ffmpeg`). Without it, results play once they are complete.
     live_audio = shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
     if not live_audio:
-        print("No ffmpeg/ffprobe on PATH: results will play when complete, not while they are made.")
+        say(Message("No ffmpeg/ffprobe on PATH: results will play when complete, not while they are made."))
     # On a public page without a login, visitors may use the saved voices but not change the library.
     ui = VoiceCloningUI(holder, live_audio, voices, voices_editable=not public or auth is not None, admin=admin)
     demo = build_ui(ui, zerogpu.run_on_gpu)
@@ -208,11 +210,11 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     server = create(args)
     where = f"http://{args.host}:{args.port}"
-    print(f"* Web UI on {where}/  ·  HTTP API documented on {where}/docs")
+    say(Message("* Web UI on {where}/  ·  HTTP API documented on {where}/docs", where=where))
     if args.share:
         running = Running(server, args.host, args.port)
         share_url = networking.setup_tunnel(args.host, args.port, secrets.token_urlsafe(32), None, None)
-        print(f"* Public share link (UI and API, API key required): {share_url}")
+        say(Message("* Public share link (UI and API, API key required): {url}", url=share_url))
         running.thread.join()
     else:
         uvicorn.run(server.app, host=args.host, port=args.port, log_level="info")
