@@ -35,7 +35,7 @@ from pathlib import Path
 
 from gpt_sovits import audio, validation
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.messages import Message
+from gpt_sovits.messages import Message, say
 
 VOICE_ID = re.compile(r"voice_[0-9a-f]{24}")
 MAX_CLIP_BYTES = 10 * 1024 * 1024  # per clip, as OpenAI's custom voices allow
@@ -352,7 +352,7 @@ def _read_voice(folder: Path) -> Voice | None:
             created=float(metadata["created"]),
         )
     except (OSError, KeyError, TypeError, ValueError) as error:
-        print(f"Skipping the saved voice in {folder.name}: {error}")
+        say(Message("Skipping the saved voice in {folder}: {error}", folder=folder.name, error=str(error)))
         return None
 
 

@@ -627,4 +627,5 @@ MESSAGES = {
     "GPT_SOVITS_AUTH), or leave --admin out.":
         "拒绝启动：在公开服务器上使用 --admin，会让每个访问者都能下载模型、更改服务器的默认模型。请为网页界面加上登录"
         "（--auth USER:PASSWORD 或环境变量 GPT_SOVITS_AUTH），或者去掉 --admin。",
+    "Skipping the saved voice in {folder}: {error}": "跳过 {folder} 中保存的音色：{error}",
 }
