@@ -261,9 +261,6 @@ def download(
 
     `progress(fraction, message)` is called before each file or folder. Raises WeightsError when offline.
     """
-    from huggingface_hub import snapshot_download  # imported here: only downloading needs it
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
-
     model = _official(version)
     root = Path(root)
     items = files_for_version(version)
@@ -271,19 +268,14 @@ def download(
         if progress:
             progress(index / len(items), Message("Downloading {item} ({number}/{count})", item=item, number=index + 1, count=len(items)))
         pattern = f"{item}*" if item.endswith("/") else item
-        try:
-            snapshot_download(REPO_ID, allow_patterns=[pattern], local_dir=root)
-            reason = None
-        except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
-            reason = type(error).__name__
-        # Offline, huggingface_hub may return the existing folder without fetching anything: check what arrived.
-        if reason is not None or not _arrived(root / item):
+        failure = _fetch(REPO_ID, [pattern], root, expected=root / item)
+        if failure is not None:
             raise WeightsError(Message(
                 "Could not download {item}: the Hugging Face Hub (https://huggingface.co/{repo}) cannot be reached "
                 "from this computer{reason}. Check the network connection, or copy the files by hand: from that page "
                 "(or an official GPT-SoVITS pretrained_models folder) into the weights folder '{folder}', so that "
                 "these exist:\n{files}",
-                item=item, repo=REPO_ID, reason=f" ({reason})" if reason else "", folder=root.name or str(root),
+                item=item, repo=REPO_ID, reason=failure, folder=root.name or str(root),
                 files="\n".join(f"  {name}" for name in files_for_version(version)),
             )) from None
     if progress:
@@ -302,9 +294,6 @@ def asr_model_dir(root: Path) -> Path | None:
 
 def download_asr(name: str, root: Path, progress: Callable[[float, str], None] | None = None) -> Path:
     """Fetch one speech-recognition model from the Hub into `root`/asr/`name`/; files already there are kept."""
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
-
     if name not in ASR_MODELS:
         raise WeightsError(Message(
             "Unknown speech recognition model {name!r}; choose one of {choices}.", name=name, choices=", ".join(ASR_MODELS)
@@ -312,21 +301,31 @@ def download_asr(name: str, root: Path, progress: Callable[[float, str], None] |
     folder, shown = Path(root) / ASR_DIR / name, f"{ASR_DIR}/{name}"  # shown inside the weights folder, no server path
     if progress:
         progress(0.0, Message("Downloading the speech recognition model {repo}", repo=ASR_MODELS[name]))
-    try:
-        snapshot_download(ASR_MODELS[name], allow_patterns=list(ASR_FILES), local_dir=folder)
-        reason = None
-    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
-        reason = type(error).__name__
-    if reason is not None or not _arrived(folder / "config.json"):  # offline, the Hub may return without fetching
+    failure = _fetch(ASR_MODELS[name], list(ASR_FILES), folder, expected=folder / "config.json")
+    if failure is not None:
         raise WeightsError(Message(
             "Could not download {repo}: the Hugging Face Hub cannot be reached from this computer{reason}. Check the "
             "network connection, or copy the model's files from https://huggingface.co/{repo} into {folder}/ in "
             "the weights folder.",
-            repo=ASR_MODELS[name], reason=f" ({reason})" if reason else "", folder=shown,
+            repo=ASR_MODELS[name], reason=failure, folder=shown,
         )) from None  # fmt: skip
     if progress:
         progress(1.0, Message("Downloaded the speech recognition model into {folder}", folder=shown))
     return folder
+
+
+def _fetch(repo: str, patterns: list[str], folder: Path, expected: Path) -> str | None:
+    """Download `patterns` of Hub repository `repo` into `folder`, then check that `expected` arrived. None when it
+    did; otherwise why not, for a message: " (the error's name)", or "" when nothing came (offline,
+    huggingface_hub may return the existing folder without fetching anything)."""
+    from huggingface_hub import snapshot_download  # imported here: only downloading needs it
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        snapshot_download(repo, allow_patterns=patterns, local_dir=folder)
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
+        return f" ({type(error).__name__})"
+    return None if _arrived(expected) else ""
 
 
 def _arrived(path: Path) -> bool:
