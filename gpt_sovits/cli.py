@@ -20,7 +20,7 @@ from pathlib import Path
 
 from gpt_sovits import validation
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.messages import Message, joined, render, say, terminal_locale
+from gpt_sovits.messages import Message, joined, say, terminal_text
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings, seed_from_user
 from gpt_sovits.text.languages import LANGUAGE_MODES, describe_modes
 
@@ -280,10 +280,8 @@ def run_download(args: argparse.Namespace) -> int:
     from gpt_sovits.weights import download, download_asr
 
     # huggingface_hub draws a byte-level progress bar per file; we name each step above it.
-    locale = terminal_locale()
-
     def progress(fraction, message):
-        print(f"[{fraction:4.0%}] {render(message, locale)}")
+        print(f"[{fraction:4.0%}] {terminal_text(message)}")
 
     if args.asr:
         download_asr(args.asr, args.weights_dir, progress=progress)

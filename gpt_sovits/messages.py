@@ -124,6 +124,11 @@ def terminal_locale() -> str:
     return "en"
 
 
+def terminal_text(message) -> str:
+    """A message (or plain text) in the terminal's language: for what the CLI and the server print or exit with."""
+    return render(message, terminal_locale())
+
+
 def say(message, file=None) -> None:
     """Print a message (or plain text) in the terminal's language."""
-    print(render(message, terminal_locale()), file=file or sys.stdout)
+    print(terminal_text(message), file=file or sys.stdout)

@@ -33,7 +33,7 @@ from gradio import networking
 from gpt_sovits import voices as voice_library
 from gpt_sovits import zerogpu
 from gpt_sovits.cli import add_model_arguments
-from gpt_sovits.messages import Message, render, say, terminal_locale
+from gpt_sovits.messages import Message, say, terminal_text
 from gpt_sovits.server import api_v2, openai_api, xtts_api
 from gpt_sovits.server.mcp_tools import McpTools, add_mcp_tools
 from gpt_sovits.server.security import ApiCors, ApiKey, check_admin_bind, check_bind, is_loopback, parse_origins
@@ -92,8 +92,7 @@ def _auth_pairs(values: list[str]) -> list[tuple[str, str]] | None:
     for value in values:
         user, colon, password = value.partition(":")
         if not colon or not user or not password:
-            raise SystemExit(render(Message("--auth / GPT_SOVITS_AUTH takes USER:PASSWORD, got '{value}'.", value=value),
-                                    terminal_locale()))
+            raise SystemExit(terminal_text(Message("--auth / GPT_SOVITS_AUTH takes USER:PASSWORD, got '{value}'.", value=value)))
         pairs.append((user, password))
     return pairs or None
 

@@ -23,7 +23,7 @@ from fastapi import Request
 from starlette.middleware.cors import CORSMiddleware
 
 from gpt_sovits.errors import GptSovitsError
-from gpt_sovits.messages import Message, render, terminal_locale
+from gpt_sovits.messages import Message, terminal_text
 
 LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 KEY_HELP = Message(
@@ -55,11 +55,11 @@ def check_bind(host: str, share: bool, api_key: str | None) -> None:
     if api_key or (is_loopback(host) and not share):
         return
     where = Message("a public share link") if share else Message("{host}, which other machines can reach", host=host)
-    raise SystemExit(render(Message(
+    raise SystemExit(terminal_text(Message(
         "Refusing to start: the server would listen on {where}, and its HTTP API needs a key there. To set one, "
         "{help}. (Or listen on 127.0.0.1 only.)",
         where=where, help=KEY_HELP,
-    ), terminal_locale()))
+    )))
 
 
 def check_admin_bind(public: bool, admin: bool, login: bool) -> bool:
@@ -69,11 +69,11 @@ def check_admin_bind(public: bool, admin: bool, login: bool) -> bool:
     if not public:
         return True
     if admin and not login:
-        raise SystemExit(render(Message(
+        raise SystemExit(terminal_text(Message(
             "Refusing to start: --admin on a public server would let every visitor download models and change the "
             "server's default models. Add a login for the web UI (--auth USER:PASSWORD or the environment variable "
             "GPT_SOVITS_AUTH), or leave --admin out."
-        ), terminal_locale()))
+        )))
     return admin
 
 

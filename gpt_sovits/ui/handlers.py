@@ -19,11 +19,11 @@ import gradio as gr
 from gpt_sovits import encoders, validation, weights
 from gpt_sovits.engine import ModelInfo, SynthesisRequest
 from gpt_sovits.errors import AudioError, GptSovitsError, SynthesisCancelled
-from gpt_sovits.messages import Message, joined, locale_from_accept_language, render
+from gpt_sovits.messages import Message, joined, render
 from gpt_sovits.service import EngineHolder, remove_older_than, resource_errors
 from gpt_sovits.settings import InferenceSettings, seed_from_user
 from gpt_sovits.text.frontend import prepare_target_segments
-from gpt_sovits.ui.labels import language_menu
+from gpt_sovits.ui.labels import language_menu, locale_of
 from gpt_sovits.ui.subtitles import subtitle_outputs
 from gpt_sovits.voices import ClipUpload, VoiceLibrary
 
@@ -46,11 +46,6 @@ _NO_MODELS_FOR_VISITORS = Message(
 )
 HISTORY_LENGTH = 10  # results kept per browser session
 V3_V4 = ("v3", "v4")
-
-
-def locale_of(request: gr.Request | None) -> str:
-    """The visitor's language for messages, from their browser's Accept-Language header."""
-    return locale_from_accept_language(request.headers.get("accept-language") if request is not None else None)
 
 
 class VoiceCloningUI:

@@ -17,9 +17,9 @@ from gpt_sovits.i18n import ENGLISH
 from gpt_sovits.messages import render
 from gpt_sovits.settings import CUT_METHODS, STREAMING_LEVELS, InferenceSettings
 from gpt_sovits.ui.handlers import (
-    DOWNLOAD_FORMATS, KEEP_RESULTS_SECONDS, RESTORABLE, SYNTHESIS_INPUTS, VoiceCloningUI, history_caption, locale_of,
+    DOWNLOAD_FORMATS, KEEP_RESULTS_SECONDS, RESTORABLE, SYNTHESIS_INPUTS, VoiceCloningUI, history_caption,
 )  # fmt: skip
-from gpt_sovits.ui.labels import i18n, language_menu
+from gpt_sovits.ui.labels import i18n, language_menu, locale_of
 from gpt_sovits.ui.subtitles import show_subtitles
 from gpt_sovits.ui.transcribe import add_transcribe_button
 

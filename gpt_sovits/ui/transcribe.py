@@ -7,9 +7,9 @@ import gradio as gr
 
 from gpt_sovits.asr import AsrModels
 from gpt_sovits.errors import AudioError, GptSovitsError
-from gpt_sovits.messages import Message, locale_from_accept_language, render
+from gpt_sovits.messages import Message, render
 from gpt_sovits.text.languages import LANGUAGE_MODES
-from gpt_sovits.ui.labels import i18n
+from gpt_sovits.ui.labels import i18n, locale_of
 
 
 def add_transcribe_button(demo: gr.Blocks, weights_dir, gate, reference_audio, reference_text, reference_language):
@@ -28,7 +28,7 @@ def transcribe_handler(models: AsrModels, gate):
 
     async def transcribe(clip, language, request: gr.Request):
         """The clip's transcript for the reference text, and the language menu set to what was heard."""
-        locale = locale_from_accept_language(request.headers.get("accept-language") if request else None)
+        locale = locale_of(request)
         try:
             if not clip:
                 raise AudioError(Message("There is no audio to transcribe. Upload or record the reference clip first."))
