@@ -372,10 +372,13 @@ def matching_pair_hint(t2s_name, sovits_name, catalog) -> Message | str:
 
 def result_name(inputs: dict, seed: int) -> str:
     """A download's file name: the voice (the reference clip's name), the first words of the text, the seed."""
-    voice = Path(str(inputs["reference_audio"])).stem if isinstance(inputs["reference_audio"], (str, Path)) else "voice"
-    words = re.sub(r"[^\w]+", "_", (inputs["target_text"] or "").strip())[:24].strip("_")
-    voice = re.sub(r"[^\w]+", "_", voice)[:24].strip("_") or "voice"
-    return f"{voice}_{words or 'speech'}_seed{seed}"
+    voice = Path(str(inputs["reference_audio"])).stem if isinstance(inputs["reference_audio"], (str, Path)) else ""
+    return f"{_name_part(voice, 'voice')}_{_name_part((inputs['target_text'] or '').strip(), 'speech')}_seed{seed}"
+
+
+def _name_part(text: str, fallback: str) -> str:
+    """Up to 24 characters of `text` fit for a file name (runs of anything but letters and digits become "_")."""
+    return re.sub(r"[^\w]+", "_", text)[:24].strip("_") or fallback
 
 
 def history_entry(path: str, inputs: dict, result) -> dict:
