@@ -75,15 +75,16 @@ def force_lengths(t2s, reference_phones: int, stop_reason: str = "early_stop"):
     eos = t2s.config.eos_id
 
     def without_eos(logits):
-        logits[..., eos] = float("-inf")
+        if logits is not None:  # None: a prefill that was stopped
+            logits[..., eos] = float("-inf")
         return logits
 
-    def stream(inputs, sampling):
+    def stream(inputs, sampling, stop=None):
         forced = []
         for row in inputs:
             target_phones = len(row.phone_ids) - (reference_phones if row.num_prompt else 0)
             forced.append(dataclasses.replace(row, max_tokens=forced_tokens(target_phones) + extra))
-        for step in original_stream(forced, sampling):
+        for step in original_stream(forced, sampling, stop):
             for output in step.finished.values():
                 if output.stop_reason == "token_limit":
                     output.stop_reason = stop_reason

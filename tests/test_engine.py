@@ -108,10 +108,10 @@ def _spy_t2s(monkeypatch, t2s):
     calls = []
     original = t2s.stream
 
-    def wrapper(inputs, sampling):
+    def wrapper(inputs, sampling, stop=None):
         outputs = {}
         calls.append((inputs, outputs))
-        for step in original(inputs, sampling):
+        for step in original(inputs, sampling, stop):
             outputs.update(step.finished)
             yield step
 

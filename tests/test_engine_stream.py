@@ -118,7 +118,8 @@ def test_runaway_output_is_rerolled_then_refused(never_stops_engine, reference_w
     monkeypatch.setattr(models.synthesizer.sovits, "decode", lambda *args, **kwargs: decoded.append(args))
     runs = []
     original = models.t2s.stream
-    monkeypatch.setattr(models.t2s, "stream", lambda inputs, sampling: runs.append(inputs[0]) or original(inputs, sampling))
+    monkeypatch.setattr(models.t2s, "stream",
+                        lambda inputs, sampling, stop=None: runs.append(inputs[0]) or original(inputs, sampling, stop))
     with pytest.raises(SynthesisError, match="kept talking past"):
         never_stops_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, SHORT_TARGET, InferenceSettings(seed=2))
     assert len(runs) == speak.MAX_ATTEMPTS and len({run.seed for run in runs}) == speak.MAX_ATTEMPTS
@@ -135,6 +136,28 @@ def test_a_set_cancel_event_stops_the_stream(engine, reference_wav, single_threa
     cancel.set()
     with pytest.raises(SynthesisCancelled):
         next(chunks)
+
+
+def test_a_stop_while_the_features_are_made_runs_no_prefill(engine, reference_wav, single_thread, monkeypatch):
+    """The T2S thread checks for a stop between the BERT features and the prefill (seconds for a batch on a
+    CPU), so a stopped stream leaves no work behind that slows the next request."""
+    models = engine.model_set()
+    cancel = threading.Event()
+    original_features, original_prefill = models.features.bert_features_many, models.t2s.prefill
+    prefills = []
+
+    def features_then_stop(sentences):
+        features = original_features(sentences)
+        if threading.current_thread() is not threading.main_thread():  # the target's, made in the T2S thread
+            cancel.set()
+        return features
+
+    monkeypatch.setattr(models.features, "bert_features_many", features_then_stop)
+    monkeypatch.setattr(models.t2s, "prefill", lambda *args: prefills.append(args) or original_prefill(*args))
+    stream = engine.stream(_request(reference_wav), cancel=cancel)
+    with pytest.raises(SynthesisCancelled):
+        stream.result()
+    assert cancel.is_set() and prefills == []
 
 
 def test_clip_warnings_belong_to_each_request_not_the_cache(engine, tmp_path, single_thread):

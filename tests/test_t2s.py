@@ -234,6 +234,32 @@ def test_closing_the_stream_stops_the_work():
         next(stream)
 
 
+class StopAfter:
+    """A stop event that turns itself on after `calls` looks (is_set is all the model asks of it)."""
+
+    def __init__(self, calls: int):
+        self.calls_left = calls
+
+    def is_set(self) -> bool:
+        self.calls_left -= 1
+        return self.calls_left < 0
+
+
+def test_a_stop_event_ends_the_stream_within_the_prefill():
+    """A batch of long prompts takes seconds to prefill: a stop set meanwhile ends it before the next layer."""
+    model = tiny_model(eos_bias=-1000.0)
+    layers_run = []
+    for block in model.blocks:
+        block.register_forward_hook(lambda module, args, output: layers_run.append(module))
+    inputs = [random_input(torch.Generator().manual_seed(row), row, True, None) for row in range(3)]
+    assert list(model.stream(inputs, GREEDY, stop=StopAfter(1))) == []
+    assert len(layers_run) == 1 < len(model.blocks)
+    assert list(model.stream(inputs, GREEDY, stop=StopAfter(0))) == [], "a stop set beforehand runs nothing"
+    assert len(layers_run) == 1
+    steps = list(model.stream(inputs, GREEDY, stop=StopAfter(len(model.blocks) + 2)))  # stops after 2 steps
+    assert [step.step for step in steps] == [0, 1, 2] and not any(step.finished for step in steps)
+
+
 def test_generate_is_a_batch_of_one():
     row = random_input(torch.Generator().manual_seed(5), seed=9, with_prompt=True, max_tokens=None)
     model = tiny_model()

@@ -132,17 +132,19 @@ def generate_tokens(
     while pending:
         size = 1 if first else settings.batch_size
         batch, pending, first = pending[:size], pending[size:], False
+        check_cancel(cancel)
         compute_target_berts([position for position, _ in batch])  # one packed BERT call for the whole batch
+        check_cancel(cancel)
         inputs = [t2s_input(reference, sentences[position], target_berts[position], attempt)
                   for position, attempt in batch]
         retries = []
-        steps = models.t2s.stream(inputs, sampling)
+        steps = models.t2s.stream(inputs, sampling, stop=cancel)  # a stop during the prefill ends it early
         while True:
             with timer("t2s"):
                 step = next(steps, None)
+            check_cancel(cancel)
             if step is None:
                 break
-            check_cancel(cancel)
             for row, output in step.finished.items():
                 position, attempt = batch[row]
                 fewest, _ = sentences[position].token_range
@@ -261,7 +263,7 @@ def stream_pieces(
     for attempt in range(MAX_ATTEMPTS):
         check_cancel(cancel)
         decoder = PieceDecoder(models, reference, sentence, settings)
-        steps = models.t2s.stream([t2s_input(reference, sentence, target_bert, attempt)], sampling)
+        steps = models.t2s.stream([t2s_input(reference, sentence, target_bert, attempt)], sampling, stop=cancel)
         tokens: list[int] = []
         piece_tokens = max(FIRST_PIECE_TOKENS, fewest)
         next_piece = piece_tokens + LOOKAHEAD_FRAMES // 2  # two frames per token
@@ -269,7 +271,8 @@ def stream_pieces(
         while output is None:
             check_cancel(cancel)
             with timer("t2s"):
-                step = next(steps)
+                step = next(steps, None)
+            check_cancel(cancel)  # a stop during the prefill ends the steps without one
             tokens.extend(step.tokens.values())
             output = step.finished.get(0)
             if output is None and len(tokens) >= next_piece:

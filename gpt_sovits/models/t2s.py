@@ -20,7 +20,8 @@ including its quirks, so greedy decoding reproduces it token for token:
 
 Decoding is a token iterator: `stream(inputs, sampling)` decodes several sentences ("rows") together and yields
 after every step, so a caller can use tokens as they come and stop at any step (closing the iterator ends the
-work). `generate(input, sampling)` is the one-sentence convenience. How rows share a step:
+work; a `stop` event set from another thread ends it too, within one layer of the prefill, which for a batch of
+long prompts takes seconds). `generate(input, sampling)` is the one-sentence convenience. How rows share a step:
 * the rows' prompts are prefilled together, packed end to end into one sequence without padding: the weight
   matrices' products run over all their positions at once (bigger GEMMs, about 15% faster per row on a CPU),
   while attention, the mask and the cache stay each row's own;
@@ -336,10 +337,10 @@ class Text2Semantic(nn.Module):
         return torch.empty(shape, dtype=weight.dtype, device=weight.device).unbind(0)
 
     def prefill(self, rows: Sequence[T2SInput], caches: Sequence[Sequence[torch.Tensor]],
-                positions: torch.Tensor) -> torch.Tensor:
+                positions: torch.Tensor, stop=None) -> torch.Tensor | None:
         """Run the rows' whole prompts (text, then audio prompt), packed end to end, filling positions 0..N+P-1 of
         each row's cache. positions: the sine table in the model's dtype. Returns each row's logits for its first
-        token: [B, vocab] float32."""
+        token: [B, vocab] float32; None if `stop` (an object with is_set(), or None) was set between two layers."""
         weight = self.to_logits.weight
         sequences, masks = [], []
         for row in rows:
@@ -355,6 +356,8 @@ class Text2Semantic(nn.Module):
         lengths = [len(sequence) for sequence in sequences]
         x = torch.cat(sequences)  # [sum of N+P, dim]
         for layer, block in enumerate(self.blocks):
+            if stop is not None and stop.is_set():
+                return None
             x = block(x, [cache[layer] for cache in caches], [0] * len(rows), lengths, masks)
         last_positions = torch.stack([row_positions[-1] for row_positions in x.split(lengths)])  # [B, dim]
         return self.to_logits(last_positions).float()
@@ -381,10 +384,12 @@ class Text2Semantic(nn.Module):
     # ----- decoding ---------------------------------------------------------------------------------------
 
     @torch.inference_mode()
-    def stream(self, inputs: Sequence[T2SInput], sampling: SamplingParams) -> Iterator[T2SStep]:
+    def stream(self, inputs: Sequence[T2SInput], sampling: SamplingParams, stop=None) -> Iterator[T2SStep]:
         """Decode the inputs together, one T2SStep per step; each row ends with its T2SOutput in `finished`.
 
-        Work happens only while the caller iterates: closing the iterator (or dropping it) stops it.
+        Work happens only while the caller iterates: closing the iterator (or dropping it) stops it. `stop` (an
+        object with is_set(), such as a threading.Event, or None): once set, the iterator ends, without the rows'
+        results, before its next prefill layer or step.
         """
         if not inputs:
             raise ValueError("need at least one input to decode")
@@ -403,7 +408,9 @@ class Text2Semantic(nn.Module):
             rows.append(_Row(index, row, self.new_cache(length + limit), length, limit, generator))
 
         # Step 0 runs every row's prompt; its logits are those of the last prompt position.
-        logits = self.prefill([row.input for row in rows], [row.cache for row in rows], positions)  # [B, vocab]
+        logits = self.prefill([row.input for row in rows], [row.cache for row in rows], positions, stop)  # [B, vocab]
+        if logits is None:
+            return
         seen = torch.zeros(len(rows), config.vocab_size, dtype=torch.bool, device=device)  # [B, vocab]
         for slot, row in enumerate(rows):
             if row.input.num_prompt:
@@ -428,7 +435,7 @@ class Text2Semantic(nn.Module):
                 else:
                     running.append(slot)
             yield T2SStep(step, tuple(row.index for row in rows), logits, gained, finished)
-            if not running:
+            if not running or (stop is not None and stop.is_set()):
                 return
 
             if len(running) < len(rows):  # finished rows leave the batch (and free their caches)
