@@ -2,7 +2,7 @@
 
 Sentence i is decoded (in the thread that iterates the stream) as soon as its tokens exist, while T2S goes on with
 the sentences after it; the audio still comes out in sentence order. Stopping the stream stops the thread before
-its next T2S step.
+its next T2S step or prefill layer (a BERT call under way finishes first: up to a second for a batch on 2 cores).
 """
 
 import threading
