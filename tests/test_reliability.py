@@ -27,7 +27,7 @@ from test_server import http_client, serve_tiny_weights, wav_bytes
 
 KEY = "reliable-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-CLIENTS, REQUESTS_EACH = 8, 5
+CLIENTS, REQUESTS_EACH = 8, 3
 LONG_TEXT = "。".join(["今天天气很好，我们一起去公园散步吧"] * 12) + "。"
 
 
@@ -121,8 +121,8 @@ def test_a_too_large_upload_gets_413_with_a_plain_message(http):
 # ----- concurrency, soak, health ----------------------------------------------------------------------------------
 
 
-def test_eight_clients_five_requests_each_get_their_solo_answers(http, voices):
-    texts = ["你好。", "今天天气很好。", "我们一起去公园。", "散步吧。", "谢谢你。"]
+def test_eight_clients_three_requests_each_get_their_solo_answers(http, voices):
+    texts = ["你好。", "今天天气很好。", "我们一起去公园。"]
 
     def client_run(index: int) -> list[bytes]:
         answers = [speak(http, voices[index], text, seed=200 + index * 10 + turn) for turn, text in enumerate(texts)]
