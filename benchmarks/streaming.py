@@ -7,7 +7,10 @@ Real-size engine with random weights (real_size.py; T2S forced to real-speech le
 whose first clause has 10 characters, cut at punctuation (cut5) so sentence streaming can hand out that clause
 alone. Targets (issue 8): sentence <= 2.0 s, token <= 1.0 s. Also reported: how far token-streamed audio is from
 the exact audio of the same seed (SNR over the whole output), with the decode noise on (default 0.5: the noise is
-drawn per frame in streaming, so this mostly measures a different noise draw) and off (the seams alone).
+drawn per frame in streaming, so this mostly measures a different noise draw) and off (the seams alone). And how
+long a stopped stream keeps the CPU busy: the sentence stream is closed at its first chunk, while the T2S thread
+prepares the next sentences (their BERT features and prefill), and this process's CPU time is watched until it
+stays idle for half a second.
 """
 
 import argparse
@@ -47,6 +50,22 @@ def first_chunk_seconds(engine, reference: Path, streaming: str) -> float:
     return seconds
 
 
+def busy_after_stop_seconds(engine, reference: Path) -> float:
+    """Seconds this process kept using CPU after a sentence stream was closed at its first chunk."""
+    stream = engine.stream(request(reference))
+    next(iter(stream))
+    stream.close()
+    stopped = last_busy = time.perf_counter()
+    cpu = time.process_time()
+    while time.perf_counter() - last_busy < 0.5:
+        time.sleep(0.05)
+        now = time.process_time()
+        if now - cpu > 0.01:  # more than 20% of one core over the last 50 ms
+            last_busy = time.perf_counter()
+        cpu = now
+    return last_busy - stopped
+
+
 def snr_db(exact: np.ndarray, streamed: np.ndarray) -> float:
     n = min(len(exact), len(streamed))
     return float(10 * np.log10(np.sum(exact[:n] ** 2) / max(np.sum((exact[:n] - streamed[:n]) ** 2), 1e-20)))
@@ -65,6 +84,8 @@ def measure(threads: int, versions: list[str], repeats: int) -> dict:
             for streaming in ("sentence", "token"):
                 times = [first_chunk_seconds(engine, reference, streaming) for _ in range(repeats)]
                 figures[f"first_chunk_{streaming}_s"] = round(statistics.median(times), 3)
+            stops = [busy_after_stop_seconds(engine, reference) for _ in range(repeats)]
+            figures["cpu_busy_after_stop_s"] = round(statistics.median(stops), 2)
             for noise_scale in (0.5, 0.0):
                 exact = engine.synthesize(request(reference, noise_scale=noise_scale)).audio
                 streamed = engine.synthesize(request(reference, noise_scale=noise_scale, streaming="token")).audio
