@@ -5,6 +5,7 @@ Runs on the tiny checkpoints (see test_engine.py for the checkpoints that force 
 """
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -212,3 +213,78 @@ def test_batched_sentences_sound_exactly_as_one_at_a_time(engine, reference_wav,
     assert len(one.sentences) == 4
     assert [s.tokens.tolist() for s in one.sentences] == [s.tokens.tolist() for s in batched.sentences]
     assert np.array_equal(one.audio, batched.audio)
+
+
+def test_a_later_sentence_ready_first_is_decoded_while_the_earlier_one_is_made(engine, reference_wav, single_thread,
+                                                                               monkeypatch):
+    """The rows of a T2S batch finish in any order: SoVITS decodes whichever later sentence is ready instead of
+    waiting for the next in order, and the chunks still come in order, with the same audio."""
+    expected = engine.synthesize(_request(reference_wav))
+    original_generate, original_decode = speak.generate_tokens, speak.decode
+    decoded_sentences, decoded_events = [], {index: threading.Event() for index in range(4)}
+
+    def tokens_in_the_order_0_3_2_1(models, reference, sentences, settings, timer, cancel=None, first_decoded=None):
+        results = dict(original_generate(models, reference, sentences, settings, timer, cancel))  # all, at once
+        yield 0, results[0]
+        yield 3, results[3]
+        assert decoded_events[3].wait(30), "sentence 3 was not decoded while sentence 1 was still missing"
+        yield 2, results[2]
+        assert decoded_events[2].wait(30)
+        yield 1, results[1]
+
+    def recorded_decode(models, reference, sentence, tokens, settings):
+        decoded_sentences.append(sentence.index)
+        decoded_events[sentence.index].set()
+        return original_decode(models, reference, sentence, tokens, settings)
+
+    monkeypatch.setattr(speak, "generate_tokens", tokens_in_the_order_0_3_2_1)
+    monkeypatch.setattr(speak, "decode", recorded_decode)
+    stream = engine.stream(_request(reference_wav))
+    chunks = list(stream)
+    assert decoded_sentences == [0, 3, 2, 1]
+    assert [chunk.sentence_index for chunk in chunks] == [0, 1, 2, 3]
+    assert np.array_equal(stream.result().audio, expected.audio)
+
+
+def test_the_next_batch_waits_until_the_first_sentence_is_decoded(engine, reference_wav, single_thread, monkeypatch):
+    """The first sentence's audio and the next batch's BERT and prefill all need the CPU's arithmetic: the first
+    audio comes sooner when T2S waits for it (the first sentence runs alone, so nothing else is held up)."""
+    models = engine.model_set()
+    events = []
+    original_features, original_decode = models.features.bert_features_many, speak.decode
+
+    def recorded_features(sentences):
+        events.append(f"bert x{len(sentences)}")
+        return original_features(sentences)
+
+    def recorded_decode(models, reference, sentence, tokens, settings):
+        audio = original_decode(models, reference, sentence, tokens, settings)
+        time.sleep(0.2)  # a real decode takes a while: time for T2S to start what it should not
+        events.append(f"decoded {sentence.index}")
+        return audio
+
+    monkeypatch.setattr(models.features, "bert_features_many", recorded_features)
+    monkeypatch.setattr(speak, "decode", recorded_decode)
+    engine.synthesize(_request(reference_wav, batch_size=4))
+    first_decoded = events.index("decoded 0")
+    assert events[first_decoded - 1 : first_decoded + 2] == ["bert x1", "decoded 0", "bert x3"], events
+
+
+def test_a_rerolled_first_sentence_holds_nothing_up(engine, reference_wav, single_thread, monkeypatch):
+    """The next batch waits for the first sentence's audio only once that sentence is spoken: while it is being
+    re-rolled (with the sentences after it, in the next batch) nothing waits for it."""
+    monkeypatch.setattr(speak.TargetSentence, "token_range", property(lambda sentence: (10**6, 1500)))  # all too short
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_refusal(engine, reference_wav)), daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "the stream hung"
+    assert "kept stopping" in outcome[0]
+
+
+def _refusal(engine, reference_wav) -> str:
+    try:
+        engine.synthesize(_request(reference_wav, batch_size=4))
+    except SynthesisError as error:
+        return str(error)
+    return "no error"

@@ -16,6 +16,7 @@ receives the tokens T2S generated for the target; implausible token counts are r
 """
 
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ from gpt_sovits.engine.types import (
     SynthesisRequest,
     SynthesisResult,
 )
+from gpt_sovits.errors import GptSovitsError
 from gpt_sovits.messages import Message, joined
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text.dropped import dropped_words
@@ -246,17 +248,38 @@ class SynthesisStream:
         return self._speak_sentence_by_sentence(models, reference, sentences, settings, timer, report, cancel)
 
     def _speak_sentence_by_sentence(self, models, reference, sentences, settings, timer, report, cancel):
-        """The exact mode: T2S runs ahead (batched) in a thread, each sentence is decoded whole as its tokens come."""
+        """The exact mode: T2S runs ahead (batched) in a thread, each sentence is decoded whole as its tokens come.
 
-        tokens = TokensAhead(lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop), cancel)
+        SoVITS takes the next sentence in order when its tokens are ready, or else the earliest later one that is
+        (its audio waits for its turn): the rows of a batch finish in any order, and the last of a batch to finish
+        would otherwise hold back the decoding of all the others. The audio is the same either way.
+        """
+        first_decoded = threading.Event()  # T2S holds its next batch until then (see speak.generate_tokens)
+        tokens = TokensAhead(
+            lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop, first_decoded),
+            cancel,
+        )
+        decoded: dict[int, tuple] = {}  # sentence index -> (SpokenTokens, waveform), or a SynthesisError
         try:
             position = 0.0
             for sentence in sentences:
                 report(sentence.index / len(sentences), _speaking(sentence, sentences))
-                spoken = tokens.take(sentence.index)
-                speak.check_cancel(cancel)
-                with timer("sovits"):
-                    waveform = speak.decode(models, reference, sentence, spoken.output.decoder_tokens, settings)
+                while sentence.index not in decoded:
+                    waiting = [index for index in range(sentence.index, len(sentences)) if index not in decoded]
+                    index, spoken = tokens.take_first_ready(waiting)
+                    speak.check_cancel(cancel)
+                    if isinstance(spoken, GptSovitsError):
+                        decoded[index] = spoken
+                        continue
+                    with timer("sovits"):
+                        tokens_to_decode = spoken.output.decoder_tokens
+                        waveform = speak.decode(models, reference, sentences[index], tokens_to_decode, settings)
+                    decoded[index] = spoken, waveform
+                first_decoded.set()
+                outcome = decoded.pop(sentence.index)
+                if isinstance(outcome, GptSovitsError):
+                    raise outcome
+                spoken, waveform = outcome
                 self._report(sentence, spoken, spoken.output.decoder_tokens, position, len(waveform))
                 chunk = self._chunk(sentence, waveform, settings, position, last=True)
                 yield chunk
@@ -264,6 +287,7 @@ class SynthesisStream:
             report(1.0, Message("Done"))
         finally:
             tokens.stop()
+            first_decoded.set()
 
     def _speak_token_by_token(self, models, reference, sentences, settings, timer, report, cancel):
         """Token streaming: one sentence at a time, its audio in pieces while its tokens come."""

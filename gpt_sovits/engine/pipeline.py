@@ -1,14 +1,14 @@
 """T2S ahead of SoVITS: a request's semantic tokens are made in a background thread while its audio is decoded.
 
 Sentence i is decoded (in the thread that iterates the stream) as soon as its tokens exist, while T2S goes on with
-the sentences after it; the audio still comes out in sentence order. Stopping the stream stops the thread before
-its next T2S step or prefill layer (a BERT call under way finishes first: up to a second for a batch on 2 cores).
+the sentences after it; the audio still comes out in sentence order. The rows of a batch finish in any order, so
+while T2S is still making the next sentence in order, a later one whose tokens are ready is decoded (and held)
+instead of leaving SoVITS idle. Stopping the stream stops the thread before its next T2S step or prefill layer (a
+BERT call under way finishes first: up to a second for a batch on 2 cores).
 """
 
 import threading
 from collections.abc import Callable, Iterator
-
-from gpt_sovits.errors import GptSovitsError
 
 
 class AnyOf:
@@ -22,7 +22,7 @@ class AnyOf:
 
 
 class TokensAhead:
-    """Runs `work(cancel)`, a generator of (position, result), in a thread; `take(position)` waits for a result."""
+    """Runs `work(cancel)`, a generator of (position, result), in a thread; `take_first_ready` waits for results."""
 
     def __init__(self, work: Callable[[AnyOf], Iterator[tuple[int, object]]], cancel=None):
         self._stop = threading.Event()
@@ -46,16 +46,17 @@ class TokensAhead:
                 self._finished = True
                 self._changed.notify_all()
 
-    def take(self, position: int):
-        """The result for `position` (a GptSovitsError result is raised), waiting for it if needed."""
+    def take_first_ready(self, positions: list[int]) -> tuple[int, object]:
+        """(position, result) for the first of `positions` (in that order) whose result exists, waiting for one if
+        none does yet. A result may be a GptSovitsError (for the caller to raise in its turn)."""
         with self._changed:
-            self._changed.wait_for(lambda: position in self._results or self._failure or self._finished)
-            result = self._results.pop(position, None)
-        if result is None:
-            raise self._failure or RuntimeError(f"no tokens were made for sentence {position}")
-        if isinstance(result, GptSovitsError):
-            raise result
-        return result
+            self._changed.wait_for(
+                lambda: any(position in self._results for position in positions) or self._failure or self._finished
+            )
+            position = next((position for position in positions if position in self._results), None)
+            if position is None:
+                raise self._failure or RuntimeError(f"no tokens were made for sentences {positions}")
+            return position, self._results.pop(position)
 
     def stop(self) -> None:
         self._stop.set()

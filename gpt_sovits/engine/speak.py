@@ -105,6 +105,7 @@ def generate_tokens(
     settings: InferenceSettings,
     timer,
     cancel=None,
+    first_decoded=None,
 ) -> Iterator[tuple[int, "SpokenTokens | SynthesisError"]]:
     """T2S for several sentences, `settings.batch_size` rows decoded together, each re-rolled on its own while
     its length is implausible. Yields (sentence position in `sentences`, SpokenTokens) as each row is done, or
@@ -114,7 +115,10 @@ def generate_tokens(
     the same tokens whatever batch it lands in. A re-roll waits for the next batch. The first sentence runs alone:
     a batched step costs up to 3x a single one, and the first sentence is what the listener waits for. For the
     same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front:
-    the sentences joining a batch are encoded together, in one packed BERT call.
+    the sentences joining a batch are encoded together, in one packed BERT call. And once the first sentence is
+    yielded, the next batch waits for `first_decoded` (a threading.Event, or None: no wait), which the caller
+    sets once that sentence's audio is decoded: that decode and the next batch's BERT and prefill are all bound
+    by the CPU's arithmetic, so running them at once delays the first audio without finishing the batch sooner.
     timer: the stream's Timer (stages "bert" and "t2s").
     """
     sampling = sampling_params(settings, models)
@@ -130,6 +134,9 @@ def generate_tokens(
     pending = [(position, 0) for position in range(len(sentences))]  # (sentence, attempt), in sentence order
     first = True
     while pending:
+        if first_decoded is not None and all(position != 0 for position, _ in pending):  # the first was yielded
+            while not first_decoded.wait(0.05):
+                check_cancel(cancel)
         size = 1 if first else settings.batch_size
         batch, pending, first = pending[:size], pending[size:], False
         check_cancel(cancel)
