@@ -275,7 +275,6 @@ class SynthesisStream:
                         tokens_to_decode = spoken.output.decoder_tokens
                         waveform = speak.decode(models, reference, sentences[index], tokens_to_decode, settings)
                     decoded[index] = spoken, waveform
-                first_decoded.set()
                 outcome = decoded.pop(sentence.index)
                 if isinstance(outcome, GptSovitsError):
                     raise outcome
@@ -283,6 +282,7 @@ class SynthesisStream:
                 self._report(sentence, spoken, spoken.output.decoder_tokens, position, len(waveform))
                 chunk = self._chunk(sentence, waveform, settings, position, last=True)
                 yield chunk
+                first_decoded.set()  # handed over and asked for more: a listener who left at once costs no batch
                 position += chunk.duration_seconds
             report(1.0, Message("Done"))
         finally:

@@ -117,8 +117,9 @@ def generate_tokens(
     same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front:
     the sentences joining a batch are encoded together, in one packed BERT call. And once the first sentence is
     yielded, the next batch waits for `first_decoded` (a threading.Event, or None: no wait), which the caller
-    sets once that sentence's audio is decoded: that decode and the next batch's BERT and prefill are all bound
-    by the CPU's arithmetic, so running them at once delays the first audio without finishing the batch sooner.
+    sets once that sentence's audio is decoded and handed over: that decode and the next batch's BERT and prefill
+    are all bound by the CPU's arithmetic, so running them at once delays the first audio without finishing the
+    batch sooner (and a listener who leaves at the first chunk leaves no batch running).
     timer: the stream's Timer (stages "bert" and "t2s").
     """
     sampling = sampling_params(settings, models)
