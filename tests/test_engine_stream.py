@@ -223,7 +223,7 @@ def test_a_later_sentence_ready_first_is_decoded_while_the_earlier_one_is_made(e
     original_generate, original_decode = speak.generate_tokens, speak.decode
     decoded_sentences, decoded_events = [], {index: threading.Event() for index in range(4)}
 
-    def tokens_in_the_order_0_3_2_1(models, reference, sentences, settings, timer, cancel=None, first_decoded=None):
+    def tokens_in_the_order_0_3_2_1(models, reference, sentences, settings, timer, cancel=None, first_chunk_out=None):
         results = dict(original_generate(models, reference, sentences, settings, timer, cancel))  # all, at once
         yield 0, results[0]
         yield 3, results[3]
@@ -246,7 +246,7 @@ def test_a_later_sentence_ready_first_is_decoded_while_the_earlier_one_is_made(e
     assert np.array_equal(stream.result().audio, expected.audio)
 
 
-def test_the_next_batch_waits_until_the_first_sentence_is_decoded(engine, reference_wav, single_thread, monkeypatch):
+def test_the_next_batch_waits_until_the_first_chunk_is_out(engine, reference_wav, single_thread, monkeypatch):
     """The first sentence's audio and the next batch's BERT and prefill all need the CPU's arithmetic: the first
     audio comes sooner when T2S waits for it (the first sentence runs alone, so nothing else is held up)."""
     models = engine.model_set()

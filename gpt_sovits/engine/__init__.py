@@ -254,9 +254,9 @@ class SynthesisStream:
         (its audio waits for its turn): the rows of a batch finish in any order, and the last of a batch to finish
         would otherwise hold back the decoding of all the others. The audio is the same either way.
         """
-        first_decoded = threading.Event()  # T2S holds its next batch until then (see speak.generate_tokens)
+        first_chunk_out = threading.Event()  # T2S holds its next batch until then (see speak.generate_tokens)
         tokens = TokensAhead(
-            lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop, first_decoded),
+            lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop, first_chunk_out),
             cancel,
         )
         decoded: dict[int, tuple] = {}  # sentence index -> (SpokenTokens, waveform), or a SynthesisError
@@ -282,12 +282,12 @@ class SynthesisStream:
                 self._report(sentence, spoken, spoken.output.decoder_tokens, position, len(waveform))
                 chunk = self._chunk(sentence, waveform, settings, position, last=True)
                 yield chunk
-                first_decoded.set()  # handed over and asked for more: a listener who left at once costs no batch
+                first_chunk_out.set()  # handed over and asked for more: a listener who left at once costs no batch
                 position += chunk.duration_seconds
             report(1.0, Message("Done"))
         finally:
             tokens.stop()
-            first_decoded.set()
+            first_chunk_out.set()
 
     def _speak_token_by_token(self, models, reference, sentences, settings, timer, report, cancel):
         """Token streaming: one sentence at a time, its audio in pieces while its tokens come."""

@@ -105,7 +105,7 @@ def generate_tokens(
     settings: InferenceSettings,
     timer,
     cancel=None,
-    first_decoded=None,
+    first_chunk_out=None,
 ) -> Iterator[tuple[int, "SpokenTokens | SynthesisError"]]:
     """T2S for several sentences, `settings.batch_size` rows decoded together, each re-rolled on its own while
     its length is implausible. Yields (sentence position in `sentences`, SpokenTokens) as each row is done, or
@@ -116,7 +116,7 @@ def generate_tokens(
     a batched step costs up to 3x a single one, and the first sentence is what the listener waits for. For the
     same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front:
     the sentences joining a batch are encoded together, in one packed BERT call. And once the first sentence is
-    yielded, the next batch waits for `first_decoded` (a threading.Event, or None: no wait), which the caller
+    yielded, the next batch waits for `first_chunk_out` (a threading.Event, or None: no wait), which the caller
     sets once that sentence's audio is decoded and handed over: that decode and the next batch's BERT and prefill
     are all bound by the CPU's arithmetic, so running them at once delays the first audio without finishing the
     batch sooner (and a listener who leaves at the first chunk leaves no batch running).
@@ -135,8 +135,8 @@ def generate_tokens(
     pending = [(position, 0) for position in range(len(sentences))]  # (sentence, attempt), in sentence order
     first = True
     while pending:
-        if first_decoded is not None and all(position != 0 for position, _ in pending):  # the first was yielded
-            while not first_decoded.wait(0.05):
+        if first_chunk_out is not None and all(position != 0 for position, _ in pending):  # the first was yielded
+            while not first_chunk_out.wait(0.05):
                 check_cancel(cancel)
         size = 1 if first else settings.batch_size
         batch, pending, first = pending[:size], pending[size:], False
