@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except GptSovitsError as error:
         say(Message("error: {error}", error=error), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the synthesis has stopped with it (its threads are waited for at exit)
+        say(Message("Stopped."), file=sys.stderr)
+        return 130
 
 
 # ----- options shared with the web UI -----------------------------------------------------------------------

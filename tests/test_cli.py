@@ -1,5 +1,10 @@
 """`python -m gpt_sovits synthesize | download`: a WAV out, or one line on stderr and exit status 2."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +57,26 @@ def test_synthesize_writes_a_32k_wav(weights_dir, reference, tmp_path, capsys):
     assert len(samples) / rate > 0.3 and np.abs(samples).max() > 0
     printed = capsys.readouterr().out
     assert f"Wrote {output}" in printed and "seed 3" in printed
+
+
+def test_ctrl_c_stops_a_synthesis_with_one_line_and_status_130(weights_dir, reference, tmp_path):
+    """Ctrl-C while a long text is streamed to a file: "Stopped.", exit status 130, no traceback, and no abort from
+    the T2S thread still at work (one cut off inside torch by the interpreter's exit used to end the process with
+    "terminate called without an active exception", status 134)."""
+    output = tmp_path / "long.wav"
+    arguments = synthesize_args(weights_dir, reference, output, "--cut-method", "cut5", "--stream", "sentence")
+    arguments[arguments.index("--target-text") + 1] = "今天天气很好。我们一起去公园。然后我们去吃饭。" * 24
+    process = subprocess.Popen([sys.executable, "-m", "gpt_sovits", *arguments], stderr=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).resolve().parents[1], env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline and not (output.exists() and output.stat().st_size > 44):
+        time.sleep(0.05)  # until the first sentence is on disk (past the 44-byte WAV header)
+    assert process.poll() is None, "the synthesis ended before it could be interrupted: give it more sentences"
+    process.send_signal(signal.SIGINT)
+    errors = process.communicate(timeout=60)[1]
+    assert process.returncode == 130, errors
+    assert "Stopped." in errors and "Traceback" not in errors and "terminate called" not in errors
+    assert soundfile.info(output).duration > 0  # what was made before the stop is kept, as a playable file
 
 
 def test_stream_writes_the_file_as_it_goes(weights_dir, reference, tmp_path):

@@ -5,10 +5,18 @@ the sentences after it; the audio still comes out in sentence order. The rows of
 while T2S is still making the next sentence in order, a later one whose tokens are ready is decoded (and held)
 instead of leaving SoVITS idle. Stopping the stream stops the thread before its next T2S step or prefill layer (a
 BERT call under way finishes first: up to a second for a batch on 2 cores).
+
+The thread is a daemon (a stream nobody closed must not keep the process alive), so at exit the threads still
+running are stopped and waited for: a thread cut off by the interpreter's shutdown in the middle of a torch call
+aborts the whole process ("terminate called without an active exception", exit code 134) instead of letting it
+exit with its own code (a Ctrl-C, a CLI error).
 """
 
+import atexit
 import threading
 from collections.abc import Callable, Iterator
+
+SECONDS_TO_STOP_AT_EXIT = 10.0  # a BERT call or prefill layer under way finishes first
 
 
 class AnyOf:
@@ -24,13 +32,17 @@ class AnyOf:
 class TokensAhead:
     """Runs `work(cancel)`, a generator of (position, result), in a thread; `take_first_ready` waits for results."""
 
+    running: set["TokensAhead"] = set()  # the live ones, for stop_all_at_exit
+
     def __init__(self, work: Callable[[AnyOf], Iterator[tuple[int, object]]], cancel=None):
         self._stop = threading.Event()
         self._results: dict[int, object] = {}
         self._failure: BaseException | None = None
         self._finished = False
         self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._run, args=(work, AnyOf(cancel, self._stop)), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(work, AnyOf(cancel, self._stop)), daemon=True,
+                                        name="t2s-ahead")  # fmt: skip
+        TokensAhead.running.add(self)
         self._thread.start()
 
     def _run(self, work, cancel) -> None:
@@ -45,6 +57,7 @@ class TokensAhead:
             with self._changed:
                 self._finished = True
                 self._changed.notify_all()
+            TokensAhead.running.discard(self)
 
     def take_first_ready(self, positions: list[int]) -> tuple[int, object]:
         """(position, result) for the first of `positions` (in that order) whose result exists, waiting for one if
@@ -60,3 +73,12 @@ class TokensAhead:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+@atexit.register
+def stop_all_at_exit() -> None:
+    """Stop the T2S threads still running and wait for them (see the module's docstring)."""
+    for pipeline in list(TokensAhead.running):
+        pipeline.stop()
+    for pipeline in list(TokensAhead.running):
+        pipeline._thread.join(SECONDS_TO_STOP_AT_EXIT)
