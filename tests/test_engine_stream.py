@@ -4,8 +4,10 @@ guard, cancellation, clip warnings worked out per request, and the model pool.
 Runs on the tiny checkpoints (see test_engine.py for the checkpoints that force the model to stop at once).
 """
 
+import gc
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -159,6 +161,46 @@ def test_a_stop_while_the_features_are_made_runs_no_prefill(engine, reference_wa
     with pytest.raises(SynthesisCancelled):
         stream.result()
     assert cancel.is_set() and prefills == []
+
+
+@pytest.mark.parametrize("leave", ["break", "drop"])
+def test_a_stream_left_early_stops_its_t2s_at_once(engine, reference_wav, single_thread, monkeypatch, leave):
+    """A loop over the stream left early (a break, or an error in its body) and a stream dropped unfinished both end
+    the T2S thread at once, without waiting for a garbage collection (switched off here): nobody will ask for the
+    rest, and it would take the CPU from the next request."""
+    models = engine.model_set()
+    original_stream = models.t2s.stream
+
+    def slow_stream(inputs, sampling, stop=None):  # the tiny model is quick: make sure T2S is still at work
+        for step in original_stream(inputs, sampling, stop):
+            time.sleep(0.005)
+            yield step
+
+    monkeypatch.setattr(models.t2s, "stream", slow_stream)
+    request = replace(_request(reference_wav, batch_size=2), target_text="今天天气很好。我们一起去公园。" * 8)
+    before = _t2s_threads()
+    gc.disable()
+    try:
+        stream = engine.stream(request)
+        if leave == "break":
+            for chunk in stream:
+                running = _t2s_threads() - before
+                break
+        else:
+            chunks = iter(stream)
+            next(chunks)
+            running = _t2s_threads() - before
+            del chunks, stream
+        assert running, "T2S was already done: the test needs more sentences"
+        for thread in running:
+            thread.join(2)
+        assert not any(thread.is_alive() for thread in running)
+    finally:
+        gc.enable()
+
+
+def _t2s_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "t2s-ahead"}
 
 
 def test_clip_warnings_belong_to_each_request_not_the_cache(engine, tmp_path, single_thread):

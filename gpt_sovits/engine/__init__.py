@@ -203,26 +203,36 @@ class SynthesisStream:
     """The audio of one request as it is made: iterate it for `AudioChunk`s (once), or call `result()`.
 
     What is known about the run is readable at any time: the models, the seed, the warnings, and one
-    `SentenceReport` per target sentence (filled in as each is spoken).
+    `SentenceReport` per target sentence (filled in as each is spoken). The work stops when the stream ends, is
+    closed, is dropped, or when a loop over it is left early (a `break`, or an error in the loop's body).
+
+    Ask for the next chunk as soon as you have one (a player plays from a queue): T2S begins the sentences after
+    the first once the first chunk has been handed over and the next asked for, so that a listener who leaves at
+    the first chunk costs no more work.
     """
 
     def __init__(self, models: ModelSet, reference, sentences: list[TargetSentence], settings: InferenceSettings,
                  seed: int, warnings: list[str], timer: "Timer", reference_cache_hit: bool, report: Progress, cancel):  # fmt: skip
         self.model: ModelInfo = models.info
         self.sample_rate = models.synthesizer.output_rate(settings)
-        self._pause = models.synthesizer.pause(settings)
         self.seed = seed
         self.warnings = warnings
         self.timings = timer.seconds
         self.reference_cache_hit = reference_cache_hit
         self.sentences = [SentenceReport(sentence.index, sentence.text, sentence.seed) for sentence in sentences]
-        self._chunks = self._speak(models, reference, sentences, settings, timer, report, cancel)
+        # The speech does not refer back to this stream, so a stream dropped unfinished is freed at once, and its T2S
+        # thread stopped, instead of at some later garbage collection.
+        speech = _Speech(models, reference, sentences, settings, timer, report, cancel, self.sentences, self.sample_rate)
+        self._chunks = speech.chunks()
         self._audio: list[np.ndarray] = []
 
     def __iter__(self) -> Iterator[AudioChunk]:
-        for chunk in self._chunks:
-            self._audio.append(chunk.audio)
-            yield chunk
+        try:
+            for chunk in self._chunks:
+                self._audio.append(chunk.audio)
+                yield chunk
+        finally:  # also when the loop is left early: nobody will ask for the rest
+            self._chunks.close()
 
     def close(self) -> None:
         """Stop: no more work is done for this stream."""
@@ -242,32 +252,45 @@ class SynthesisStream:
             model=self.model,
         )
 
-    def _speak(self, models, reference, sentences, settings, timer, report, cancel) -> Iterator[AudioChunk]:
-        if settings.streaming == "token":
-            return self._speak_token_by_token(models, reference, sentences, settings, timer, report, cancel)
-        return self._speak_sentence_by_sentence(models, reference, sentences, settings, timer, report, cancel)
 
-    def _speak_sentence_by_sentence(self, models, reference, sentences, settings, timer, report, cancel):
+class _Speech:
+    """The work behind a SynthesisStream: the target sentences turned into audio chunks, in order, with each
+    sentence's report filled in as it is spoken."""
+
+    def __init__(self, models: ModelSet, reference, sentences: list[TargetSentence], settings: InferenceSettings,
+                 timer: "Timer", report: Progress, cancel, reports: list[SentenceReport], sample_rate: int):  # fmt: skip
+        self.models, self.reference, self.sentences, self.settings = models, reference, sentences, settings
+        self.timer, self.report, self.cancel = timer, report, cancel
+        self.reports, self.sample_rate = reports, sample_rate
+        self.pause = models.synthesizer.pause(settings)
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        if self.settings.streaming == "token":
+            return self._token_by_token()
+        return self._sentence_by_sentence()
+
+    def _sentence_by_sentence(self) -> Iterator[AudioChunk]:
         """The exact mode: T2S runs ahead (batched) in a thread, each sentence is decoded whole as its tokens come.
 
         SoVITS takes the next sentence in order when its tokens are ready, or else the earliest later one that is
         (its audio waits for its turn): the rows of a batch finish in any order, and the last of a batch to finish
         would otherwise hold back the decoding of all the others. The audio is the same either way.
         """
+        models, reference, sentences, settings, timer = self.models, self.reference, self.sentences, self.settings, self.timer
         first_chunk_out = threading.Event()  # T2S holds its next batch until then (see speak.generate_tokens)
         tokens = TokensAhead(
             lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop, first_chunk_out),
-            cancel,
+            self.cancel,
         )
         decoded: dict[int, tuple] = {}  # sentence index -> (SpokenTokens, waveform), or a SynthesisError
         try:
             position = 0.0
             for sentence in sentences:
-                report(sentence.index / len(sentences), _speaking(sentence, sentences))
+                self.report(sentence.index / len(sentences), _speaking(sentence, sentences))
                 while sentence.index not in decoded:
                     waiting = [index for index in range(sentence.index, len(sentences)) if index not in decoded]
                     index, spoken = tokens.take_first_ready(waiting)
-                    speak.check_cancel(cancel)
+                    speak.check_cancel(self.cancel)
                     if isinstance(spoken, GptSovitsError):
                         decoded[index] = spoken
                         continue
@@ -279,24 +302,25 @@ class SynthesisStream:
                 if isinstance(outcome, GptSovitsError):
                     raise outcome
                 spoken, waveform = outcome
-                self._report(sentence, spoken, spoken.output.decoder_tokens, position, len(waveform))
-                chunk = self._chunk(sentence, waveform, settings, position, last=True)
+                self._fill_report(sentence, spoken, spoken.output.decoder_tokens, position, len(waveform))
+                chunk = self._chunk(sentence, waveform, position, last=True)
                 yield chunk
                 first_chunk_out.set()  # handed over and asked for more: a listener who left at once costs no batch
                 position += chunk.duration_seconds
-            report(1.0, Message("Done"))
+            self.report(1.0, Message("Done"))
         finally:
             tokens.stop()
             first_chunk_out.set()
 
-    def _speak_token_by_token(self, models, reference, sentences, settings, timer, report, cancel):
+    def _token_by_token(self) -> Iterator[AudioChunk]:
         """Token streaming: one sentence at a time, its audio in pieces while its tokens come."""
+        models, sentences, timer = self.models, self.sentences, self.timer
         position = 0.0
         for sentence in sentences:
-            report(sentence.index / len(sentences), _speaking(sentence, sentences))
+            self.report(sentence.index / len(sentences), _speaking(sentence, sentences))
             with timer("bert"):
                 target_bert = models.features.bert_features(sentence.runs)
-            pieces = speak.stream_pieces(models, reference, sentence, target_bert, settings, timer, cancel)
+            pieces = speak.stream_pieces(models, self.reference, sentence, target_bert, self.settings, timer, self.cancel)
             start, spoken_samples = position, 0
             while True:
                 try:
@@ -305,20 +329,20 @@ class SynthesisStream:
                     spoken = finished.value
                     break
                 spoken_samples += len(audio)
-                chunk = self._chunk(sentence, audio, settings, position, last)
+                chunk = self._chunk(sentence, audio, position, last)
                 yield chunk
                 position += chunk.duration_seconds
-            self._report(sentence, spoken, spoken.output.tokens, start, spoken_samples)
-        report(1.0, Message("Done"))
+            self._fill_report(sentence, spoken, spoken.output.tokens, start, spoken_samples)
+        self.report(1.0, Message("Done"))
 
-    def _chunk(self, sentence, audio, settings, position: float, last: bool) -> AudioChunk:
+    def _chunk(self, sentence, audio, position: float, last: bool) -> AudioChunk:
         """A sentence's last chunk carries its pause."""
         if last:
-            audio = np.concatenate([audio, self._pause])
+            audio = np.concatenate([audio, self.pause])
         return AudioChunk(audio, self.sample_rate, sentence.index, sentence.text, position, sentence_end=last)
 
-    def _report(self, sentence, spoken, tokens, start: float, speech_samples: int) -> None:
-        report = self.sentences[sentence.index]
+    def _fill_report(self, sentence, spoken, tokens, start: float, speech_samples: int) -> None:
+        report = self.reports[sentence.index]
         report.start_seconds, report.end_seconds = start, start + speech_samples / self.sample_rate
         report.tokens, report.stop_reason, report.attempts = tokens, spoken.output.stop_reason, spoken.attempts
 
