@@ -172,17 +172,19 @@ def implausible_length_error(sentence: TargetSentence, output: T2SOutput) -> Syn
     if output.stop_reason == "token_limit":
         most = sentence.token_range[1]
         return SynthesisError(Message(
-            "The model kept talking past {tokens} sound tokens ({seconds:.0f} s) for a sentence of {phones} phones "
-            "({attempts} tries with different seeds), so it was stopped and no audio was made for it. Check that the "
+            "Sentence {number} ('{text}', {phones} phones) got no audio: the model kept talking past {tokens} sound "
+            "tokens ({seconds:.0f} s) in {attempts} tries with different seeds, so it was stopped. Check that the "
             "reference text matches what the clip says, try a different reference clip, or rephrase the sentence.",
-            tokens=most, seconds=most / 25, phones=sentence.spoken_phones, attempts=MAX_ATTEMPTS,
-        ))
+            number=sentence.index + 1, text=sentence.text, phones=sentence.spoken_phones, tokens=most,
+            seconds=most / 25, attempts=MAX_ATTEMPTS,
+        ))  # fmt: skip
     return SynthesisError(Message(
-        "The model kept stopping after {tokens} sound tokens for a sentence of {phones} phones ({attempts} tries "
-        "with different seeds), so no audio was made for it. Check that the reference text matches what the clip "
-        "says, try a different reference clip, or rephrase the sentence.",
-        tokens=len(output.decoder_tokens), phones=sentence.spoken_phones, attempts=MAX_ATTEMPTS,
-    ))
+        "Sentence {number} ('{text}', {phones} phones) got no audio: the model kept stopping after {tokens} sound "
+        "tokens in {attempts} tries with different seeds. Check that the reference text matches what the clip says, "
+        "try a different reference clip, or rephrase the sentence.",
+        number=sentence.index + 1, text=sentence.text, phones=sentence.spoken_phones,
+        tokens=len(output.decoder_tokens), attempts=MAX_ATTEMPTS,
+    ))  # fmt: skip
 
 
 def decode(

@@ -190,17 +190,17 @@ MESSAGES = {
     "Speaking sentence {number} of {count}": "正在合成第 {number} 句（共 {count} 句）",
     "Done": "完成",
     "Reference text: {error} (Or leave the reference text empty.)": "参考文本：{error}（也可以把参考文本留空。）",
-    "The model kept talking past {tokens} sound tokens ({seconds:.0f} s) for a sentence of {phones} phones "
-    "({attempts} tries with different seeds), so it was stopped and no audio was made for it. Check that the "
+    "Sentence {number} ('{text}', {phones} phones) got no audio: the model kept talking past {tokens} sound "
+    "tokens ({seconds:.0f} s) in {attempts} tries with different seeds, so it was stopped. Check that the "
     "reference text matches what the clip says, try a different reference clip, or rephrase the sentence.":
-        "一句只有 {phones} 个音素的话，模型说到 {tokens} 个语音单元（{seconds:.0f} 秒）还停不下来"
-        "（换了不同的随机种子试了 {attempts} 次），因此被中止，这一句没有生成音频。请检查参考文本与参考音频"
-        "说的是否一致，换一段参考音频，或者换个说法。",
-    "The model kept stopping after {tokens} sound tokens for a sentence of {phones} phones ({attempts} tries "
-    "with different seeds), so no audio was made for it. Check that the reference text matches what the clip "
-    "says, try a different reference clip, or rephrase the sentence.":
-        "一句有 {phones} 个音素的话，模型每次只说了 {tokens} 个语音单元就停下了（换了不同的随机种子试了 "
-        "{attempts} 次），因此这一句没有生成音频。请检查参考文本与参考音频说的是否一致，换一段参考音频，或者换个说法。",
+        "第 {number} 句「{text}」（{phones} 个音素）没有生成音频：换了不同的随机种子试了 {attempts} 次，模型说到 "
+        "{tokens} 个语音单元（{seconds:.0f} 秒）还停不下来，因此被中止。请检查参考文本与参考音频说的是否一致，"
+        "换一段参考音频，或者换个说法。",
+    "Sentence {number} ('{text}', {phones} phones) got no audio: the model kept stopping after {tokens} sound "
+    "tokens in {attempts} tries with different seeds. Check that the reference text matches what the clip says, "
+    "try a different reference clip, or rephrase the sentence.":
+        "第 {number} 句「{text}」（{phones} 个音素）没有生成音频：换了不同的随机种子试了 {attempts} 次，模型每次只说了 "
+        "{tokens} 个语音单元就停下了。请检查参考文本与参考音频说的是否一致，换一段参考音频，或者换个说法。",
     "Stopped.": "已停止。",
     "Model file '{name}' does not exist or is not a file.": "模型文件「{name}」不存在，或者不是文件。",
     "{version} models need the speaker-verification model sv/pretrained_eres2netv2w24s4ep4.ckpt "
