@@ -86,6 +86,9 @@ class VoiceCloningUI:
         cancel = threading.Event()
         working = gr.Button(interactive=False), gr.Button(visible=True)
         idle = gr.Button(interactive=True), gr.Button(visible=False)
+        # Set once, not with every chunk: a chunk's update still in flight when Stop is pressed would otherwise
+        # land after Stop's own and leave Synthesize disabled for good.
+        same_buttons = gr.skip(), gr.skip()
         no_subtitles, same_subtitles = (None, None), (gr.skip(), gr.skip())  # the subtitle files and cues
         # The old result and its status go at once: nothing on the page may describe an earlier run.
         yield gr.skip(), None, "⏳ …", gr.skip(), gr.skip(), *working, *no_subtitles
@@ -109,7 +112,7 @@ class VoiceCloningUI:
                     chunks = iter(stream)
                     while (chunk := await anyio.to_thread.run_sync(next, chunks, None, abandon_on_cancel=True)) is not None:
                         live = (chunk.sample_rate, chunk.int16()) if self.live_audio else gr.skip()
-                        yield live, gr.skip(), render(live_status(stream, chunk), locale), gr.skip(), gr.skip(), *working, *same_subtitles
+                        yield live, gr.skip(), render(live_status(stream, chunk), locale), gr.skip(), gr.skip(), *same_buttons, *same_subtitles
                     result = stream.result()
                     path = self._write_result(result, inputs)
             history = [history_entry(path, inputs, result), *history][:HISTORY_LENGTH]
