@@ -20,6 +20,9 @@ from gpt_sovits.text.language import scripts_in
 
 MIN_REFERENCE_SECONDS = 3.0
 MAX_REFERENCE_SECONDS = 10.0
+# Extra clips lend only timbre, and upstream sets them no length rule; but less than half a second (a syllable or
+# two) carries no voice to speak of, and under 22 ms the spectrogram cannot even be computed.
+MIN_TIMBRE_CLIP_SECONDS = 0.5
 
 # One request is cut into sentences and synthesized piece by piece; 1000 characters is roughly 3-4 minutes of
 # Chinese speech (or about 1 minute of English), well beyond what one web request should take on a CPU.
@@ -55,6 +58,16 @@ FULL_SCALE = 0.999
 # belong to the clip (missing half the words, or the transcript of a different, longer recording).
 MIN_SYLLABLES_PER_SECOND = 1.0
 MAX_SYLLABLES_PER_SECOND = 9.0
+
+def check_timbre_clip(duration_seconds: float, name: str) -> None:
+    """Refuse an extra (timbre-only) reference clip too short to carry a voice."""
+    if duration_seconds < MIN_TIMBRE_CLIP_SECONDS:
+        raise AudioError(Message(
+            "The extra reference clip '{name}' is {duration:.2f} s long; a clip that lends its voice needs at least "
+            "{minimum:g} s of speech. Use a longer clip, or leave it out.",
+            name=name, duration=duration_seconds, minimum=MIN_TIMBRE_CLIP_SECONDS,
+        ))  # fmt: skip
+
 
 def check_reference_audio(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, list[Message]]:
     """Refuse unusable reference clips; trim long ones to 3-10 s ending at a pause.

@@ -15,7 +15,7 @@ import soundfile
 import torch
 
 from gpt_sovits.engine import Engine, ModelPaths, SynthesisRequest, speak
-from gpt_sovits.errors import SynthesisError, TextError
+from gpt_sovits.errors import AudioError, SynthesisError, TextError
 from gpt_sovits.settings import InferenceSettings
 from gpt_sovits.text.symbols import phones_to_ids
 from gpt_sovits.text.types import TextRun
@@ -204,6 +204,20 @@ def _replace(request, **changes):
     from dataclasses import replace
 
     return replace(request, **changes)
+
+
+@pytest.mark.parametrize("seconds", [0.0005, 0.01, 0.4])
+def test_an_extra_clip_too_short_to_lend_a_voice_is_refused_by_name(tiny_engine, reference_wav, tmp_path, seconds):
+    """Under 22 ms the spectrogram itself failed with torch's padding error; now any clip under 0.5 s is named."""
+    extra = tmp_path / "tiny-extra.wav"
+    soundfile.write(extra, _speech_like(4.0)[: int(32000 * seconds)], 32000)
+    request = SynthesisRequest(str(reference_wav), "今天天气很好。", "all_zh", "你好。", "all_zh",
+                               extra_reference_audio=(str(extra),))  # fmt: skip
+    with pytest.raises(AudioError, match="^The extra reference clip 'tiny-extra.wav' is 0.[0-9]+ s long; .* at least 0.5 s"):
+        tiny_engine.stream(request)
+    half_a_second = _replace(request, extra_reference_audio=(str(reference_wav), str(extra)))
+    soundfile.write(extra, _speech_like(4.0)[:16000], 32000)
+    assert len(tiny_engine.synthesize(half_a_second).audio) > 0
 
 
 @pytest.mark.parametrize("reference_text", ["。。。", "你好世界" * 100])

@@ -60,7 +60,9 @@ def load_reference_clips(reference_audio, extra_reference_audio) -> ReferenceCli
     clip = audio.load_audio(reference_audio)
     samples, notes = validation.check_reference_audio(clip.mono(), clip.sample_rate)
     main = audio.AudioClip(samples[None, :], clip.sample_rate, clip.source)
-    extra = tuple(audio.load_audio(source) for source in extra_reference_audio)  # no length rule (as upstream)
+    extra = tuple(audio.load_audio(source) for source in extra_reference_audio)
+    for clip in extra:  # upstream has no length rule for these; ours only refuses what carries no voice
+        validation.check_timbre_clip(clip.duration_seconds, clip.source)
     return ReferenceClips(main, extra, tuple(notes))
 
 

@@ -14,6 +14,9 @@ MESSAGES = {
     "The reference audio is {duration:.1f} s long; it must be at least {minimum:g} s. "
     "Please use a clip of {minimum:g}-{maximum:g} seconds of clear speech.":
         "参考音频只有 {duration:.1f} 秒，至少需要 {minimum:g} 秒。请使用一段 {minimum:g}~{maximum:g} 秒、说话清晰的音频。",
+    "The extra reference clip '{name}' is {duration:.2f} s long; a clip that lends its voice needs at least "
+    "{minimum:g} s of speech. Use a longer clip, or leave it out.":
+        "额外参考音频“{name}”只有 {duration:.2f} 秒；用来提供音色的音频至少需要 {minimum:g} 秒的人声。请换一段更长的音频，或不用它。",
     "The reference audio is silent (or almost). Please use a clip in which the voice can be heard clearly.":
         "参考音频没有声音（或几乎没有）。请使用一段能清楚听到人声的音频。",
     "The reference audio was {duration:.1f} s long; used {start:.1f}-{end:.1f} s ({length:.1f} s, ending at "
