@@ -230,9 +230,39 @@ def test_several_timbre_clips_are_averaged(engine, reference_wav, tmp_path, sing
     other = tmp_path / "other.wav"
     soundfile.write(other, _speech_like(5.0, f0=210.0, seed=9), 32000)
     models = engine.model_set()
-    alone = [compute_reference(models, load_reference_clips(path, ()), None).conditioning for path in (reference_wav, other)]
-    both = compute_reference(models, load_reference_clips(reference_wav, (other, reference_wav)), None).conditioning
+    alone = [compute_reference(models, load_reference_clips(path, ()), None).conditioning.get(models.synthesizer)
+             for path in (reference_wav, other)]  # fmt: skip
+    both = compute_reference(models, load_reference_clips(reference_wav, (other, reference_wav)), None).conditioning.get(
+        models.synthesizer)
     torch.testing.assert_close(both, (alone[1] + alone[0]) / 2, atol=1e-6, rtol=0)
+
+
+def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp_path, single_thread, monkeypatch):
+    """Only SoVITS needs the timbre (for v2Pro the speaker encoder: about as long as the first sentence's T2S), so it
+    is worked out once T2S has started; once per reference, also for a stream left before it was needed."""
+    models = engine.model_set()
+    t2s_started, prepared = threading.Event(), []
+    original_stream, original_prepare = models.t2s.stream, models.synthesizer.prepare
+
+    def recorded_stream(*args, **kwargs):
+        t2s_started.set()
+        return original_stream(*args, **kwargs)
+
+    def recorded_prepare(*args):
+        prepared.append(t2s_started.wait(10))  # the old order never started T2S before this returned
+        return original_prepare(*args)
+
+    monkeypatch.setattr(models.t2s, "stream", recorded_stream)
+    monkeypatch.setattr(models.synthesizer, "prepare", recorded_prepare)
+    clip = tmp_path / "fresh.wav"
+    soundfile.write(clip, _speech_like(4.0, f0=180.0, seed=12), 32000)
+    left_unread = engine.stream(_request(clip))  # puts the reference in the cache, timbre not yet worked out
+    left_unread.close()
+    assert prepared == []
+    first = engine.synthesize(_request(clip))
+    assert prepared == [True] and first.reference_cache_hit
+    again = engine.synthesize(_request(clip))
+    assert prepared == [True] and np.array_equal(again.audio, first.audio)
 
 
 def test_each_request_gets_the_models_it_names(engine, tiny_checkpoints, reference_wav, single_thread):

@@ -284,6 +284,8 @@ class _Speech:
         )
         decoded: dict[int, tuple] = {}  # sentence index -> (SpokenTokens, waveform), or a SynthesisError
         try:
+            with timer("reference"):  # only SoVITS needs it: worked out while T2S makes the first sentence
+                reference.conditioning.get(models.synthesizer)
             position = 0.0
             for sentence in sentences:
                 self.report(sentence.index / len(sentences), _speaking(sentence, sentences))

@@ -1,8 +1,11 @@
 """The reference side of a request: its clips read and checked, and the work every target sentence reuses.
 
     reference clip --HuBERT--> features --SoVITS quantizer--> prompt tokens    ┐
-    timbre clip(s) --spectrogram (+ speaker encoder)--> timbre ge, averaged    ├ PreparedReference (cached)
-    reference text --front end--> phones + BERT features                       ┘
+    reference text --front end--> phones + BERT features                       ├ PreparedReference (cached)
+    timbre clip(s) --spectrogram (+ speaker encoder)--> timbre ge, averaged    ┘ (on first use: Conditioning)
+
+Only the synthesizer reads the timbre, so it is worked out when first needed: a stream starts T2S on its first
+sentence and works it out meanwhile (the v2Pro speaker encoder takes about as long as that sentence's T2S).
 
 The prepared work is cached under a key made of the audio *content* (not a file name), the reference text and
 language, and the identity of the models it came from. What a request is told about its own clip (trimmed,
@@ -48,11 +51,33 @@ class PreparedReference:
     prompt_tokens: torch.Tensor | None  # LongTensor [P]; None in reference-free mode
     runs: tuple[TextRun, ...]  # the reference text as phones; empty in reference-free mode
     bert_features: torch.Tensor  # [reference phones, 1024]
-    conditioning: object  # what the synthesizer decodes with (v1-v2ProPlus: the averaged timbre ge [1, gin, 1])
+    conditioning: "Conditioning"  # what the synthesizer decodes with, worked out on first use
 
     @property
     def phone_ids(self) -> list[int]:
         return [phone_id for run in self.runs for phone_id in run.phone_ids]
+
+
+class Conditioning:
+    """What the synthesizer decodes a reference's target sentences with (v1-v2ProPlus: the averaged timbre ge
+    [1, gin, 1]; v3/v4: the reference mel and features), worked out by the first `get` and then kept.
+
+    Safe to share through the cache: a second request that calls `get` while the first is working it out waits for
+    that result instead of repeating the work. It keeps the clips, not the models, until then: any synthesizer of
+    the cache key's `reference_identity` gives the same result.
+    """
+
+    def __init__(self, clips: "ReferenceClips", prompt_tokens: torch.Tensor | None, phone_ids: list[int]):
+        self._inputs: tuple | None = (clips, prompt_tokens, phone_ids)
+        self._value = None
+        self._lock = threading.Lock()
+
+    def get(self, synthesizer):
+        with self._lock:
+            if self._inputs is not None:
+                self._value = synthesizer.prepare(*self._inputs)
+                self._inputs = None  # the clips are no longer needed
+            return self._value
 
 
 def load_reference_clips(reference_audio, extra_reference_audio) -> ReferenceClips:
@@ -99,8 +124,7 @@ def compute_reference(models: ModelSet, clips: ReferenceClips, runs: list[TextRu
     with about_reference_text():
         bert_features = models.features.bert_features(runs or ())
     phone_ids = [phone_id for run in runs or () for phone_id in run.phone_ids]
-    conditioning = models.synthesizer.prepare(clips, prompt_tokens, phone_ids)
-    return PreparedReference(prompt_tokens, tuple(runs or ()), bert_features, conditioning)
+    return PreparedReference(prompt_tokens, tuple(runs or ()), bert_features, Conditioning(clips, prompt_tokens, phone_ids))
 
 
 class ReferenceCache:

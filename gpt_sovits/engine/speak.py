@@ -192,7 +192,8 @@ def decode(
     settings: InferenceSettings,
 ) -> np.ndarray:
     """Tokens -> float32 waveform at the output rate, peak-normalised like upstream (no pause)."""
-    return models.synthesizer.decode(tokens, sentence.phone_ids, reference.conditioning, settings, sentence.seed)
+    conditioning = reference.conditioning.get(models.synthesizer)
+    return models.synthesizer.decode(tokens, sentence.phone_ids, conditioning, settings, sentence.seed)
 
 
 def check_cancel(cancel) -> None:
@@ -223,7 +224,7 @@ class PieceDecoder:
 
     def __init__(self, models: ModelSet, reference: PreparedReference, sentence: TargetSentence, settings):
         self.sovits, self.settings = models.synthesizer.sovits, settings
-        self.ge = reference.conditioning  # token streaming is for the SoVITS (v1-v2ProPlus) decoder only
+        self.ge = reference.conditioning.get(models.synthesizer)  # token streaming is for the SoVITS (v1-v2ProPlus) decoder only
         self.phone_ids = torch.tensor(sentence.phone_ids, dtype=torch.long)
         self.generator = torch.Generator().manual_seed(sentence.seed + 1)
         self.noise = torch.zeros(1, self.sovits.config.inter_channels, 0)  # [1, inter, frames drawn so far]
