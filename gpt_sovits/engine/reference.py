@@ -124,7 +124,8 @@ def compute_reference(models: ModelSet, clips: ReferenceClips, runs: list[TextRu
     with about_reference_text():
         bert_features = models.features.bert_features(runs or ())
     phone_ids = [phone_id for run in runs or () for phone_id in run.phone_ids]
-    return PreparedReference(prompt_tokens, tuple(runs or ()), bert_features, Conditioning(clips, prompt_tokens, phone_ids))
+    conditioning = Conditioning(clips, prompt_tokens, phone_ids)  # worked out when the synthesizer first needs it
+    return PreparedReference(prompt_tokens, tuple(runs or ()), bert_features, conditioning)
 
 
 class ReferenceCache:

@@ -224,7 +224,8 @@ class PieceDecoder:
 
     def __init__(self, models: ModelSet, reference: PreparedReference, sentence: TargetSentence, settings):
         self.sovits, self.settings = models.synthesizer.sovits, settings
-        self.ge = reference.conditioning.get(models.synthesizer)  # token streaming is for the SoVITS (v1-v2ProPlus) decoder only
+        # Token streaming is for the SoVITS (v1-v2ProPlus) decoder only: its conditioning is the timbre ge.
+        self.ge = reference.conditioning.get(models.synthesizer)
         self.phone_ids = torch.tensor(sentence.phone_ids, dtype=torch.long)
         self.generator = torch.Generator().manual_seed(sentence.seed + 1)
         self.noise = torch.zeros(1, self.sovits.config.inter_channels, 0)  # [1, inter, frames drawn so far]
