@@ -211,6 +211,7 @@ def test_clip_warnings_belong_to_each_request_not_the_cache(engine, tmp_path, si
     soundfile.write(long_path, long_clip, 32000)
     first = engine.stream(_request(long_path))
     assert any("was 14.0 s long" in warning for warning in first.warnings)
+    first.result()  # the reference is cached once the stream has worked out its timbre
     from gpt_sovits import audio, validation
 
     clip = audio.load_audio(long_path)
@@ -239,7 +240,7 @@ def test_several_timbre_clips_are_averaged(engine, reference_wav, tmp_path, sing
 
 def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp_path, single_thread, monkeypatch):
     """Only SoVITS needs the timbre (for v2Pro the speaker encoder: about as long as the first sentence's T2S), so it
-    is worked out once T2S has started; once per reference, also for a stream left before it was needed."""
+    is worked out once T2S has started, and the reference is cached once it is complete."""
     models = engine.model_set()
     t2s_started, prepared = threading.Event(), []
     original_stream, original_prepare = models.t2s.stream, models.synthesizer.prepare
@@ -256,13 +257,13 @@ def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp
     monkeypatch.setattr(models.synthesizer, "prepare", recorded_prepare)
     clip = tmp_path / "fresh.wav"
     soundfile.write(clip, _speech_like(4.0, f0=180.0, seed=12), 32000)
-    left_unread = engine.stream(_request(clip))  # puts the reference in the cache, timbre not yet worked out
-    left_unread.close()
+    left_unread = engine.stream(_request(clip))
+    left_unread.close()  # before the timbre was needed: nothing half-made (holding the clips) stays in the cache
     assert prepared == []
     first = engine.synthesize(_request(clip))
-    assert prepared == [True] and first.reference_cache_hit
+    assert prepared == [True] and not first.reference_cache_hit
     again = engine.synthesize(_request(clip))
-    assert prepared == [True] and np.array_equal(again.audio, first.audio)
+    assert prepared == [True] and again.reference_cache_hit and np.array_equal(again.audio, first.audio)
 
 
 def test_each_request_gets_the_models_it_names(engine, tiny_checkpoints, reference_wav, single_thread):

@@ -162,6 +162,9 @@ class Engine:
                 if reference_text is not None:
                     reference_runs = phonemize_reference_text(reference_text, request.reference_language, symbol_version)
                 reference = compute_reference(models, clips, reference_runs)
+
+        def remember_reference() -> None:  # once the stream has worked out its timbre: the cache holds finished work
+            if not cache_hit:
                 self.references.put(key, reference)
 
         seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
@@ -170,7 +173,7 @@ class Engine:
             for index, (text, sentence_runs) in enumerate(zip(texts, runs))
         ]
         return SynthesisStream(models, reference, sentences, settings, seed, warnings, timer, cache_hit,
-                               report, cancel)  # fmt: skip
+                               remember_reference, report, cancel)  # fmt: skip
 
     def synthesize(self, request: SynthesisRequest, progress: Progress | None = None, cancel=None) -> SynthesisResult:
         """The whole stream, joined."""
@@ -195,7 +198,7 @@ class Engine:
         seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
         sentence = TargetSentence(0, "".join(run.normalized_text for run in target_runs), tuple(target_runs), seed)
         stream = SynthesisStream(model_set, reference, [sentence], settings, seed, list(clips.warnings), Timer(),
-                                 False, lambda fraction, message: None, None)  # fmt: skip
+                                 False, lambda: None, lambda fraction, message: None, None)  # fmt: skip
         return stream.result()
 
 
@@ -212,7 +215,8 @@ class SynthesisStream:
     """
 
     def __init__(self, models: ModelSet, reference, sentences: list[TargetSentence], settings: InferenceSettings,
-                 seed: int, warnings: list[str], timer: "Timer", reference_cache_hit: bool, report: Progress, cancel):  # fmt: skip
+                 seed: int, warnings: list[str], timer: "Timer", reference_cache_hit: bool,
+                 remember_reference: Callable[[], None], report: Progress, cancel):  # fmt: skip
         self.model: ModelInfo = models.info
         self.sample_rate = models.synthesizer.output_rate(settings)
         self.seed = seed
@@ -222,7 +226,8 @@ class SynthesisStream:
         self.sentences = [SentenceReport(sentence.index, sentence.text, sentence.seed) for sentence in sentences]
         # The speech does not refer back to this stream, so a stream dropped unfinished is freed at once, and its T2S
         # thread stopped, instead of at some later garbage collection.
-        speech = _Speech(models, reference, sentences, settings, timer, report, cancel, self.sentences, self.sample_rate)
+        speech = _Speech(models, reference, remember_reference, sentences, settings, timer, report, cancel,
+                         self.sentences, self.sample_rate)  # fmt: skip
         self._chunks = speech.chunks()
         self._audio: list[np.ndarray] = []
 
@@ -257,9 +262,11 @@ class _Speech:
     """The work behind a SynthesisStream: the target sentences turned into audio chunks, in order, with each
     sentence's report filled in as it is spoken."""
 
-    def __init__(self, models: ModelSet, reference, sentences: list[TargetSentence], settings: InferenceSettings,
-                 timer: "Timer", report: Progress, cancel, reports: list[SentenceReport], sample_rate: int):  # fmt: skip
+    def __init__(self, models: ModelSet, reference, remember_reference: Callable[[], None],
+                 sentences: list[TargetSentence], settings: InferenceSettings, timer: "Timer", report: Progress, cancel,
+                 reports: list[SentenceReport], sample_rate: int):  # fmt: skip
         self.models, self.reference, self.sentences, self.settings = models, reference, sentences, settings
+        self.remember_reference = remember_reference
         self.timer, self.report, self.cancel = timer, report, cancel
         self.reports, self.sample_rate = reports, sample_rate
         self.pause = models.synthesizer.pause(settings)
@@ -268,6 +275,13 @@ class _Speech:
         if self.settings.streaming == "token":
             return self._token_by_token()
         return self._sentence_by_sentence()
+
+    def _work_out_timbre(self) -> None:
+        """The reference's conditioning, which only SoVITS needs (so T2S need not wait for it); then the reference
+        goes into the cache, complete: a stream left before this leaves no half-made entry holding its clips."""
+        with self.timer("reference"):
+            self.reference.conditioning.get(self.models.synthesizer)
+        self.remember_reference()
 
     def _sentence_by_sentence(self) -> Iterator[AudioChunk]:
         """The exact mode: T2S runs ahead (batched) in a thread, each sentence is decoded whole as its tokens come.
@@ -284,8 +298,7 @@ class _Speech:
         )
         decoded: dict[int, tuple] = {}  # sentence index -> (SpokenTokens, waveform), or a SynthesisError
         try:
-            with timer("reference"):  # only SoVITS needs it: worked out while T2S makes the first sentence
-                reference.conditioning.get(models.synthesizer)
+            self._work_out_timbre()  # while T2S makes the first sentence
             position = 0.0
             for sentence in sentences:
                 self.report(sentence.index / len(sentences), _speaking(sentence, sentences))
@@ -317,6 +330,7 @@ class _Speech:
     def _token_by_token(self) -> Iterator[AudioChunk]:
         """Token streaming: one sentence at a time, its audio in pieces while its tokens come."""
         models, sentences, timer = self.models, self.sentences, self.timer
+        self._work_out_timbre()
         position = 0.0
         for sentence in sentences:
             self.report(sentence.index / len(sentences), _speaking(sentence, sentences))

@@ -5,7 +5,8 @@
     timbre clip(s) --spectrogram (+ speaker encoder)--> timbre ge, averaged    ┘ (on first use: Conditioning)
 
 Only the synthesizer reads the timbre, so it is worked out when first needed: a stream starts T2S on its first
-sentence and works it out meanwhile (the v2Pro speaker encoder takes about as long as that sentence's T2S).
+sentence and works it out meanwhile (the v2Pro speaker encoder takes about as long as that sentence's T2S), and
+the reference is cached once it is complete.
 
 The prepared work is cached under a key made of the audio *content* (not a file name), the reference text and
 language, and the identity of the models it came from. What a request is told about its own clip (trimmed,
@@ -62,9 +63,9 @@ class Conditioning:
     """What the synthesizer decodes a reference's target sentences with (v1-v2ProPlus: the averaged timbre ge
     [1, gin, 1]; v3/v4: the reference mel and features), worked out by the first `get` and then kept.
 
-    Safe to share through the cache: a second request that calls `get` while the first is working it out waits for
-    that result instead of repeating the work. It keeps the clips, not the models, until then: any synthesizer of
-    the cache key's `reference_identity` gives the same result.
+    It keeps the clips, not the models, until then: any synthesizer of the cache key's `reference_identity` gives
+    the same result. The engine caches a reference only once this is worked out (so no cached entry holds clips);
+    the lock makes `get` safe from any thread all the same.
     """
 
     def __init__(self, clips: "ReferenceClips", prompt_tokens: torch.Tensor | None, phone_ids: list[int]):
