@@ -215,9 +215,14 @@ def test_an_extra_clip_too_short_to_lend_a_voice_is_refused_by_name(tiny_engine,
                                extra_reference_audio=(str(extra),))  # fmt: skip
     with pytest.raises(AudioError, match="^The extra reference clip 'tiny-extra.wav' is 0.[0-9]+ s long; .* at least 0.5 s"):
         tiny_engine.stream(request)
-    half_a_second = _replace(request, extra_reference_audio=(str(reference_wav), str(extra)))
+
+
+def test_an_extra_clip_of_half_a_second_lends_its_voice(tiny_engine, reference_wav, tmp_path):
+    extra = tmp_path / "half-a-second.wav"
     soundfile.write(extra, _speech_like(4.0)[:16000], 32000)
-    assert len(tiny_engine.synthesize(half_a_second).audio) > 0
+    request = SynthesisRequest(str(reference_wav), "今天天气很好。", "all_zh", "你好。", "all_zh",
+                               extra_reference_audio=(str(extra),))  # fmt: skip
+    assert len(tiny_engine.synthesize(request).audio) > 0
 
 
 @pytest.mark.parametrize("reference_text", ["。。。", "你好世界" * 100])
