@@ -206,22 +206,23 @@ def _replace(request, **changes):
     return replace(request, **changes)
 
 
+def _with_extra_clip(reference_wav, extra, seconds: float) -> SynthesisRequest:
+    """A request whose extra (timbre-only) clip, written to `extra`, is `seconds` of speech at 32 kHz."""
+    soundfile.write(extra, _speech_like(4.0)[: int(32000 * seconds)], 32000)
+    return SynthesisRequest(str(reference_wav), "今天天气很好。", "all_zh", "你好。", "all_zh",
+                            extra_reference_audio=(str(extra),))  # fmt: skip
+
+
 @pytest.mark.parametrize("seconds", [0.0005, 0.01, 0.4])
 def test_an_extra_clip_too_short_to_lend_a_voice_is_refused_by_name(tiny_engine, reference_wav, tmp_path, seconds):
     """Under 22 ms the spectrogram itself failed with torch's padding error; now any clip under 0.5 s is named."""
-    extra = tmp_path / "tiny-extra.wav"
-    soundfile.write(extra, _speech_like(4.0)[: int(32000 * seconds)], 32000)
-    request = SynthesisRequest(str(reference_wav), "今天天气很好。", "all_zh", "你好。", "all_zh",
-                               extra_reference_audio=(str(extra),))  # fmt: skip
+    request = _with_extra_clip(reference_wav, tmp_path / "tiny-extra.wav", seconds)
     with pytest.raises(AudioError, match="^The extra reference clip 'tiny-extra.wav' is 0.[0-9]+ s long; .* at least 0.5 s"):
         tiny_engine.stream(request)
 
 
 def test_an_extra_clip_of_half_a_second_lends_its_voice(tiny_engine, reference_wav, tmp_path):
-    extra = tmp_path / "half-a-second.wav"
-    soundfile.write(extra, _speech_like(4.0)[:16000], 32000)
-    request = SynthesisRequest(str(reference_wav), "今天天气很好。", "all_zh", "你好。", "all_zh",
-                               extra_reference_audio=(str(extra),))  # fmt: skip
+    request = _with_extra_clip(reference_wav, tmp_path / "half-a-second.wav", 0.5)
     assert len(tiny_engine.synthesize(request).audio) > 0
 
 

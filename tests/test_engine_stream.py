@@ -267,8 +267,8 @@ def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp
 
 
 def test_a_finished_or_abandoned_stream_hands_free_memory_back(engine, reference_wav, single_thread, monkeypatch):
-    """glibc keeps freed pages, and peak RSS grew request after request (benchmarks/paragraph.py: 3.23 -> 3.39 GiB
-    over three paragraphs); each stream trims the heap at its end."""
+    """glibc keeps freed pages, and peak RSS grew request after request (3.23 -> 3.39 GiB over three v2 paragraphs
+    at batch 8 in one process); each stream trims the heap at its end."""
     import gpt_sovits.engine
 
     trims = []
