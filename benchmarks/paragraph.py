@@ -36,7 +36,9 @@ voice would save. Our engine runs as shipped, sentence streaming, T2S ahead of S
 is the first chunk's arrival (the official get_tts_wav yields once, at the end). Per run: wall time, real-time
 factor (wall / seconds of audio), time to first audio, stage seconds (ours overlap: they add up to more than the
 wall time), the process's peak RSS so far; per side the medians; the official / ours time ratios (of the medians,
-and the median of each run's ratio to the official run right after it). Both processes get OMP_WAIT_POLICY=PASSIVE
+and the median of each run's ratio to the official run right after it). Then ours alone, each run stopped at its
+first chunk, `--repeats` times: `first_audio_s` for a new voice, the same voice again (from the reference cache),
+and a new voice with token streaming (first_audio_cases). Both processes get OMP_WAIT_POLICY=PASSIVE
 (unless set): on a shared machine spinning OpenMP threads slow every side. Report the load (`uptime`, printed before
 and after).
 """
@@ -88,22 +90,28 @@ def ours_worker(version: str, checkpoints: Path | None, threads: int) -> None:
     ready = {"side": "ours", "version": engine.model_info().model_version,
              "load_s": round(time.perf_counter() - started, 1)}  # fmt: skip
     workers.serve(lambda request: synthesize(engine, request["reference"], request["batch_size"],
-                                             request["cut_method"], request["text"]), ready, replies)  # fmt: skip
+                                             request["cut_method"], request["text"], request.get("streaming", "sentence"),
+                                             request.get("first_audio_only", False)), ready, replies)  # fmt: skip
 
 
-def synthesize(engine: Engine, reference: str, batch_size: int, cut_method: str = "cut5",
-               text: str = PARAGRAPH) -> dict:  # fmt: skip
-    """`text` spoken in `reference`'s voice, timed (benchmarks/gpu.py calls this in its own process)."""
+def synthesize(engine: Engine, reference: str, batch_size: int, cut_method: str = "cut5", text: str = PARAGRAPH,
+               streaming: str = "sentence", first_audio_only: bool = False) -> dict:  # fmt: skip
+    """`text` spoken in `reference`'s voice, timed (benchmarks/gpu.py calls this in its own process).
+    `first_audio_only`: stop at the first chunk, as a listener who leaves then (only first_audio_s is timed)."""
     request = SynthesisRequest(
         reference_audio=reference, reference_text=real_size.REFERENCE_TEXT, reference_language="all_zh",
         target_text=text, target_language="all_zh",
-        settings=InferenceSettings(seed=7, cut_method=cut_method, batch_size=batch_size),
+        settings=InferenceSettings(seed=7, cut_method=cut_method, batch_size=batch_size, streaming=streaming),
     )  # fmt: skip
     started = time.perf_counter()
     stream = engine.stream(request)
     first_audio = None
     for _ in stream:
         first_audio = first_audio or time.perf_counter() - started
+        if first_audio_only:
+            break
+    if first_audio_only:
+        return {"first_audio_s": round(first_audio, 2), "reference_cache_hit": stream.reference_cache_hit}
     result = stream.result()
     wall = time.perf_counter() - started
     return {
@@ -133,6 +141,25 @@ def summarize(runs: list[dict]) -> dict:
         "first_audio_s": round(statistics.median(run["first_audio_s"] for run in runs), 2),
         "peak_rss_gb": max(run["peak_rss_gb"] for run in runs),
     }
+
+
+def first_audio_cases(ours: workers.Worker, paragraph: dict, clip, batch_size: int, repeats: int) -> dict:
+    """Time to first audio in the cases a listener meets, each run stopped at its first chunk (medians of
+    `repeats`): a voice never heard before (as in the paragraph runs), the same voice again (a saved voice, or a
+    second Generate: the prepared reference comes from the cache), and a new voice with token streaming (the
+    first audio after about 16 tokens of the first sentence, not its end; the audio is not the exact mode's)."""
+    cases: dict[str, list[float]] = {"new_voice": [], "cached_voice": [], "token_streaming_new_voice": []}
+    for _ in range(repeats):
+        reference = clip()
+        for case, streaming in (("new_voice", "sentence"), ("cached_voice", "sentence")):
+            reply = ours.request(**paragraph, reference=reference, batch_size=batch_size, streaming=streaming,
+                                 first_audio_only=True)  # fmt: skip
+            assert reply["reference_cache_hit"] == (case == "cached_voice"), reply
+            cases[case].append(reply["first_audio_s"])
+        reply = ours.request(**paragraph, reference=clip(), batch_size=batch_size, streaming="token",
+                             first_audio_only=True)  # fmt: skip
+        cases["token_streaming_new_voice"].append(reply["first_audio_s"])
+    return {case: round(statistics.median(times), 2) for case, times in cases.items()}
 
 
 def check_lengths(plan: list[dict], reference_phones: int, runs: dict[str, list[dict]]) -> dict:
@@ -204,6 +231,7 @@ def measure_in(args, folder: Path) -> dict:
                         official = {**sides["official"].request(**paragraph, reference=reference), "load": load}
                         runs.setdefault("official", []).append(official)
                         pair_ratios[f"ours_batch{size}"].append(official["wall_s"] / ours["wall_s"])
+            first_audio = first_audio_cases(sides["ours"], paragraph, clip, largest, args.repeats)
         finally:
             for side in sides.values():
                 side.close()
@@ -211,6 +239,7 @@ def measure_in(args, folder: Path) -> dict:
             "ready": {side: worker.ready for side, worker in sides.items()},
             "lengths": check_lengths(plan, reference_phones, runs),
             "median": {name: summarize(side_runs) for name, side_runs in runs.items()},
+            "first_audio_s": first_audio,
             "runs": runs,
             "warm_up": warm_up,
         }
@@ -236,6 +265,8 @@ def print_table(results: dict) -> None:
             print(f"  {name:12s} wall {row['wall_s']:6.2f} s  RTF {row['rtf']:.3f}  first audio "
                   f"{row['first_audio_s']:5.2f} s  peak RSS {row['peak_rss_gb']:.2f} GB"
                   + (f"  official/ours {ratio:.2f}x" if ratio else ""))  # fmt: skip
+        print("  first audio (ours, stopped there): "
+              + ", ".join(f"{case} {seconds:.2f} s" for case, seconds in figures["first_audio_s"].items()))
 
 
 def main():
