@@ -16,6 +16,7 @@ import torch
 
 from gpt_sovits.engine import Engine, ModelChoice, SynthesisRequest, speak
 from gpt_sovits.errors import SynthesisCancelled, SynthesisError
+from gpt_sovits.messages import Message
 from gpt_sovits.settings import InferenceSettings
 from test_engine import EOS, REFERENCE_RUNS, SHORT_TARGET, _paths, _speech_like
 
@@ -238,9 +239,12 @@ def test_several_timbre_clips_are_averaged(engine, reference_wav, tmp_path, sing
     torch.testing.assert_close(both, (alone[1] + alone[0]) / 2, atol=1e-6, rtol=0)
 
 
-def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp_path, single_thread, monkeypatch):
+@pytest.mark.parametrize("streaming", ["sentence", "token"])
+def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp_path, single_thread, monkeypatch,
+                                                                     streaming):  # fmt: skip
     """Only SoVITS needs the timbre (for v2Pro the speaker encoder: about as long as the first sentence's T2S), so it
-    is worked out once T2S has started, and the reference is cached once it is complete."""
+    is worked out while T2S runs (token streaming: in a thread of its own), and the reference is cached once it is
+    complete."""
     models = engine.model_set()
     t2s_started, prepared = threading.Event(), []
     original_stream, original_prepare = models.t2s.stream, models.synthesizer.prepare
@@ -256,14 +260,36 @@ def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp
     monkeypatch.setattr(models.t2s, "stream", recorded_stream)
     monkeypatch.setattr(models.synthesizer, "prepare", recorded_prepare)
     clip = tmp_path / "fresh.wav"
-    soundfile.write(clip, _speech_like(4.0, f0=180.0, seed=12), 32000)
-    left_unread = engine.stream(_request(clip))
+    soundfile.write(clip, _speech_like(4.0, f0=180.0, seed={"sentence": 12, "token": 14}[streaming]), 32000)  # new to the cache
+    left_unread = engine.stream(_request(clip, streaming=streaming))
     left_unread.close()  # before the timbre was needed: nothing half-made (holding the clips) stays in the cache
     assert prepared == []
-    first = engine.synthesize(_request(clip))
+    first = engine.synthesize(_request(clip, streaming=streaming))
     assert prepared == [True] and not first.reference_cache_hit
-    again = engine.synthesize(_request(clip))
+    again = engine.synthesize(_request(clip, streaming=streaming))
     assert prepared == [True] and again.reference_cache_hit and np.array_equal(again.audio, first.audio)
+
+
+def test_a_timbre_that_fails_in_its_thread_is_reported_by_the_token_stream(engine, tmp_path, single_thread,
+                                                                          monkeypatch):  # fmt: skip
+    """Token streaming works the timbre out in a thread of its own: its failure must reach the listener as the
+    stream's own error (no thread traceback on the console), and nothing is cached."""
+    models = engine.model_set()
+    calls, thread_errors = [], []
+
+    def failing_prepare(*args):
+        calls.append(threading.current_thread().name)
+        raise SynthesisError(Message("The timbre could not be worked out."))
+
+    monkeypatch.setattr(models.synthesizer, "prepare", failing_prepare)
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    clip = tmp_path / "fresh.wav"
+    soundfile.write(clip, _speech_like(4.0, f0=170.0, seed=13), 32000)
+    with pytest.raises(SynthesisError, match="timbre could not"):
+        engine.synthesize(_request(clip, streaming="token"))
+    assert thread_errors == [] and calls[0] == "timbre" and len(calls) == 2  # tried again by the first piece
+    monkeypatch.undo()
+    assert not engine.synthesize(_request(clip, streaming="token")).reference_cache_hit
 
 
 def test_a_finished_or_abandoned_stream_hands_free_memory_back(engine, reference_wav, single_thread, monkeypatch):

@@ -331,28 +331,46 @@ class _Speech:
             first_chunk_out.set()
 
     def _token_by_token(self) -> Iterator[AudioChunk]:
-        """Token streaming: one sentence at a time, its audio in pieces while its tokens come."""
+        """Token streaming: one sentence at a time, its audio in pieces while its tokens come.
+
+        The first piece needs the timbre only after the first sentence's BERT, prefill and first tokens, so a thread
+        works it out meanwhile (the piece decoder waits for it). The stream waits for that thread at its end, even
+        when stopped: a second or two at most, and the reference is then cached complete.
+        """
         models, sentences, timer = self.models, self.sentences, self.timer
-        self._work_out_timbre()
-        position = 0.0
-        for sentence in sentences:
-            self.report(sentence.index / len(sentences), _speaking(sentence, sentences))
-            with timer("bert"):
-                target_bert = models.features.bert_features(sentence.runs)
-            pieces = speak.stream_pieces(models, self.reference, sentence, target_bert, self.settings, timer, self.cancel)
-            start, spoken_samples = position, 0
-            while True:
-                try:
-                    audio, last = next(pieces)
-                except StopIteration as finished:
-                    spoken = finished.value
-                    break
-                spoken_samples += len(audio)
-                chunk = self._chunk(sentence, audio, position, last)
-                yield chunk
-                position += chunk.duration_seconds
-            self._fill_report(sentence, spoken, spoken.output.tokens, start, spoken_samples)
-        self.report(1.0, Message("Done"))
+        timbre = threading.Thread(target=self._work_out_timbre_or_leave_it, name="timbre")
+        timbre.start()
+        try:
+            position = 0.0
+            for sentence in sentences:
+                self.report(sentence.index / len(sentences), _speaking(sentence, sentences))
+                with timer("bert"):
+                    target_bert = models.features.bert_features(sentence.runs)
+                pieces = speak.stream_pieces(models, self.reference, sentence, target_bert, self.settings, timer,
+                                             self.cancel)  # fmt: skip
+                start, spoken_samples = position, 0
+                while True:
+                    try:
+                        audio, last = next(pieces)
+                    except StopIteration as finished:
+                        spoken = finished.value
+                        break
+                    spoken_samples += len(audio)
+                    chunk = self._chunk(sentence, audio, position, last)
+                    yield chunk
+                    position += chunk.duration_seconds
+                self._fill_report(sentence, spoken, spoken.output.tokens, start, spoken_samples)
+            self.report(1.0, Message("Done"))
+        finally:
+            timbre.join()
+
+    def _work_out_timbre_or_leave_it(self) -> None:
+        """_work_out_timbre in its own thread. A failure is left for the first piece: its `conditioning.get` then
+        works the timbre out again and raises in the stream, where the listener hears of it."""
+        try:
+            self._work_out_timbre()
+        except Exception:  # raised again where it matters (see above)
+            pass
 
     def _chunk(self, sentence, audio, position: float, last: bool) -> AudioChunk:
         """A sentence's last chunk carries its pause."""

@@ -224,8 +224,9 @@ class PieceDecoder:
 
     def __init__(self, models: ModelSet, reference: PreparedReference, sentence: TargetSentence, settings):
         self.sovits, self.settings = models.synthesizer.sovits, settings
-        # Token streaming is for the SoVITS (v1-v2ProPlus) decoder only: its conditioning is the timbre ge.
-        self.ge = reference.conditioning.get(models.synthesizer)
+        # Token streaming is for the SoVITS (v1-v2ProPlus) decoder only: its conditioning is the timbre ge, which
+        # may still be being worked out (in another thread) until the first piece is wanted.
+        self.synthesizer, self.conditioning = models.synthesizer, reference.conditioning
         self.phone_ids = torch.tensor(sentence.phone_ids, dtype=torch.long)
         self.generator = torch.Generator().manual_seed(sentence.seed + 1)
         self.noise = torch.zeros(1, self.sovits.config.inter_channels, 0)  # [1, inter, frames drawn so far]
@@ -234,7 +235,8 @@ class PieceDecoder:
 
     @torch.inference_mode()
     def piece(self, tokens: list[int], final: bool) -> np.ndarray:
-        sovits, ge, hop = self.sovits, self.ge, self.sovits.samples_per_frame
+        sovits, hop = self.sovits, self.sovits.samples_per_frame
+        ge = self.conditioning.get(self.synthesizer)  # [1, gin, 1]
         m, logs = sovits.prior(torch.tensor(tokens), self.phone_ids, ge, self.settings.speed)  # [1, inter, F]
         frames = m.shape[-1]
         if frames > self.noise.shape[-1]:  # new frames get their noise once, so a frame keeps it across pieces
