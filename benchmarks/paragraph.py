@@ -148,17 +148,18 @@ def first_audio_cases(ours: workers.Worker, paragraph: dict, clip, batch_size: i
     `repeats`): a voice never heard before (as in the paragraph runs), the same voice again (a saved voice, or a
     second Generate: the prepared reference comes from the cache), and a new voice with token streaming (the
     first audio after about 16 tokens of the first sentence, not its end; the audio is not the exact mode's)."""
+    def first_audio(reference: str, streaming: str, cached: bool) -> float:
+        reply = ours.request(**paragraph, reference=reference, batch_size=batch_size, streaming=streaming,
+                             first_audio_only=True)  # fmt: skip
+        assert reply["reference_cache_hit"] == cached, reply
+        return reply["first_audio_s"]
+
     cases: dict[str, list[float]] = {"new_voice": [], "cached_voice": [], "token_streaming_new_voice": []}
     for _ in range(repeats):
         reference = clip()
-        for case, streaming in (("new_voice", "sentence"), ("cached_voice", "sentence")):
-            reply = ours.request(**paragraph, reference=reference, batch_size=batch_size, streaming=streaming,
-                                 first_audio_only=True)  # fmt: skip
-            assert reply["reference_cache_hit"] == (case == "cached_voice"), reply
-            cases[case].append(reply["first_audio_s"])
-        reply = ours.request(**paragraph, reference=clip(), batch_size=batch_size, streaming="token",
-                             first_audio_only=True)  # fmt: skip
-        cases["token_streaming_new_voice"].append(reply["first_audio_s"])
+        cases["new_voice"].append(first_audio(reference, "sentence", cached=False))
+        cases["cached_voice"].append(first_audio(reference, "sentence", cached=True))
+        cases["token_streaming_new_voice"].append(first_audio(clip(), "token", cached=False))
     return {case: round(statistics.median(times), 2) for case, times in cases.items()}
 
 
