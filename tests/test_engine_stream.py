@@ -270,6 +270,52 @@ def test_the_timbre_is_worked_out_while_t2s_makes_the_first_sentence(engine, tmp
     assert prepared == [True] and again.reference_cache_hit and np.array_equal(again.audio, first.audio)
 
 
+@pytest.mark.parametrize("streaming", ["sentence", "token"])
+def test_bert_works_beside_hubert_for_a_new_voice(engine, tmp_path, single_thread, monkeypatch, streaming):
+    """BERT at a sentence mostly reads its weights while HuBERT keeps the arithmetic busy, so the transcript's
+    features and the first sentence's are worked out in threads of their own while HuBERT hears a new clip; each
+    is what the same call gives in the caller's thread."""
+    features = engine.model_set().features
+    original_bert, original_hubert = features.bert_features, features.hubert_features
+    calls, berts_started = [], threading.Semaphore(0)
+
+    def recorded_bert(runs):
+        berts_started.release()
+        calls.append((threading.current_thread().name, runs, original_bert(runs)))
+        return calls[-1][2]
+
+    def recorded_hubert(*args):
+        assert berts_started.acquire(timeout=10) and berts_started.acquire(timeout=10)  # both BERTs under way
+        return original_hubert(*args)
+
+    monkeypatch.setattr(features, "bert_features", recorded_bert)
+    monkeypatch.setattr(features, "hubert_features", recorded_hubert)
+    clip = tmp_path / "fresh.wav"
+    soundfile.write(clip, _speech_like(4.0, f0=190.0, seed={"sentence": 15, "token": 16}[streaming]), 32000)
+    assert engine.synthesize(_request(clip, streaming=streaming)).sentences
+    threads = [name for name, _, _ in calls]
+    assert sorted(threads[:2]) == ["first-sentence-bert", "reference-bert"]
+    assert all(torch.equal(made, original_bert(runs)) for _, runs, made in calls)
+
+
+@pytest.mark.parametrize("streaming", ["sentence", "token"])
+def test_a_first_sentence_bert_that_fails_in_its_thread_is_raised_by_the_stream(engine, reference_wav, single_thread,
+                                                                               monkeypatch, streaming):  # fmt: skip
+    features = engine.model_set().features
+    original_bert, thread_errors = features.bert_features, []
+
+    def failing_bert(runs):
+        if threading.current_thread().name == "first-sentence-bert":
+            raise SynthesisError(Message("BERT could not read the first sentence."))
+        return original_bert(runs)
+
+    monkeypatch.setattr(features, "bert_features", failing_bert)
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    with pytest.raises(SynthesisError, match="could not read the first sentence"):
+        engine.synthesize(_request(reference_wav, streaming=streaming))
+    assert thread_errors == []
+
+
 def test_a_timbre_that_fails_in_its_thread_is_reported_by_the_token_stream(engine, tmp_path, single_thread,
                                                                           monkeypatch):  # fmt: skip
     """Token streaming works the timbre out in a thread of its own: its failure must reach the listener as the
@@ -337,8 +383,10 @@ def test_a_later_sentence_ready_first_is_decoded_while_the_earlier_one_is_made(e
     original_generate, original_decode = speak.generate_tokens, speak.decode
     decoded_sentences, decoded_events = [], {index: threading.Event() for index in range(4)}
 
-    def tokens_in_the_order_0_3_2_1(models, reference, sentences, settings, timer, cancel=None, first_chunk_out=None):
-        results = dict(original_generate(models, reference, sentences, settings, timer, cancel))  # all, at once
+    def tokens_in_the_order_0_3_2_1(models, reference, sentences, settings, timer, cancel=None, first_chunk_out=None,
+                                    first_target_bert=None):  # fmt: skip
+        results = dict(original_generate(models, reference, sentences, settings, timer, cancel, None,
+                                         first_target_bert))  # all, at once  # fmt: skip
         yield 0, results[0]
         yield 3, results[3]
         assert decoded_events[3].wait(30), "sentence 3 was not decoded while sentence 1 was still missing"

@@ -30,7 +30,7 @@ import torch
 from gpt_sovits import validation
 from gpt_sovits.engine import speak
 from gpt_sovits.engine.model_set import ModelPool, ModelSet, Placement, SingleModelSet
-from gpt_sovits.engine.pipeline import TokensAhead
+from gpt_sovits.engine.pipeline import InThread, TokensAhead
 from gpt_sovits.engine.reference import (
     ReferenceCache,
     compute_reference,
@@ -151,6 +151,10 @@ class Engine:
                     "auto), or write them in plain letters.", words=joined(dropped), mode=request.target_language,
                 ))  # fmt: skip
 
+        # The first sentence's BERT features are worked out while the reference is prepared (see InThread).
+        first_target_bert = None
+        if runs:
+            first_target_bert = InThread(lambda: models.features.bert_features(runs[0]), "first-sentence-bert")
         report(0.0, Message("Preparing the reference"))
         with timer("reference"):
             clips = load_reference_clips(request.reference_audio, request.extra_reference_audio)
@@ -175,7 +179,7 @@ class Engine:
             for index, (text, sentence_runs) in enumerate(zip(texts, runs))
         ]
         return SynthesisStream(models, reference, sentences, settings, seed, warnings, timer, cache_hit,
-                               remember_reference, report, cancel)  # fmt: skip
+                               remember_reference, report, cancel, first_target_bert)  # fmt: skip
 
     def synthesize(self, request: SynthesisRequest, progress: Progress | None = None, cancel=None) -> SynthesisResult:
         """The whole stream, joined."""
@@ -218,7 +222,8 @@ class SynthesisStream:
 
     def __init__(self, models: ModelSet, reference, sentences: list[TargetSentence], settings: InferenceSettings,
                  seed: int, warnings: list[str], timer: "Timer", reference_cache_hit: bool,
-                 remember_reference: Callable[[], None], report: Progress, cancel):  # fmt: skip
+                 remember_reference: Callable[[], None], report: Progress, cancel,
+                 first_target_bert: InThread | None = None):  # fmt: skip
         self.model: ModelInfo = models.info
         self.sample_rate = models.synthesizer.output_rate(settings)
         self.seed = seed
@@ -229,7 +234,7 @@ class SynthesisStream:
         # The speech does not refer back to this stream, so a stream dropped unfinished is freed at once, and its T2S
         # thread stopped, instead of at some later garbage collection.
         speech = _Speech(models, reference, remember_reference, sentences, settings, timer, report, cancel,
-                         self.sentences, self.sample_rate)  # fmt: skip
+                         self.sentences, self.sample_rate, first_target_bert)  # fmt: skip
         self._chunks = speech.chunks()
         self._audio: list[np.ndarray] = []
 
@@ -267,8 +272,9 @@ class _Speech:
 
     def __init__(self, models: ModelSet, reference, remember_reference: Callable[[], None],
                  sentences: list[TargetSentence], settings: InferenceSettings, timer: "Timer", report: Progress, cancel,
-                 reports: list[SentenceReport], sample_rate: int):  # fmt: skip
+                 reports: list[SentenceReport], sample_rate: int, first_target_bert: InThread | None):  # fmt: skip
         self.models, self.reference, self.sentences, self.settings = models, reference, sentences, settings
+        self.first_target_bert = first_target_bert  # sentence 0's BERT features, being worked out, or None
         self.remember_reference = remember_reference
         self.timer, self.report, self.cancel = timer, report, cancel
         self.reports, self.sample_rate = reports, sample_rate
@@ -295,8 +301,10 @@ class _Speech:
         """
         models, reference, sentences, settings, timer = self.models, self.reference, self.sentences, self.settings, self.timer
         first_chunk_out = threading.Event()  # T2S holds its next batch until then (see speak.generate_tokens)
+        first_target_bert = self.first_target_bert
         tokens = TokensAhead(
-            lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop, first_chunk_out),
+            lambda stop: speak.generate_tokens(models, reference, sentences, settings, timer, stop, first_chunk_out,
+                                               first_target_bert),
             self.cancel,
         )
         decoded: dict[int, tuple] = {}  # sentence index -> (SpokenTokens, waveform), or a SynthesisError
@@ -345,7 +353,10 @@ class _Speech:
             for sentence in sentences:
                 self.report(sentence.index / len(sentences), _speaking(sentence, sentences))
                 with timer("bert"):
-                    target_bert = models.features.bert_features(sentence.runs)
+                    if sentence.index == 0 and self.first_target_bert is not None:
+                        target_bert = self.first_target_bert.result()
+                    else:
+                        target_bert = models.features.bert_features(sentence.runs)
                 pieces = speak.stream_pieces(models, self.reference, sentence, target_bert, self.settings, timer,
                                              self.cancel)  # fmt: skip
                 start, spoken_samples = position, 0

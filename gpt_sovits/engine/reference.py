@@ -25,6 +25,7 @@ import torch
 
 from gpt_sovits import audio, validation
 from gpt_sovits.engine.model_set import ModelSet
+from gpt_sovits.engine.pipeline import InThread
 from gpt_sovits.errors import TextError
 from gpt_sovits.messages import Message
 from gpt_sovits.text.frontend import phonemize, prepare_reference_text
@@ -117,13 +118,16 @@ def phonemize_reference_text(reference_text: str, language: str, symbol_version:
 
 @torch.inference_mode()
 def compute_reference(models: ModelSet, clips: ReferenceClips, runs: list[TextRun] | None) -> PreparedReference:
-    """`runs` None is reference-free mode: no prompt tokens and no reference phones, timbre only."""
+    """`runs` None is reference-free mode: no prompt tokens and no reference phones, timbre only.
+
+    The transcript's BERT features are computed in a thread while HuBERT hears the clip (see InThread)."""
     prompt_tokens = None
+    bert = InThread(lambda: models.features.bert_features(runs or ()), "reference-bert")
     if runs is not None:
         hubert_features = models.features.hubert_features(audio.hubert_input(clips.main))  # [F, 768]
         prompt_tokens = models.synthesizer.extract_prompt_codes(hubert_features)  # [F // 2]
     with about_reference_text():
-        bert_features = models.features.bert_features(runs or ())
+        bert_features = bert.result()
     phone_ids = [phone_id for run in runs or () for phone_id in run.phone_ids]
     conditioning = Conditioning(clips, prompt_tokens, phone_ids)  # worked out when the synthesizer first needs it
     return PreparedReference(prompt_tokens, tuple(runs or ()), bert_features, conditioning)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from gpt_sovits.engine.model_set import ModelSet
+from gpt_sovits.engine.pipeline import InThread
 from gpt_sovits.engine.reference import PreparedReference
 from gpt_sovits.errors import SynthesisCancelled, SynthesisError
 from gpt_sovits.messages import Message
@@ -106,6 +107,7 @@ def generate_tokens(
     timer,
     cancel=None,
     first_chunk_out=None,
+    first_target_bert: InThread | None = None,
 ) -> Iterator[tuple[int, "SpokenTokens | SynthesisError"]]:
     """T2S for several sentences, `settings.batch_size` rows decoded together, each re-rolled on its own while
     its length is implausible. Yields (sentence position in `sentences`, SpokenTokens) as each row is done, or
@@ -115,15 +117,20 @@ def generate_tokens(
     the same tokens whatever batch it lands in. A re-roll waits for the next batch. The first sentence runs alone:
     a batched step costs up to 3x a single one, and the first sentence is what the listener waits for. For the
     same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front:
-    the sentences joining a batch are encoded together, in one packed BERT call. And once the first sentence is
+    the sentences joining a batch are encoded together, in one packed BERT call (the first sentence's may come
+    ready-made, see first_target_bert). And once the first sentence is
     yielded, the next batch waits for `first_chunk_out` (a threading.Event, or None: no wait), which the caller
     sets once that sentence's audio is decoded and handed over: that decode and the next batch's BERT and prefill
     are all bound by the CPU's arithmetic, so running them at once delays the first audio without finishing the
     batch sooner (and a listener who leaves at the first chunk leaves no batch running).
-    timer: the stream's Timer (stages "bert" and "t2s").
+    timer: the stream's Timer (stages "bert" and "t2s"). first_target_bert: sentence 0's BERT features, worked out
+    in a thread while the reference was prepared (an InThread), or None.
     """
     sampling = sampling_params(settings, models)
     target_berts: dict[int, torch.Tensor] = {}  # [target phones, 1024] per sentence position, kept for re-rolls
+    if first_target_bert is not None:
+        with timer("bert"):
+            target_berts[0] = first_target_bert.result()
 
     def compute_target_berts(positions: list[int]) -> None:
         missing = [position for position in positions if position not in target_berts]
