@@ -118,11 +118,11 @@ def generate_tokens(
     a batched step costs up to 3x a single one, and the first sentence is what the listener waits for. For the
     same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front:
     the sentences joining a batch are encoded together, in one packed BERT call (the first sentence's may come
-    ready-made, see first_target_bert). And once the first sentence is
-    yielded, the next batch waits for `first_chunk_out` (a threading.Event, or None: no wait), which the caller
-    sets once that sentence's audio is decoded and handed over: that decode and the next batch's BERT and prefill
-    are all bound by the CPU's arithmetic, so running them at once delays the first audio without finishing the
-    batch sooner (and a listener who leaves at the first chunk leaves no batch running).
+    ready-made, see first_target_bert). And once the first sentence is yielded, the next batch waits for
+    `first_chunk_out` (a threading.Event, or None: no wait), which the caller sets once that sentence's audio is
+    decoded and handed over: that decode and the next batch's BERT and prefill are all bound by the CPU's
+    arithmetic, so running them at once delays the first audio without finishing the batch sooner (and a listener
+    who leaves at the first chunk leaves no batch running).
     timer: the stream's Timer (stages "bert" and "t2s"). first_target_bert: sentence 0's BERT features, worked out
     in a thread while the reference was prepared (an InThread), or None.
     """
