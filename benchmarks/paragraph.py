@@ -38,8 +38,8 @@ factor (wall / seconds of audio), time to first audio, stage seconds (ours overl
 wall time), the process's peak RSS so far; per side the medians; the official / ours time ratios (of the medians,
 and the median of each run's ratio to the official run right after it). Then ours alone, each run stopped at its
 first chunk, `--repeats` times: `first_audio_s` for a new voice, the same voice again (from the reference cache),
-and a new voice with token streaming (first_audio_cases). Both processes get OMP_WAIT_POLICY=PASSIVE
-(unless set): on a shared machine spinning OpenMP threads slow every side. Report the load (`uptime`, printed before
+and a new voice with token streaming (first_audio_cases). Both processes get the app's OpenMP waiting
+(gpt_sovits/openmp.py, unless set): on a shared machine unboundedly spinning OpenMP threads slow every side. Report the load (`uptime`, printed before
 and after).
 """
 
@@ -60,6 +60,7 @@ import export_checkpoints  # noqa: E402
 import real_size  # noqa: E402
 import workers  # noqa: E402
 
+from gpt_sovits import openmp  # noqa: E402
 from gpt_sovits.engine import Engine, SynthesisRequest  # noqa: E402
 from gpt_sovits.i18n import CHINESE as OFFICIAL_CUT_LABELS  # noqa: E402  (our Chinese labels are the web UI's)
 from gpt_sovits.settings import InferenceSettings  # noqa: E402
@@ -182,8 +183,7 @@ def measure(args) -> dict:
 def measure_in(args, folder: Path) -> dict:
     """Everything `measure` does; the exported checkpoints and the clips go into `folder`."""
     log = Path(tempfile.mkstemp(prefix="paragraph-workers-", suffix=".log")[1])
-    env = dict(os.environ)
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    env = openmp.wait_briefly(dict(os.environ))
     env.setdefault("HF_HUB_OFFLINE", "1")
     checkpoints = args.checkpoints
     if args.official and checkpoints is None:
@@ -204,7 +204,7 @@ def measure_in(args, folder: Path) -> dict:
         return str(real_size.speech_like_reference(folder, next(clips)))
 
     results = {"threads": args.threads, "cut_method": args.cut_method, "checkpoints": str(checkpoints or "in memory"),
-               "official": str(args.official or "not run"), "omp_wait_policy": env["OMP_WAIT_POLICY"],
+               "official": str(args.official or "not run"), "openmp_waiting": {name: env[name] for name in openmp.WAITING},
                "worker_log": str(log), "load_before": machine_load()}  # fmt: skip
     for version in args.versions:
         ours_command = [sys.executable, __file__, "--worker", version, "--threads", str(args.threads)]

@@ -37,7 +37,7 @@ import export_checkpoints  # noqa: E402
 import real_size  # noqa: E402
 import workers  # noqa: E402
 
-from gpt_sovits import audio  # noqa: E402
+from gpt_sovits import audio, openmp  # noqa: E402
 from gpt_sovits.engine import Engine  # noqa: E402
 from gpt_sovits.engine.reference import load_reference_clips, phonemize_reference_text  # noqa: E402
 from gpt_sovits.models.speaker import kaldi_fbank  # noqa: E402
@@ -81,8 +81,7 @@ def measure(args, folder: Path) -> dict:
     if checkpoints is None:
         checkpoints = folder / "checkpoints"
         export_checkpoints.write_checkpoints(checkpoints, [VERSION])
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    env = openmp.wait_briefly({**os.environ, "HF_HUB_OFFLINE": "1"})
     log = Path(tempfile.mkstemp(prefix="reference-speed-workers-", suffix=".log")[1])
     sides = {"ours": [sys.executable, __file__, "--worker", "--checkpoints", str(checkpoints),
                       "--threads", str(args.threads)]}  # fmt: skip

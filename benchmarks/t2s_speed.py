@@ -13,9 +13,10 @@ time divided by B (prefill excluded; `*_with_prefill` counts everything).
 
     python benchmarks/t2s_speed.py [--threads 2] [--batches 1,2,4,8] [--tokens 250] [--json]
 
-On a busy machine run it with OMP_WAIT_POLICY=PASSIVE: with OpenMP's default spin-waiting, every parallel
-region of a decode step can wait a whole scheduler slice for a worker thread that another process displaced,
-and 2 threads then run several times slower than 1. Report `uptime` beside the figures.
+Run it with the OpenMP waiting the app sets (OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=10000, gpt_sovits/openmp.py):
+with OpenMP's default unbounded spin-waiting on a busy machine, every parallel region of a decode step can wait a
+whole scheduler slice for a worker thread that another process displaced, and 2 threads then run several times
+slower than 1. Report `uptime` beside the figures.
 """
 
 import argparse
@@ -161,6 +162,7 @@ def measure(threads: int = 2, batches=(1, 2, 4, 8), tokens: int = NUM_GENERATED)
     result = {
         "threads": threads,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
+        "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", "(default)"),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "phones": NUM_PHONES,
         "prompt_tokens": NUM_PROMPT,
@@ -201,7 +203,7 @@ def main():
         print(json.dumps(result))
         return
     print(f"T2S official size, fp32, {result['threads']} threads (OMP_WAIT_POLICY {result['omp_wait_policy']}, "
-          f"load {result['load_average_1min']}): {result['phones']} phones, {result['prompt_tokens']}-token prompt, "
+          f"GOMP_SPINCOUNT {result['gomp_spincount']}, load {result['load_average_1min']}): {result['phones']} phones, {result['prompt_tokens']}-token prompt, "
           f"{result['generated_tokens']} tokens per sentence; wall (CPU) medians")
     print(f"  prefill                 {result['prefill_ms']:8.1f} ms")
     print(f"  batch 1                 {result['batch1_ms_per_token']:8.2f} ms/token "
