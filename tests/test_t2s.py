@@ -250,7 +250,10 @@ def test_a_stop_event_ends_the_stream_within_the_prefill():
     model = tiny_model(eos_bias=-1000.0)
     layers_run = []
     for block in model.blocks:
-        block.register_forward_hook(lambda module, args, output: layers_run.append(module))
+        def counted(*args, block=block, prefill=block.prefill):
+            layers_run.append(block)
+            return prefill(*args)
+        block.prefill = counted
     inputs = [random_input(torch.Generator().manual_seed(row), row, True, None) for row in range(3)]
     assert list(model.stream(inputs, GREEDY, stop=StopAfter(1))) == []
     assert len(layers_run) == 1 < len(model.blocks)
@@ -343,20 +346,21 @@ def test_the_forward_pass_creates_no_tensor_off_the_model_device():
     meta = torch.device("meta")
     row = T2SInput(torch.zeros(7, dtype=torch.long, device=meta), torch.zeros(7, 1024, device=meta),
                    torch.zeros(5, dtype=torch.long, device=meta), seed=0)
-    caches = [model.new_cache(16), model.new_cache(16)]
+    one_row, two_rows = model.new_cache(1, 16), model.new_cache(2, 16)
     positions = sine_positions(16, model.config.hidden_dim, meta)
     with torch.inference_mode():
-        first = model.prefill([row], caches[:1], positions)
-        both = model.prefill([row, row], caches, positions)  # rows packed end to end
+        first = model.prefill([row], one_row, positions)
+        both = model.prefill([row, row], two_rows, positions)  # rows packed end to end
         alone = model.decode_step(torch.zeros(1, dtype=torch.long, device=meta), torch.tensor([5], device=meta),
-                                  caches[:1], [12], positions)
+                                  one_row, [12], positions)
         logits = model.decode_step(torch.zeros(2, dtype=torch.long, device=meta), torch.tensor([5, 5], device=meta),
-                                   caches, [13, 12], positions)  # a batched step takes the other GEMM orientation
+                                   two_rows, [13, 12], positions)  # batched: the other GEMM orientation, a mask
+        kept = model.keep_rows(two_rows, torch.tensor([1], device=meta), 13)
         vocab = model.config.vocab_size
         tokens, best = sample_tokens(logits, torch.zeros(2, vocab, dtype=torch.bool, device=meta), SAMPLED,
                                      torch.empty(2, vocab, device=meta).exponential_())
     assert logits.shape == (2, vocab)
-    for tensor in (first, both, alone, logits, tokens, best, prefill_mask(7, 5, meta), *caches[0]):
+    for tensor in (first, both, alone, logits, tokens, best, prefill_mask(7, 5, meta), *two_rows, *kept):
         assert tensor.device == meta
 
 

@@ -24,16 +24,21 @@ work; a `stop` event set from another thread ends it too, within one layer of th
 long prompts takes seconds). `generate(input, sampling)` is the one-sentence convenience. How rows share a step:
 * the rows' prompts are prefilled together, packed end to end into one sequence without padding: the weight
   matrices' products run over all their positions at once (bigger GEMMs, about 15% faster per row on a CPU),
-  while attention, the mask and the cache stay each row's own;
+  while attention and the mask stay each row's own (each row attends in its own slot of the batch's cache);
 * a decode step runs the weight matrices once for all running rows ([B, dim] x [dim, 3 dim] GEMMs, see `linear`):
   the step is memory-bound, so B rows cost far less than B steps;
-* attention runs row by row over that row's own cache, unpadded and unmasked: the very call a batch of one makes
-  (a batched call over padded caches with a mask was slower on CPU, and rounds differently);
+* the rows' keys and values sit in one cache per batch (each row its own slot); a decode step attends for all
+  rows in one call, over the longest row's positions, a mask hiding each shorter row's unused end: one parallel
+  region per layer instead of one per row (at 8 rows, a step's attention took 41 ms row by row and 22 ms batched
+  on 2 cores, in a second thread, where OpenMP cannot spin: the engine's pipeline);
 * each row draws its random numbers from its own generator, seeded with its own seed, exactly as a batch of one
   draws them, so a sentence samples the same tokens in any batch;
-* a finished row leaves the batch at once, and its cache is freed.
-The one difference from a batch of one: a GEMM over B rows may round differently from a matrix-vector product
-(other kernels), so logits can differ in the last bits; a token changes only where two candidates are that close.
+* a finished row leaves the batch at once: the running rows' slots are copied into a smaller cache (only the
+  positions filled so far), and the old one is freed.
+The difference from a batch of one: a GEMM over B rows, and attention over padded positions, may round differently
+from a matrix-vector product and an unpadded call (other kernels, another summation order), so logits can differ
+in the last bits; a token changes only where two candidates are that close. A batch of one makes the same calls as
+before, and in a prefill each row's attention is its own call, as in a batch of one.
 
 Device and dtype: everything runs on the parameters' device in their dtype (inputs are moved there once, before
 the loop; per step only the new tokens come back to the host), with float32 islands: the sine position table is
@@ -222,39 +227,64 @@ class TransformerBlock(nn.Module):
         self.ffn_out = nn.Linear(4 * dim, dim)
         self.norm2 = nn.LayerNorm(dim)
 
-    def forward(self, x: torch.Tensor, caches: Sequence[torch.Tensor], starts: Sequence[int],
-                lengths: Sequence[int], masks: Sequence[torch.Tensor | None]) -> torch.Tensor:
-        """x: [N, dim], the new positions of several rows end to end: row b's lengths[b] positions, at its
-        positions starts[b] .. starts[b]+lengths[b]-1. caches[b]: row b's [key|value, heads, capacity, head_dim]
-        for this layer; the new keys/values are stored there and row b attends to its positions
-        0 .. starts[b]+lengths[b]-1, as masks[b] allows: [lengths[b], starts[b]+lengths[b]] bool (True =
-        visible), None = all visible."""
+    def prefill(self, x: torch.Tensor, cache: torch.Tensor, lengths: Sequence[int],
+                masks: Sequence[torch.Tensor]) -> torch.Tensor:
+        """x: [N, dim], the rows' whole prompts end to end (row b's lengths[b] positions); cache: this layer's
+        [key|value, B, heads, capacity, head_dim]. Row b's keys/values fill positions 0..lengths[b]-1 of its slot b,
+        and it attends to them as masks[b] allows ([lengths[b], lengths[b]] bool, True = visible); its positions
+        after that, up to the longest row's, are zeroed."""
         dim = x.shape[-1]
         heads, head_dim = self.num_heads, dim // self.num_heads
-        one_each = all(length == 1 for length in lengths)
-        queries, keys_values = linear(self.qkv, x, one_each).split([dim, 2 * dim], dim=-1)
+        queries, keys_values = linear(self.qkv, x, one_position_per_row=False).split([dim, 2 * dim], dim=-1)
         attended = []
-        for row_queries, row_keys_values, cache, start, length, mask in zip(
-            queries.split(lengths), keys_values.split(lengths), caches, starts, lengths, masks
+        for slot, (row_queries, row_keys_values, length, mask) in enumerate(
+            zip(queries.split(lengths), keys_values.split(lengths), lengths, masks)
         ):
             row_queries = row_queries.view(1, length, heads, head_dim).transpose(1, 2)  # [1, heads, L, hd]
-            cache[:, :, start : start + length] = row_keys_values.view(length, 2, heads, head_dim).permute(1, 2, 0, 3)
-            keys, values = cache[:, :, : start + length]  # [heads, start+L, hd] each
+            cache[:, slot, :, :length] = row_keys_values.view(length, 2, heads, head_dim).permute(1, 2, 0, 3)
+            cache[:, slot, :, length : max(lengths)] = 0  # read (masked) by batched steps: finite, not stale memory
+            keys, values = cache[:, slot, :, :length]  # [heads, L, hd] each
             # 4-d inputs get torch's fused CPU kernel: one parallel region per call, no score matrix in memory.
             row_attended = F.scaled_dot_product_attention(row_queries, keys[None], values[None], attn_mask=mask)
             attended.append(row_attended.transpose(1, 2).reshape(length, dim))
-        attended = torch.cat(attended)  # [N, dim]
+        return self.feed_forward(x, torch.cat(attended), one_position_per_row=False)
+
+    def step(self, x: torch.Tensor, cache: torch.Tensor, lengths: torch.Tensor, attended_positions: int,
+             padding: torch.Tensor | None) -> torch.Tensor:
+        """x: [B, dim], one new position per row, stored at position lengths[b] of slot b of this layer's cache
+        [key|value, B, heads, capacity, head_dim]; row b attends to its positions 0..lengths[b]. The call reads
+        the first attended_positions = max(lengths) + 1 of every slot; padding: [B, 1, 1, attended_positions]
+        float, 0 where visible and -inf past a row's own end (None for a single row: nothing to hide)."""
+        rows, dim = x.shape
+        heads, head_dim = self.num_heads, dim // self.num_heads
+        queries, keys_values = linear(self.qkv, x, one_position_per_row=True).split([dim, 2 * dim], dim=-1)
+        if padding is not None:
+            # The last position read is new to the shorter rows too: hidden by the mask, it must still be finite
+            # (the empty cache may hold NaN, and NaN * 0 is NaN). The longest rows overwrite it just below.
+            cache[:, :, :, attended_positions - 1] = 0
+        # Indexed by slot and position together, the cache gives a [B, key|value, heads, head_dim] view to fill.
+        cache[:, torch.arange(rows, device=x.device), :, lengths] = keys_values.view(rows, 2, heads, head_dim)
+        keys, values = cache[:, :, :, :attended_positions]  # [B, heads, attended, hd] each
+        queries = queries.view(rows, 1, heads, head_dim).transpose(1, 2)  # [B, heads, 1, hd]
+        attended = F.scaled_dot_product_attention(queries, keys, values, attn_mask=padding)  # [B, heads, 1, hd]
+        return self.feed_forward(x, attended.reshape(rows, dim), one_position_per_row=True)
+
+    def feed_forward(self, x: torch.Tensor, attended: torch.Tensor, one_position_per_row: bool) -> torch.Tensor:
+        """The rest of the block: x = LN1(x + out(attended)); x = LN2(x + FFN(x))."""
+        one_each = one_position_per_row
         x = self.norm1(x + linear(self.attention_out, attended, one_each))
-        return self.norm2(x + linear(self.ffn_out, F.relu(linear(self.ffn_in, x, one_each)), one_each))
+        # ReLU in place: a prefill's [positions, 4 dim] activations are tens of MB, and a new tensor that size is
+        # fresh pages from the OS (a page fault each 4 KB): out of place it took ~13% of a batch's prefill.
+        hidden = F.relu(linear(self.ffn_in, x, one_each), inplace=True)
+        return self.norm2(x + linear(self.ffn_out, hidden, one_each))
 
 
 @dataclass(eq=False)
 class _Row:
-    """One sentence being decoded: its place in the inputs, its cache, its random generator, its tokens so far."""
+    """One sentence being decoded: its place in the inputs, its random generator, its tokens so far."""
 
     index: int
     input: T2SInput
-    cache: tuple[torch.Tensor, ...]  # per layer: [key|value, heads, capacity, head_dim]
     length: int  # positions cached so far
     limit: int  # most tokens it may reach: min(max_steps, max_tokens)
     generator: torch.Generator
@@ -274,8 +304,8 @@ class _Row:
             return "token_limit"
         return None
 
-    def output(self, stop_reason: str, step: int) -> T2SOutput:
-        tokens = torch.tensor(self.tokens, dtype=torch.long, device=self.cache[0].device)
+    def output(self, stop_reason: str, step: int, device: torch.device) -> T2SOutput:
+        tokens = torch.tensor(self.tokens, dtype=torch.long, device=device)
         return T2SOutput(tokens, stop_reason, steps=step, reference_free=self.input.num_prompt == 0)
 
 
@@ -328,19 +358,30 @@ class Text2Semantic(nn.Module):
 
     # ----- the forward pass -------------------------------------------------------------------------------
 
-    def new_cache(self, capacity: int) -> tuple[torch.Tensor, ...]:
-        """Room for the keys and values of `capacity` positions of one row: per layer [key|value, heads, capacity,
-        head_dim], allocated once (pages the row never reaches are never touched on CPU)."""
+    def new_cache(self, rows: int, capacity: int) -> tuple[torch.Tensor, ...]:
+        """Room for the keys and values of `capacity` positions of each of `rows` rows: per layer [key|value, rows,
+        heads, capacity, head_dim], allocated once (pages a row never reaches are never touched on CPU)."""
         config, weight = self.config, self.to_logits.weight
         heads = config.num_heads
-        shape = (config.num_layers, 2, heads, capacity, config.hidden_dim // heads)
+        shape = (config.num_layers, 2, rows, heads, capacity, config.hidden_dim // heads)
         return torch.empty(shape, dtype=weight.dtype, device=weight.device).unbind(0)
 
-    def prefill(self, rows: Sequence[T2SInput], caches: Sequence[Sequence[torch.Tensor]],
-                positions: torch.Tensor, stop=None) -> torch.Tensor | None:
+    @staticmethod
+    def keep_rows(cache: Sequence[torch.Tensor], slots: torch.Tensor, filled: int) -> tuple[torch.Tensor, ...]:
+        """A cache holding only the rows in `slots` (in that order): their first `filled` positions are copied."""
+        kept = []
+        for layer in cache:
+            smaller = layer.new_empty(layer.shape[:1] + (len(slots),) + layer.shape[2:])
+            smaller[:, :, :, :filled] = layer[:, slots, :, :filled]
+            kept.append(smaller)
+        return tuple(kept)
+
+    def prefill(self, rows: Sequence[T2SInput], cache: Sequence[torch.Tensor], positions: torch.Tensor,
+                stop=None) -> torch.Tensor | None:
         """Run the rows' whole prompts (text, then audio prompt), packed end to end, filling positions 0..N+P-1 of
-        each row's cache. positions: the sine table in the model's dtype. Returns each row's logits for its first
-        token: [B, vocab] float32; None if `stop` (an object with is_set(), or None) was set between two layers."""
+        each row's slot of the cache (a new_cache(len(rows), ...)). positions: the sine table in the model's dtype.
+        Returns each row's logits for its first token: [B, vocab] float32; None if `stop` (an object with is_set(),
+        or None) was set between two layers."""
         weight = self.to_logits.weight
         sequences, masks = [], []
         for row in rows:
@@ -358,7 +399,7 @@ class Text2Semantic(nn.Module):
         for layer, block in enumerate(self.blocks):
             if stop is not None and stop.is_set():
                 return None
-            x = block(x, [cache[layer] for cache in caches], [0] * len(rows), lengths, masks)
+            x = block.prefill(x, cache[layer], lengths, masks)
         last_positions = torch.stack([row_positions[-1] for row_positions in x.split(lengths)])  # [B, dim]
         return self.to_logits(last_positions).float()
 
@@ -366,19 +407,25 @@ class Text2Semantic(nn.Module):
         self,
         tokens: torch.Tensor,
         audio_positions: torch.Tensor,
-        caches: Sequence[Sequence[torch.Tensor]],
+        cache: Sequence[torch.Tensor],
         lengths: Sequence[int],
         positions: torch.Tensor,
     ) -> torch.Tensor:
         """One new token per row -> the logits of the next: [B, vocab] float32.
 
-        tokens: [B] the rows' latest tokens, at audio positions audio_positions [B]; caches[b] holds row b's
-        lengths[b] positions so far, and the new one goes after them.
+        tokens: [B] the rows' latest tokens, at audio positions audio_positions [B]; slot b of the cache holds
+        row b's lengths[b] positions so far, and the new one goes after them.
         """
         x = self.audio_embedding(tokens) + self.audio_position_alpha * positions[audio_positions]  # [B, dim]
-        ones, no_masks = [1] * len(caches), [None] * len(caches)
+        attended_positions = max(lengths) + 1
+        lengths = torch.tensor(lengths, device=tokens.device)  # [B]
+        padding = None  # a single row attends to all its positions, unmasked: the call a batch of one makes
+        if len(lengths) > 1:
+            visible = torch.arange(attended_positions, device=tokens.device) <= lengths[:, None]  # [B, attended]
+            padding = torch.zeros(visible.shape, dtype=x.dtype, device=x.device).masked_fill_(~visible, -math.inf)
+            padding = padding[:, None, None, :]  # [B, 1, 1, attended]: the same for every head
         for layer, block in enumerate(self.blocks):
-            x = block(x, [cache[layer] for cache in caches], lengths, ones, no_masks)
+            x = block.step(x, cache[layer], lengths, attended_positions, padding)
         return linear(self.to_logits, x, one_position_per_row=True).float()
 
     # ----- decoding ---------------------------------------------------------------------------------------
@@ -405,10 +452,11 @@ class Text2Semantic(nn.Module):
         for index, (row, limit) in enumerate(zip(inputs, limits)):
             length = len(row.phone_ids) + row.num_prompt
             generator = torch.Generator(device=device).manual_seed(row.seed)
-            rows.append(_Row(index, row, self.new_cache(length + limit), length, limit, generator))
+            rows.append(_Row(index, row, length, limit, generator))
+        cache = self.new_cache(len(rows), max(row.length + row.limit for row in rows))
 
         # Step 0 runs every row's prompt; its logits are those of the last prompt position.
-        logits = self.prefill([row.input for row in rows], [row.cache for row in rows], positions, stop)  # [B, vocab]
+        logits = self.prefill([row.input for row in rows], cache, positions, stop)  # [B, vocab]
         if logits is None:
             return
         seen = torch.zeros(len(rows), config.vocab_size, dtype=torch.bool, device=device)  # [B, vocab]
@@ -431,19 +479,19 @@ class Text2Semantic(nn.Module):
                 if stop_reason != "eos":
                     gained[row.index] = token
                 if stop_reason:
-                    finished[row.index] = row.output(stop_reason, step)
+                    finished[row.index] = row.output(stop_reason, step, device)
                 else:
                     running.append(slot)
             yield T2SStep(step, tuple(row.index for row in rows), logits, gained, finished)
             if not running or (stop is not None and stop.is_set()):
                 return
 
-            if len(running) < len(rows):  # finished rows leave the batch (and free their caches)
+            if len(running) < len(rows):  # finished rows leave the batch (and the cache)
                 keep = torch.tensor(running, device=device)
                 rows = [rows[slot] for slot in running]
+                cache = self.keep_rows(cache, keep, max(row.length for row in rows))
                 tokens, seen, audio_positions = tokens[keep], seen[keep], audio_positions[keep]
-            logits = self.decode_step(tokens, audio_positions, [row.cache for row in rows],
-                                      [row.length for row in rows], positions)
+            logits = self.decode_step(tokens, audio_positions, cache, [row.length for row in rows], positions)
             audio_positions += 1
             for row in rows:
                 row.length += 1
