@@ -12,6 +12,13 @@ threads than there are CPUs; once our own computations overlap it goes back to s
 2 cores (benchmarks/t2s_speed.py, 3 interleaved runs each): batch-8 decoding 10.3-10.9 ms per token per sentence
 against 12.2-16.3 passive, the prefill 274-369 ms against 374-602; the paragraph, where T2S and SoVITS overlap,
 unchanged within the noise. Other OpenMP runtimes (macOS, Windows) ignore GOMP_SPINCOUNT.
+
+The limit of that spin: every Python thread that runs torch ops gets an OpenMP team of its own, kept while the
+thread lives, and libgomp counts all of them. Once a second thread has run torch beside the first (the engine's
+T2S thread beside the one that prepared the reference; a web server's worker threads), it counts more threads than
+CPUs and no region spins any more, even while the other threads are idle: a batch-8 decode step took 50-55 ms in the
+only thread and 90-104 ms in a second one (2 cores). Hence the fewer, larger regions in models/t2s.py (one
+attention call per layer for all rows of a batch).
 """
 
 import os
