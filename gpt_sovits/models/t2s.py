@@ -358,23 +358,23 @@ class Text2Semantic(nn.Module):
 
     # ----- the forward pass -------------------------------------------------------------------------------
 
-    def new_cache(self, rows: int, capacity: int) -> tuple[torch.Tensor, ...]:
+    def new_cache(self, rows: int, capacity: int) -> list[torch.Tensor]:
         """Room for the keys and values of `capacity` positions of each of `rows` rows: per layer [key|value, rows,
         heads, capacity, head_dim], allocated once (pages a row never reaches are never touched on CPU)."""
         config, weight = self.config, self.to_logits.weight
         heads = config.num_heads
         shape = (config.num_layers, 2, rows, heads, capacity, config.hidden_dim // heads)
-        return torch.empty(shape, dtype=weight.dtype, device=weight.device).unbind(0)
+        return [torch.empty(shape[1:], dtype=weight.dtype, device=weight.device) for _ in range(config.num_layers)]
 
     @staticmethod
-    def keep_rows(cache: Sequence[torch.Tensor], slots: torch.Tensor, filled: int) -> tuple[torch.Tensor, ...]:
-        """A cache holding only the rows in `slots` (in that order): their first `filled` positions are copied."""
-        kept = []
-        for layer in cache:
+    def keep_rows(cache: list[torch.Tensor], slots: torch.Tensor, filled: int) -> None:
+        """Make `cache` hold only the rows in `slots` (in that order), their first `filled` positions copied. One
+        layer at a time, each old layer freed as its copy is made: together they never take more than a layer."""
+        for index, layer in enumerate(cache):
             smaller = layer.new_empty(layer.shape[:1] + (len(slots),) + layer.shape[2:])
             smaller[:, :, :, :filled] = layer[:, slots, :, :filled]
-            kept.append(smaller)
-        return tuple(kept)
+            cache[index] = smaller
+            del layer
 
     def prefill(self, rows: Sequence[T2SInput], cache: Sequence[torch.Tensor], positions: torch.Tensor,
                 stop=None) -> torch.Tensor | None:
@@ -489,7 +489,7 @@ class Text2Semantic(nn.Module):
             if len(running) < len(rows):  # finished rows leave the batch (and the cache)
                 keep = torch.tensor(running, device=device)
                 rows = [rows[slot] for slot in running]
-                cache = self.keep_rows(cache, keep, max(row.length for row in rows))
+                self.keep_rows(cache, keep, max(row.length for row in rows))
                 tokens, seen, audio_positions = tokens[keep], seen[keep], audio_positions[keep]
             logits = self.decode_step(tokens, audio_positions, cache, [row.length for row in rows], positions)
             audio_positions += 1
