@@ -236,13 +236,13 @@ class TransformerBlock(nn.Module):
         dim = x.shape[-1]
         heads, head_dim = self.num_heads, dim // self.num_heads
         queries, keys_values = linear(self.qkv, x, one_position_per_row=False).split([dim, 2 * dim], dim=-1)
-        attended = []
+        attended, longest = [], max(lengths)
         for slot, (row_queries, row_keys_values, length, mask) in enumerate(
             zip(queries.split(lengths), keys_values.split(lengths), lengths, masks)
         ):
             row_queries = row_queries.view(1, length, heads, head_dim).transpose(1, 2)  # [1, heads, L, hd]
             cache[:, slot, :, :length] = row_keys_values.view(length, 2, heads, head_dim).permute(1, 2, 0, 3)
-            cache[:, slot, :, length : max(lengths)] = 0  # read (masked) by batched steps: finite, not stale memory
+            cache[:, slot, :, length:longest] = 0  # read (masked) by batched steps: finite, not stale memory
             keys, values = cache[:, slot, :, :length]  # [heads, L, hd] each
             # 4-d inputs get torch's fused CPU kernel: one parallel region per call, no score matrix in memory.
             row_attended = F.scaled_dot_product_attention(row_queries, keys[None], values[None], attn_mask=mask)
@@ -363,8 +363,8 @@ class Text2Semantic(nn.Module):
         heads, capacity, head_dim], allocated once (pages a row never reaches are never touched on CPU)."""
         config, weight = self.config, self.to_logits.weight
         heads = config.num_heads
-        shape = (config.num_layers, 2, rows, heads, capacity, config.hidden_dim // heads)
-        return [torch.empty(shape[1:], dtype=weight.dtype, device=weight.device) for _ in range(config.num_layers)]
+        shape = (2, rows, heads, capacity, config.hidden_dim // heads)
+        return [torch.empty(shape, dtype=weight.dtype, device=weight.device) for _ in range(config.num_layers)]
 
     @staticmethod
     def keep_rows(cache: list[torch.Tensor], slots: torch.Tensor, filled: int) -> None:
@@ -374,7 +374,6 @@ class Text2Semantic(nn.Module):
             smaller = layer.new_empty(layer.shape[:1] + (len(slots),) + layer.shape[2:])
             smaller[:, :, :, :filled] = layer[:, slots, :, :filled]
             cache[index] = smaller
-            del layer
 
     def prefill(self, rows: Sequence[T2SInput], cache: Sequence[torch.Tensor], positions: torch.Tensor,
                 stop=None) -> torch.Tensor | None:
