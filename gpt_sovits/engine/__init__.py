@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gpt_sovits import validation
+from gpt_sovits import openmp, validation
 from gpt_sovits.engine import speak
 from gpt_sovits.engine.model_set import ModelPool, ModelSet, Placement, SingleModelSet
 from gpt_sovits.engine.pipeline import InThread, TokensAhead
@@ -173,6 +173,7 @@ class Engine:
             if not cache_hit:
                 self.references.put(key, reference)
 
+        openmp.release_threads()  # the stream's T2S thread computes next, perhaps alone (see openmp.py)
         seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
         sentences = [
             TargetSentence(index, text, tuple(sentence_runs), speak.sentence_seed(seed, index))
@@ -239,12 +240,16 @@ class SynthesisStream:
         self._audio: list[np.ndarray] = []
 
     def __iter__(self) -> Iterator[AudioChunk]:
+        """Between chunks the calling thread lets its OpenMP team go (the caller may be slow to ask again, or ask
+        from another thread: a web server's worker threads), so that T2S, running ahead, computes alone."""
         try:
             for chunk in self._chunks:
                 self._audio.append(chunk.audio)
+                openmp.release_threads()
                 yield chunk
         finally:  # also when the loop is left early: nobody will ask for the rest
             self._chunks.close()
+            openmp.release_threads()
             return_free_memory()
 
     def close(self) -> None:

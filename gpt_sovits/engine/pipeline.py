@@ -18,6 +18,8 @@ import atexit
 import threading
 from collections.abc import Callable, Iterator
 
+from gpt_sovits import openmp
+
 SECONDS_TO_STOP_AT_EXIT = 10.0  # a BERT call or prefill layer under way finishes first
 
 
@@ -63,8 +65,11 @@ class TokensAhead:
 
     def take_first_ready(self, positions: list[int]) -> tuple[int, object]:
         """(position, result) for the first of `positions` (in that order) whose result exists, waiting for one if
-        none does yet. A result may be a GptSovitsError (for the caller to raise in its turn)."""
+        none does yet. A result may be a GptSovitsError (for the caller to raise in its turn). A caller that has to
+        wait lets its OpenMP team go first, so that the T2S thread, computing alone, is not slowed (see openmp.py)."""
         with self._changed:
+            if not any(position in self._results for position in positions):
+                openmp.release_threads()
             self._changed.wait_for(
                 lambda: any(position in self._results for position in positions) or self._failure or self._finished
             )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gpt_sovits import openmp
 from gpt_sovits.engine.model_set import ModelSet
 from gpt_sovits.engine.pipeline import InThread
 from gpt_sovits.engine.reference import PreparedReference
@@ -143,6 +144,7 @@ def generate_tokens(
     first = True
     while pending:
         if first_chunk_out is not None and all(position != 0 for position, _ in pending):  # the first was yielded
+            openmp.release_threads()  # the first sentence's decode then computes alone (see openmp.py)
             while not first_chunk_out.wait(0.05):
                 check_cancel(cancel)
         size = 1 if first else settings.batch_size
