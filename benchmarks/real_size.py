@@ -79,12 +79,12 @@ def force_lengths(t2s, reference_phones: int, stop_reason: str = "early_stop"):
             logits[..., eos] = float("-inf")
         return logits
 
-    def stream(inputs, sampling, stop=None):
-        forced = []
-        for row in inputs:
-            target_phones = len(row.phone_ids) - (reference_phones if row.num_prompt else 0)
-            forced.append(dataclasses.replace(row, max_tokens=forced_tokens(target_phones) + extra))
-        for step in original_stream(forced, sampling, stop):
+    def forced(row):
+        target_phones = len(row.phone_ids) - (reference_phones if row.num_prompt else 0)
+        return dataclasses.replace(row, max_tokens=forced_tokens(target_phones) + extra)
+
+    def stream(inputs, sampling, stop=None, max_rows=None):
+        for step in original_stream(map(forced, inputs), sampling, stop, max_rows):  # read as lazily as the inputs
             for output in step.finished.values():
                 if output.stop_reason == "token_limit":
                     output.stop_reason = stop_reason

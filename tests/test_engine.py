@@ -104,14 +104,20 @@ def _spy(monkeypatch, obj, name):
 
 
 def _spy_t2s(monkeypatch, t2s):
-    """Record every T2S run: (its inputs, {row: T2SOutput}) as the engine iterates it."""
+    """Record every T2S run: (its inputs, {row: T2SOutput}) as the engine iterates it (the inputs as T2S reads them)."""
     calls = []
     original = t2s.stream
 
-    def wrapper(inputs, sampling, stop=None):
-        outputs = {}
-        calls.append((inputs, outputs))
-        for step in original(inputs, sampling, stop):
+    def wrapper(inputs, sampling, stop=None, max_rows=None):
+        read, outputs = [], {}
+        calls.append((read, outputs))
+
+        def reading():
+            for row in inputs:
+                read.append(row)
+                yield row
+
+        for step in original(reading(), sampling, stop, max_rows):
             outputs.update(step.finished)
             yield step
 

@@ -122,8 +122,16 @@ def test_runaway_output_is_rerolled_then_refused(never_stops_engine, reference_w
     monkeypatch.setattr(models.synthesizer.sovits, "decode", lambda *args, **kwargs: decoded.append(args))
     runs = []
     original = models.t2s.stream
-    monkeypatch.setattr(models.t2s, "stream",
-                        lambda inputs, sampling, stop=None: runs.append(inputs[0]) or original(inputs, sampling, stop))
+
+    def recorded_stream(inputs, sampling, stop=None, max_rows=None):
+        def reading():
+            for row in inputs:
+                runs.append(row)
+                yield row
+
+        return original(reading(), sampling, stop, max_rows)
+
+    monkeypatch.setattr(models.t2s, "stream", recorded_stream)
     with pytest.raises(SynthesisError, match="kept talking past"):
         never_stops_engine.synthesize_phonemized(reference_wav, REFERENCE_RUNS, SHORT_TARGET, InferenceSettings(seed=2))
     assert len(runs) == speak.MAX_ATTEMPTS and len({run.seed for run in runs}) == speak.MAX_ATTEMPTS
@@ -172,8 +180,8 @@ def test_a_stream_left_early_stops_its_t2s_at_once(engine, reference_wav, single
     models = engine.model_set()
     original_stream = models.t2s.stream
 
-    def slow_stream(inputs, sampling, stop=None):  # the tiny model is quick: make sure T2S is still at work
-        for step in original_stream(inputs, sampling, stop):
+    def slow_stream(inputs, sampling, stop=None, max_rows=None):  # the tiny model is quick: T2S must still be at work
+        for step in original_stream(inputs, sampling, stop, max_rows):
             time.sleep(0.005)
             yield step
 

@@ -96,19 +96,19 @@ def random_input(generator: torch.Generator, seed: int, with_prompt: bool, max_t
     )
 
 
-def decode_batch(model: Text2Semantic, inputs, sampling) -> tuple[dict, dict]:
+def decode_batch(model: Text2Semantic, inputs, sampling, max_rows: int | None = None) -> tuple[dict, dict]:
     """({row: T2SOutput}, {row: [steps, vocab] logits}) of one batched run."""
     outputs, logits = {}, {row: [] for row in range(len(inputs))}
-    for step in model.stream(inputs, sampling):
+    for step in model.stream(inputs, sampling, max_rows=max_rows):
         for row, row_logits in zip(step.rows, step.logits):
             logits[row].append(row_logits)
         outputs |= step.finished
     return outputs, {row: torch.stack(steps) for row, steps in logits.items()}
 
 
-def assert_rows_match_batch_one(model: Text2Semantic, inputs, sampling) -> float:
+def assert_rows_match_batch_one(model: Text2Semantic, inputs, sampling, max_rows: int | None = None) -> float:
     """Each row of one batch equals its own batch-1 run token for token; returns the largest logit difference."""
-    outputs, logits = decode_batch(model, inputs, sampling)
+    outputs, logits = decode_batch(model, inputs, sampling, max_rows)
     worst = 0.0
     for row, row_input in enumerate(inputs):
         alone, alone_logits = decode_batch(model, [row_input], sampling)
@@ -206,6 +206,77 @@ def test_a_batched_step_reads_no_stale_cache_memory(monkeypatch):
     generator = torch.Generator().manual_seed(5)
     inputs = [random_input(generator, seed=row, with_prompt=row != 1, max_tokens=15 + 10 * row) for row in range(4)]
     assert_rows_match_batch_one(model, inputs, SAMPLED)
+
+@pytest.mark.parametrize("sampling", [GREEDY, SAMPLED], ids=["greedy", "sampled"])
+def test_rows_that_join_a_running_batch_equal_their_batch_one_runs(sampling):
+    """Continuous batching: 3 slots for 8 sentences, each finished row's slot taken by the next sentence. Joiners
+    differ in prompt length (some longer than every row before them: the other slots are read that far too) and in
+    length limit (some need a larger cache than the batch had), and start their first 11 steps, without EOS,
+    beside rows past theirs."""
+    generator = torch.Generator().manual_seed(21)
+    limits = [12, 20, 14, None, 16, 40, None, 25]
+    inputs = [random_input(generator, seed=200 + row, with_prompt=row % 4 != 2, max_tokens=limit)
+              for row, limit in enumerate(limits)]
+    model = tiny_model()
+    assert_rows_match_batch_one(model, inputs, sampling, max_rows=3)
+
+    steps = list(model.stream(inputs, sampling, max_rows=3))
+    assert max(len(step.rows) for step in steps) == 3
+    joined_beside_others = [step for step in steps if len(step.rows) == 3 and max(step.rows) >= 3]
+    assert joined_beside_others, "later rows should decode beside earlier ones"
+    assert sum(len(step.finished) for step in steps) == len(inputs)
+
+
+def test_joining_rows_read_no_stale_cache_memory(monkeypatch):
+    """As test_a_batched_step_reads_no_stale_cache_memory, for slots handed from a finished row to a joiner, and
+    for a cache made larger or smaller: every position a cache has not been given is NaN."""
+    model = tiny_model()
+    empty_cache, repack = model.new_cache, model.repack
+
+    def nan_cache(rows, capacity):
+        return [layer.fill_(math.nan) for layer in empty_cache(rows, capacity)]
+
+    def nan_repack(cache, slots, filled, capacity):
+        repack(cache, slots, filled, capacity)
+        for layer in cache:
+            layer[:, :, :, filled:] = math.nan
+
+    monkeypatch.setattr(model, "new_cache", nan_cache)
+    monkeypatch.setattr(model, "repack", nan_repack)
+    generator = torch.Generator().manual_seed(8)
+    inputs = [random_input(generator, seed=row, with_prompt=row != 2, max_tokens=[14, 30, 12, 45, 18][row])
+              for row in range(5)]
+    longer_than_any = T2SInput(torch.randint(0, 732, (60,), generator=generator),
+                               torch.randn(60, 1024, generator=generator),
+                               torch.randint(0, 1024, (150,), generator=generator), seed=77, max_tokens=12)  # fmt: skip
+    inputs.insert(2, longer_than_any)  # joins the first two rows' batch: its prompt goes past both of theirs
+    assert_rows_match_batch_one(model, inputs, SAMPLED, max_rows=2)
+
+
+def test_inputs_are_read_as_slots_free_up_so_a_caller_can_add_to_them():
+    """The way the engine re-rolls a sentence: seeing a row finish, it adds an input, which the next free slot
+    takes in the same stream."""
+    generator = torch.Generator().manual_seed(4)
+    queue = [random_input(generator, seed=row, with_prompt=True, max_tokens=12 + 6 * row) for row in range(3)]
+    extra = random_input(generator, seed=99, with_prompt=True, max_tokens=15)
+    read = []
+
+    def inputs():
+        while queue:
+            read.append(len(read))
+            yield queue.pop(0)
+
+    model = tiny_model()
+    finished = {}
+    for step in model.stream(inputs(), SAMPLED, max_rows=2):
+        assert len(read) == min(2 + len(finished), 4), "one input read per slot that was free"
+        if step.finished and not finished:
+            queue.append(extra)  # read after the input still waiting, when the next slot frees up
+        finished |= step.finished
+    assert sorted(finished) == [0, 1, 2, 3]
+    alone = model.generate(extra, SAMPLED)
+    assert torch.equal(finished[3].tokens, alone.tokens)
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # The token iterator
@@ -367,7 +438,7 @@ def test_the_forward_pass_creates_no_tensor_off_the_model_device():
                                   one_row, [12], positions)
         logits = model.decode_step(torch.zeros(2, dtype=torch.long, device=meta), torch.tensor([5, 5], device=meta),
                                    two_rows, [13, 12], positions)  # batched: the other GEMM orientation, a mask
-        model.keep_rows(two_rows, torch.tensor([1], device=meta), 13)  # a row left: the other is copied
+        model.repack(two_rows, torch.tensor([1], device=meta), 13, 16)  # a row left: the other is copied
         vocab = model.config.vocab_size
         tokens, best = sample_tokens(logits, torch.zeros(2, vocab, dtype=torch.bool, device=meta), SAMPLED,
                                      torch.empty(2, vocab, device=meta).exponential_())

@@ -426,15 +426,23 @@ def return_free_memory() -> None:
 
 
 class Timer:
-    """Seconds spent per stage, added up over the run: `with timer("t2s"): ...`."""
+    """Seconds spent per stage, added up over the run: `with timer("t2s"): ...`. A stage timed inside another in
+    the same thread (the BERT call for sentences joining a T2S batch) counts as itself only, not in both."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
+        self._nested = threading.local()  # per thread: the seconds spent in stages inside each open one
 
     @contextmanager
     def __call__(self, stage: str):
+        open_stages = self._nested.__dict__.setdefault("open", [])
+        open_stages.append(0.0)
         started = time.perf_counter()
         try:
             yield
         finally:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            inside = open_stages.pop()
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed - inside
+            if open_stages:
+                open_stages[-1] += elapsed

@@ -12,6 +12,7 @@ from seed + 1_000_003 k), and the SoVITS noise comes from seed + 1: the official
 `torch.manual_seed(seed)` with the noise re-seeded to seed + 1, which is how the reference vectors were made.
 """
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -110,20 +111,21 @@ def generate_tokens(
     first_chunk_out=None,
     first_target_bert: InThread | None = None,
 ) -> Iterator[tuple[int, "SpokenTokens | SynthesisError"]]:
-    """T2S for several sentences, `settings.batch_size` rows decoded together, each re-rolled on its own while
+    """T2S for several sentences, up to `settings.batch_size` rows decoded together, each re-rolled on its own while
     its length is implausible. Yields (sentence position in `sentences`, SpokenTokens) as each row is done, or
     (position, SynthesisError) for a sentence that stayed implausible.
 
-    Rows never influence each other (each has its own cache, attention and random generator), so a sentence gets
-    the same tokens whatever batch it lands in. A re-roll waits for the next batch. The first sentence runs alone:
-    a batched step costs up to 3x a single one, and the first sentence is what the listener waits for. For the
-    same reason a sentence's BERT features are computed when it first joins a batch, not all of them up front:
-    the sentences joining a batch are encoded together, in one packed BERT call (the first sentence's may come
-    ready-made, see first_target_bert). And once the first sentence is yielded, the next batch waits for
+    Rows never influence each other (each has its own cache slot, attention and random generator), so a sentence
+    gets the same tokens whatever batch it lands in. The first sentence runs alone: a batched step costs up to 3x a
+    single one, and the first sentence is what the listener waits for. The others then decode in one continuous
+    batch: when a row finishes, the next sentence waiting (a re-roll first) takes its slot. For the same reason a
+    sentence's BERT features are computed when it is about to join, not all of them up front: the next
+    `batch_size` sentences are encoded together, in one packed BERT call (the first sentence's may come
+    ready-made, see first_target_bert). And once the first sentence is yielded, the batch waits for
     `first_chunk_out` (a threading.Event, or None: no wait), which the caller sets once that sentence's audio is
-    decoded and handed over: that decode and the next batch's BERT and prefill are all bound by the CPU's
-    arithmetic, so running them at once delays the first audio without finishing the batch sooner (and a listener
-    who leaves at the first chunk leaves no batch running).
+    decoded and handed over: that decode and the batch's BERT and prefill are all bound by the CPU's arithmetic, so
+    running them at once delays the first audio without finishing the batch sooner (and a listener who leaves at
+    the first chunk leaves no batch running).
     timer: the stream's Timer (stages "bert" and "t2s"). first_target_bert: sentence 0's BERT features, worked out
     in a thread while the reference was prepared (an InThread), or None.
     """
@@ -132,38 +134,47 @@ def generate_tokens(
     if first_target_bert is not None:
         with timer("bert"):
             target_berts[0] = first_target_bert.result()
+    pending = [(position, 0) for position in range(len(sentences))]  # (sentence, attempt): re-rolls, then in order
 
-    def compute_target_berts(positions: list[int]) -> None:
-        missing = [position for position in positions if position not in target_berts]
-        if missing:
-            with timer("bert"):
-                features = models.features.bert_features_many([sentences[position].runs for position in missing])
-            target_berts.update(zip(missing, features))
+    def inputs(encode_together: int, rows: list[tuple[int, int]]) -> Iterator[T2SInput]:
+        """The T2S inputs of the sentences pending, made as the decoding asks for them; `rows` records which
+        (sentence, attempt) each is. A sentence without BERT features gets them in one call with the next
+        `encode_together - 1` pending sentences that have none either."""
+        while pending:
+            check_cancel(cancel)
+            position, attempt = pending.pop(0)
+            if position not in target_berts:
+                later_missing = [later for later, _ in pending if later not in target_berts]
+                missing = [position] + later_missing[: encode_together - 1]
+                with timer("bert"):
+                    features = models.features.bert_features_many([sentences[later].runs for later in missing])
+                target_berts.update(zip(missing, features))
+                check_cancel(cancel)
+            rows.append((position, attempt))
+            yield t2s_input(reference, sentences[position], target_berts[position], attempt)
 
-    pending = [(position, 0) for position in range(len(sentences))]  # (sentence, attempt), in sentence order
     first = True
     while pending:
         if first_chunk_out is not None and all(position != 0 for position, _ in pending):  # the first was yielded
             openmp.release_threads()  # the first sentence's decode then computes alone (see openmp.py)
             while not first_chunk_out.wait(0.05):
                 check_cancel(cancel)
+        check_cancel(cancel)
         size = 1 if first else settings.batch_size
-        batch, pending, first = pending[:size], pending[size:], False
-        check_cancel(cancel)
-        compute_target_berts([position for position, _ in batch])  # one packed BERT call for the whole batch
-        check_cancel(cancel)
-        inputs = [t2s_input(reference, sentences[position], target_berts[position], attempt)
-                  for position, attempt in batch]
-        retries = []
-        steps = models.t2s.stream(inputs, sampling, stop=cancel)  # a stop during the prefill ends it early
+        rows: list[tuple[int, int]] = []  # (sentence, attempt) per row of this decoding, by row number
+        source = inputs(size, rows)
+        steps = models.t2s.stream(itertools.islice(source, 1) if first else source, sampling, stop=cancel,
+                                  max_rows=size)  # a stop during a prefill ends it early  # fmt: skip
+        first = False
         while True:
             with timer("t2s"):
                 step = next(steps, None)
             check_cancel(cancel)
             if step is None:
                 break
+            retries = []
             for row, output in step.finished.items():
-                position, attempt = batch[row]
+                position, attempt = rows[row]
                 fewest, _ = sentences[position].token_range
                 if output.stop_reason != "token_limit" and len(output.decoder_tokens) >= fewest:
                     target_berts.pop(position)
@@ -173,7 +184,7 @@ def generate_tokens(
                 else:
                     target_berts.pop(position)
                     yield position, implausible_length_error(sentences[position], output)
-        pending = sorted(retries) + pending  # re-rolls go first: the sentences waiting for them come first
+            pending[:0] = sorted(retries)  # re-rolls go first: the sentences waiting for them come first
 
 
 def implausible_length_error(sentence: TargetSentence, output: T2SOutput) -> SynthesisError:

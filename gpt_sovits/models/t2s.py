@@ -18,10 +18,11 @@ including its quirks, so greedy decoding reproduces it token for token:
   penalized logits;
 * a step that stops on EOS drops its own sample, even when the sample itself was not EOS.
 
-Decoding is a token iterator: `stream(inputs, sampling)` decodes several sentences ("rows") together and yields
-after every step, so a caller can use tokens as they come and stop at any step (closing the iterator ends the
-work; a `stop` event set from another thread ends it too, within one layer of the prefill, which for a batch of
-long prompts takes seconds). `generate(input, sampling)` is the one-sentence convenience. How rows share a step:
+Decoding is a token iterator: `stream(inputs, sampling, max_rows=B)` decodes several sentences ("rows") together,
+up to B at once, and yields after every step, so a caller can use tokens as they come and stop at any step (closing
+the iterator ends the work; a `stop` event set from another thread ends it too, within one layer of the prefill,
+which for a batch of long prompts takes seconds). `generate(input, sampling)` is the one-sentence convenience. How
+rows share a step:
 * the rows' prompts are prefilled together, packed end to end into one sequence without padding: the weight
   matrices' products run over all their positions at once (bigger GEMMs, about 15% faster per row on a CPU),
   while attention and the mask stay each row's own (each row attends in its own slot of the batch's cache);
@@ -33,8 +34,11 @@ long prompts takes seconds). `generate(input, sampling)` is the one-sentence con
   on 2 cores, in a second thread, where OpenMP cannot spin: the engine's pipeline);
 * each row draws its random numbers from its own generator, seeded with its own seed, exactly as a batch of one
   draws them, so a sentence samples the same tokens in any batch;
-* a finished row leaves the batch at once: the running rows' slots are copied into a smaller cache (only the
-  positions filled so far), and the old one is freed.
+* a finished row leaves the batch at once. Its slot goes to the next input waiting, which is prefilled into it
+  before the next step and then decodes with the others ("continuous batching": the batch stays full while
+  sentences are left, instead of the last rows of one batch decoding nearly alone before the next starts). Where
+  no input is waiting, the running rows' slots are copied into a smaller cache (only the positions filled so far);
+* rows that joined later are at their own steps: each removes the EOS column for its own first 11 steps.
 The difference from a batch of one: a GEMM over B rows, and attention over padded positions, may round differently
 from a matrix-vector product and an unpadded call (other kernels, another summation order), so logits can differ
 in the last bits; a token changes only where two candidates are that close. A batch of one makes the same calls as
@@ -47,8 +51,9 @@ temperature, top-k, softmax, race) runs on float32 logits (upstream samples in t
 float32 model, more precise in a half one). Torch's LayerNorm and attention kernels accumulate in float32 anyway.
 """
 
+import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -135,8 +140,8 @@ class T2SOutput:
 class T2SStep:
     """What one decoding step did for the rows still running. Rows are named by their index in `stream`'s inputs."""
 
-    step: int  # loop index; 0 is the prefill
-    rows: tuple[int, ...]  # the rows this step computed, in `logits` order
+    step: int  # the stream's loop index; 0 is the first prefill (a row that joined later counts its own steps)
+    rows: tuple[int, ...]  # the rows sampled at this step, in `logits` order
     logits: torch.Tensor  # [len(rows), vocab] float32: the model's raw logits (before EOS removal and sampler)
     tokens: dict[int, int]  # row -> the token it gained (a row that stops on EOS gains none)
     finished: dict[int, T2SOutput]  # row -> its result, for the rows that stopped at this step
@@ -227,18 +232,18 @@ class TransformerBlock(nn.Module):
         self.ffn_out = nn.Linear(4 * dim, dim)
         self.norm2 = nn.LayerNorm(dim)
 
-    def prefill(self, x: torch.Tensor, cache: torch.Tensor, lengths: Sequence[int],
-                masks: Sequence[torch.Tensor]) -> torch.Tensor:
+    def prefill(self, x: torch.Tensor, cache: torch.Tensor, lengths: Sequence[int], masks: Sequence[torch.Tensor],
+                slots: Sequence[int]) -> torch.Tensor:
         """x: [N, dim], the rows' whole prompts end to end (row b's lengths[b] positions); cache: this layer's
-        [key|value, B, heads, capacity, head_dim]. Row b's keys/values fill positions 0..lengths[b]-1 of its slot b,
-        and it attends to them as masks[b] allows ([lengths[b], lengths[b]] bool, True = visible); its positions
-        after that, up to the longest row's, are zeroed."""
+        [key|value, slots, heads, capacity, head_dim]. Row b's keys/values fill positions 0..lengths[b]-1 of slot
+        slots[b], and it attends to them as masks[b] allows ([lengths[b], lengths[b]] bool, True = visible); its
+        positions after that, up to the longest row's, are zeroed."""
         dim = x.shape[-1]
         heads, head_dim = self.num_heads, dim // self.num_heads
         queries, keys_values = linear(self.qkv, x, one_position_per_row=False).split([dim, 2 * dim], dim=-1)
         attended, longest = [], max(lengths)
-        for slot, (row_queries, row_keys_values, length, mask) in enumerate(
-            zip(queries.split(lengths), keys_values.split(lengths), lengths, masks)
+        for slot, row_queries, row_keys_values, length, mask in zip(
+            slots, queries.split(lengths), keys_values.split(lengths), lengths, masks
         ):
             row_queries = row_queries.view(1, length, heads, head_dim).transpose(1, 2)  # [1, heads, L, hd]
             cache[:, slot, :, :length] = row_keys_values.view(length, 2, heads, head_dim).permute(1, 2, 0, 3)
@@ -289,6 +294,23 @@ class _Row:
     limit: int  # most tokens it may reach: min(max_steps, max_tokens)
     generator: torch.Generator
     tokens: list[int] = field(default_factory=list)
+    step: int = 0  # its own loop index (upstream's idx): the samples it drew before this one
+
+    @classmethod
+    def start(cls, index: int, row: T2SInput, sampling: SamplingParams, device: torch.device) -> "_Row":
+        limit = min(sampling.max_steps, row.max_tokens or sampling.max_steps)
+        generator = torch.Generator(device=device).manual_seed(row.seed)
+        return cls(index, row, len(row.phone_ids) + row.num_prompt, limit, generator)
+
+    @property
+    def most_positions(self) -> int:
+        """The cache positions it can ever fill: its prompt, then one per token."""
+        return self.length + self.limit - len(self.tokens)
+
+    @property
+    def most_sine_positions(self) -> int:
+        """The sine table rows it can ever read: text and audio count from 0 each."""
+        return max(len(self.input.phone_ids), self.input.num_prompt + self.limit)
 
     def take(self, token: int, best: int, eos: int, early_stop_num: int, max_steps: int) -> str | None:
         """Apply upstream's stop rules, in its order, to this step's sample and the penalized argmax `best`.
@@ -304,9 +326,113 @@ class _Row:
             return "token_limit"
         return None
 
-    def output(self, stop_reason: str, step: int, device: torch.device) -> T2SOutput:
+    def output(self, stop_reason: str, device: torch.device) -> T2SOutput:
         tokens = torch.tensor(self.tokens, dtype=torch.long, device=device)
-        return T2SOutput(tokens, stop_reason, steps=step, reference_free=self.input.num_prompt == 0)
+        return T2SOutput(tokens, stop_reason, steps=self.step, reference_free=self.input.num_prompt == 0)
+
+
+class _Batch:
+    """The rows decoding together, and what the next step needs of them: slot s of the cache and of each tensor
+    here belongs to rows[s]. Rows join (prefilled into a slot), step together, and leave.
+
+    Every slot's cache positions below `finite` hold finite values (its row's keys and values, zeros, or what the
+    slot's previous row left): a batched step reads every slot up to the longest row's end and masks the rest, and
+    a NaN there (fresh memory may hold one) would survive the mask, since NaN * 0 is NaN.
+    """
+
+    def __init__(self, model: "Text2Semantic", rows: list[_Row]):
+        weight, vocab = model.to_logits.weight, model.config.vocab_size
+        self.model, self.device = model, weight.device
+        self.rows = rows  # slots not yet filled hold the rows about to be
+        self.capacity = max(row.most_positions for row in rows)
+        self.cache = model.new_cache(len(rows), self.capacity)
+        self.finite = 0
+        self.positions = weight.new_empty(0, model.config.hidden_dim)  # the sine table, grown as rows need
+        self.logits = torch.empty(len(rows), vocab, device=self.device)  # [rows, vocab] float32: for the next token
+        self.seen = torch.zeros(len(rows), vocab, dtype=torch.bool, device=self.device)  # [rows, vocab]
+        self.audio_positions = torch.zeros(len(rows), dtype=torch.long, device=self.device)  # [rows]
+        self.tokens = torch.zeros(len(rows), dtype=torch.long, device=self.device)  # [rows]: the latest token each
+
+    def fill(self, slots: list[int], rows: list[_Row], stop) -> bool:
+        """Prefill `rows` into `slots` (new or freed); their logits are then the ones for their first token.
+        False if `stop` was set meanwhile."""
+        longest_table = max(row.most_sine_positions for row in rows)
+        if longest_table > len(self.positions):
+            dim, dtype = self.positions.shape[1], self.positions.dtype
+            self.positions = sine_positions(longest_table, dim, self.device).to(dtype)
+        capacity = max(row.most_positions for row in rows)
+        if capacity > self.capacity:  # rare: a joiner longer than any row so far
+            self.capacity = capacity
+            self.model.repack(self.cache, torch.arange(len(self.rows), device=self.device), self.finite, capacity)
+        longest = max(row.length for row in rows)
+        if longest > self.finite:  # the prefill zeroes its own slots this far; the others are read this far too
+            others = [slot for slot in range(len(self.rows)) if slot not in slots]
+            if others:
+                others = torch.tensor(others, device=self.device)
+                for layer in self.cache:
+                    layer[:, others, :, self.finite : longest] = 0
+            self.finite = longest
+        logits = self.model.prefill([row.input for row in rows], self.cache, self.positions, stop, slots)
+        if logits is None:
+            return False
+        index = torch.tensor(slots, device=self.device)
+        self.logits = self.logits.index_copy(0, index, logits)  # a new tensor: the last step's was handed out
+        self.seen[index] = False
+        for slot, row in zip(slots, rows):
+            self.rows[slot] = row
+            if row.input.num_prompt:
+                self.seen[slot, row.input.prompt_tokens.to(self.device)] = True
+        self.audio_positions[index] = torch.tensor([row.input.num_prompt for row in rows], device=self.device)
+        return True
+
+    def sample(self, sampling: SamplingParams) -> tuple[list[int], list[int]]:
+        """Each row's next token (and the penalized argmax, for upstream's stop test), drawn from its own
+        generator. Rows in their first 11 steps have no EOS column at all; when rows on both sides of that share
+        the batch, each side is sampled on its own."""
+        eos, rows = self.model.config.eos_id, self.rows
+        early = [slot for slot, row in enumerate(rows) if row.step < STEPS_BEFORE_EOS_ALLOWED]
+        late = [slot for slot, row in enumerate(rows) if row.step >= STEPS_BEFORE_EOS_ALLOWED]
+        tokens = torch.empty(len(rows), dtype=torch.long, device=self.device)
+        best = torch.empty_like(tokens)
+        for slots, vocab in ((early, eos), (late, eos + 1)):
+            if not slots:
+                continue
+            race = torch.empty(len(slots), vocab, dtype=torch.float32, device=self.device)  # [rows, vocab]
+            for draws, slot in zip(race, slots):  # each row from its own generator, as a batch of one draws
+                draws.exponential_(1, generator=rows[slot].generator)
+            if len(slots) == len(rows):
+                tokens, best = sample_tokens(self.logits[:, :vocab], self.seen[:, :vocab], sampling, race)
+            else:
+                index = torch.tensor(slots, device=self.device)
+                tokens[index], best[index] = sample_tokens(self.logits[index, :vocab], self.seen[index, :vocab],
+                                                           sampling, race)  # fmt: skip
+        self.seen.scatter_(1, tokens[:, None], True)
+        self.tokens = tokens
+        tokens_and_best = torch.stack([tokens, best], 1).tolist()
+        return [token for token, _ in tokens_and_best], [best for _, best in tokens_and_best]
+
+    def step(self) -> None:
+        """Every slot's latest token in, its logits for the next out."""
+        lengths = [row.length for row in self.rows]
+        self.logits = self.model.decode_step(self.tokens, self.audio_positions, self.cache, lengths, self.positions)
+        self.finite = max(self.finite, max(lengths) + 1)
+        self.audio_positions += 1
+        for row in self.rows:
+            row.length += 1
+
+    def remove(self, slots: list[int]) -> None:
+        """The rows in `slots` leave: the others' cache positions filled so far are copied into a smaller cache."""
+        if not slots:
+            return
+        kept = [slot for slot in range(len(self.rows)) if slot not in slots]
+        self.rows = [self.rows[slot] for slot in kept]
+        if not self.rows:
+            return
+        index = torch.tensor(kept, device=self.device)
+        self.finite = max(row.length for row in self.rows)
+        self.model.repack(self.cache, index, self.finite, self.capacity)
+        self.logits, self.seen = self.logits[index], self.seen[index]
+        self.audio_positions, self.tokens = self.audio_positions[index], self.tokens[index]
 
 
 class Text2Semantic(nn.Module):
@@ -367,20 +493,23 @@ class Text2Semantic(nn.Module):
         return [torch.empty(shape, dtype=weight.dtype, device=weight.device) for _ in range(config.num_layers)]
 
     @staticmethod
-    def keep_rows(cache: list[torch.Tensor], slots: torch.Tensor, filled: int) -> None:
-        """Make `cache` hold only the rows in `slots` (in that order), their first `filled` positions copied. One
-        layer at a time, each old layer freed as its copy is made: together they never take more than a layer."""
+    def repack(cache: list[torch.Tensor], slots: torch.Tensor, filled: int, capacity: int) -> None:
+        """Make `cache` hold only the rows in `slots` (in that order), their first `filled` positions copied, with
+        room for `capacity` positions. One layer at a time, each old layer freed as its copy is made: together they
+        never take more than a layer more than before."""
         for index, layer in enumerate(cache):
-            smaller = layer.new_empty(layer.shape[:1] + (len(slots),) + layer.shape[2:])
-            smaller[:, :, :, :filled] = layer[:, slots, :, :filled]
-            cache[index] = smaller
+            shape = list(layer.shape)
+            shape[1], shape[3] = len(slots), capacity
+            repacked = layer.new_empty(shape)
+            repacked[:, :, :, :filled] = layer[:, slots, :, :filled]
+            cache[index] = repacked
 
     def prefill(self, rows: Sequence[T2SInput], cache: Sequence[torch.Tensor], positions: torch.Tensor,
-                stop=None) -> torch.Tensor | None:
+                stop=None, slots: Sequence[int] | None = None) -> torch.Tensor | None:
         """Run the rows' whole prompts (text, then audio prompt), packed end to end, filling positions 0..N+P-1 of
-        each row's slot of the cache (a new_cache(len(rows), ...)). positions: the sine table in the model's dtype.
-        Returns each row's logits for its first token: [B, vocab] float32; None if `stop` (an object with is_set(),
-        or None) was set between two layers."""
+        each row's slot of the cache: row b's is slots[b] (default b, as in a new_cache(len(rows), ...)). positions:
+        the sine table in the model's dtype. Returns each row's logits for its first token: [B, vocab] float32;
+        None if `stop` (an object with is_set(), or None) was set between two layers."""
         weight = self.to_logits.weight
         sequences, masks = [], []
         for row in rows:
@@ -394,11 +523,12 @@ class Text2Semantic(nn.Module):
             sequences.append(torch.cat([text, audio]))  # [N+P, dim]
             masks.append(prefill_mask(num_phones, num_prompt, weight.device))
         lengths = [len(sequence) for sequence in sequences]
+        slots = range(len(rows)) if slots is None else slots
         x = torch.cat(sequences)  # [sum of N+P, dim]
         for layer, block in enumerate(self.blocks):
             if stop is not None and stop.is_set():
                 return None
-            x = block.prefill(x, cache[layer], lengths, masks)
+            x = block.prefill(x, cache[layer], lengths, masks, slots)
         last_positions = torch.stack([row_positions[-1] for row_positions in x.split(lengths)])  # [B, dim]
         return self.to_logits(last_positions).float()
 
@@ -430,70 +560,62 @@ class Text2Semantic(nn.Module):
     # ----- decoding ---------------------------------------------------------------------------------------
 
     @torch.inference_mode()
-    def stream(self, inputs: Sequence[T2SInput], sampling: SamplingParams, stop=None) -> Iterator[T2SStep]:
-        """Decode the inputs together, one T2SStep per step; each row ends with its T2SOutput in `finished`.
+    def stream(self, inputs: Iterable[T2SInput], sampling: SamplingParams, stop=None,
+               max_rows: int | None = None) -> Iterator[T2SStep]:
+        """Decode the inputs, up to `max_rows` at once (None: all together), one T2SStep per step; each row ends
+        with its T2SOutput in `finished`. Rows are named by their place in `inputs`.
+
+        `inputs` is read lazily: the first max_rows at the start, then one more each time a row finishes, which
+        takes the finished row's slot (prefilled before the next step). So a caller may make inputs as they are
+        asked for (and add to what it yields after seeing a step).
 
         Work happens only while the caller iterates: closing the iterator (or dropping it) stops it. `stop` (an
         object with is_set(), such as a threading.Event, or None): once set, the iterator ends, without the rows'
         results, before its next prefill layer or step.
         """
-        if not inputs:
-            raise ValueError("need at least one input to decode")
-        config = self.config
-        eos, weight = config.eos_id, self.to_logits.weight
-        device = weight.device
+        config, device = self.config, self.to_logits.weight.device
         early_stop_num = config.early_stop_num if sampling.early_stop_num is None else sampling.early_stop_num
-        limits = [min(sampling.max_steps, row.max_tokens or sampling.max_steps) for row in inputs]
-        longest = max(max(len(row.phone_ids), row.num_prompt + limit) for row, limit in zip(inputs, limits))
-        positions = sine_positions(longest, config.hidden_dim, device).to(weight.dtype)
+        waiting, names = iter(inputs), itertools.count()
 
-        rows = []
-        for index, (row, limit) in enumerate(zip(inputs, limits)):
-            length = len(row.phone_ids) + row.num_prompt
-            generator = torch.Generator(device=device).manual_seed(row.seed)
-            rows.append(_Row(index, row, length, limit, generator))
-        cache = self.new_cache(len(rows), max(row.length + row.limit for row in rows))
+        def admit(count: int | None) -> list[_Row]:
+            return [_Row.start(next(names), row, sampling, device) for row in itertools.islice(waiting, count)]
 
+        rows = admit(max_rows)
+        if not rows:
+            raise ValueError("need at least one input to decode")
+        batch = _Batch(self, rows)
         # Step 0 runs every row's prompt; its logits are those of the last prompt position.
-        logits = self.prefill([row.input for row in rows], cache, positions, stop)  # [B, vocab]
-        if logits is None:
+        if not batch.fill(list(range(len(rows))), rows, stop):
             return
-        seen = torch.zeros(len(rows), config.vocab_size, dtype=torch.bool, device=device)  # [B, vocab]
-        for slot, row in enumerate(rows):
-            if row.input.num_prompt:
-                seen[slot, row.input.prompt_tokens.to(device)] = True
-        audio_positions = torch.tensor([row.input.num_prompt for row in rows], device=device)  # [B]
-
-        for step in range(sampling.max_steps):
-            vocab = eos if step < STEPS_BEFORE_EOS_ALLOWED else eos + 1  # early steps have no EOS column at all
-            race = torch.empty(len(rows), vocab, dtype=torch.float32, device=device)  # [B, vocab]
-            for draws, row in zip(race, rows):  # each row from its own generator, as a batch of one draws
-                draws.exponential_(1, generator=row.generator)
-            tokens, best = sample_tokens(logits[:, :vocab], seen[:, :vocab], sampling, race)
-            seen.scatter_(1, tokens[:, None], True)
-
-            gained, finished, running = {}, {}, []
-            for slot, (row, (token, best_token)) in enumerate(zip(rows, torch.stack([tokens, best], 1).tolist())):
-                stop_reason = row.take(token, best_token, eos, early_stop_num, sampling.max_steps)
+        for iteration in itertools.count():
+            tokens, best = batch.sample(sampling)
+            gained, finished, free = {}, {}, []
+            for slot, (row, token, best_token) in enumerate(zip(batch.rows, tokens, best)):
+                stop_reason = row.take(token, best_token, config.eos_id, early_stop_num, sampling.max_steps)
                 if stop_reason != "eos":
                     gained[row.index] = token
                 if stop_reason:
-                    finished[row.index] = row.output(stop_reason, step, device)
-                else:
-                    running.append(slot)
-            yield T2SStep(step, tuple(row.index for row in rows), logits, gained, finished)
-            if not running or (stop is not None and stop.is_set()):
+                    finished[row.index] = row.output(stop_reason, device)
+                    free.append(slot)
+                row.step += 1
+            yield T2SStep(iteration, tuple(row.index for row in batch.rows), batch.logits, gained, finished)
+            if stop is not None and stop.is_set():
                 return
 
-            if len(running) < len(rows):  # finished rows leave the batch (and the cache)
-                keep = torch.tensor(running, device=device)
-                rows = [rows[slot] for slot in running]
-                self.keep_rows(cache, keep, max(row.length for row in rows))
-                tokens, seen, audio_positions = tokens[keep], seen[keep], audio_positions[keep]
-            logits = self.decode_step(tokens, audio_positions, cache, [row.length for row in rows], positions)
-            audio_positions += 1
-            for row in rows:
-                row.length += 1
+            joiners = admit(len(free))  # read only now: the caller may have added to the inputs after the yield
+            left = free[len(joiners) :]
+            if not joiners:
+                batch.remove(left)  # before the step, which then computes fewer rows
+            if len(batch.rows) > (len(free) if joiners else 0):  # some rows go on
+                # With joiners, the rows that finished keep their slots through this step (their results unused):
+                # cheaper than copying the cache to drop them, and the joiners' prefills then overwrite them.
+                batch.step()
+            if joiners:
+                if not batch.fill(free[: len(joiners)], joiners, stop):
+                    return
+                batch.remove(left)
+            if not batch.rows:
+                return
 
     def generate(self, input: T2SInput, sampling: SamplingParams) -> T2SOutput:
         """Decode one sentence to the end (a batch of one)."""
