@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -76,15 +75,16 @@ def test_a_thread_lets_its_openmp_team_go_and_computes_again_afterwards():
 def test_a_reader_lets_its_team_go_only_when_it_has_to_wait(monkeypatch):
     released = []
     monkeypatch.setattr(openmp, "release_threads", lambda: released.append(threading.current_thread().name))
-    tokens_made = threading.Event()
+    first_stored, tokens_made = threading.Event(), threading.Event()
 
     def work(cancel):
         yield 0, "first"
+        first_stored.set()  # resumed: the thread has stored the first result
         tokens_made.wait(10)
         yield 1, "second"
 
     ahead = TokensAhead(work)
-    time.sleep(0.2)
+    assert first_stored.wait(10)
     assert ahead.take_first_ready([0]) == (0, "first") and released == []  # ready: no wait, team kept
     threading.Timer(0.2, tokens_made.set).start()
     assert ahead.take_first_ready([1]) == (1, "second") and released == [threading.current_thread().name]

@@ -604,9 +604,10 @@ class Text2Semantic(nn.Module):
 
             joiners = admit(len(free))  # read only now: the caller may have added to the inputs after the yield
             left = free[len(joiners) :]
+            going_on = len(batch.rows) - len(free)
             if not joiners:
                 batch.remove(left)  # before the step, which then computes fewer rows
-            if len(batch.rows) > (len(free) if joiners else 0):  # some rows go on
+            if going_on:
                 # With joiners, the rows that finished keep their slots through this step (their results unused):
                 # cheaper than copying the cache to drop them, and the joiners' prefills then overwrite them.
                 batch.step()
