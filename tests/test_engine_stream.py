@@ -458,3 +458,37 @@ def _refusal(engine, reference_wav) -> str:
     except SynthesisError as error:
         return str(error)
     return "no error"
+
+
+def test_a_stage_timed_inside_another_counts_once(monkeypatch):
+    """The engine's stage seconds (the benchmarks' per-stage figures): a stage opened inside another in the same
+    thread is taken out of the outer one, so the stages add up to the time spent; another thread's stages stay its
+    own even while this thread has one open."""
+    from gpt_sovits.engine import Timer
+
+    ticks = iter([0.0, 1.0, 3.0, 10.0, 100.0, 102.0])  # t2s opens, bert in it (2 s), t2s closes; then sovits (2 s)
+    this_thread, real_clock = threading.get_ident(), time.perf_counter
+    monkeypatch.setattr("gpt_sovits.engine.time.perf_counter",
+                        lambda: next(ticks) if threading.get_ident() == this_thread else real_clock())
+    timer = Timer()
+    with timer("t2s"):
+        with timer("bert"):
+            pass
+    with timer("sovits"):
+        pass
+    assert timer.seconds == {"bert": 2.0, "t2s": 8.0, "sovits": 2.0}
+
+    monkeypatch.undo()
+    timer, inner_done = Timer(), threading.Event()
+
+    def other_thread():
+        with timer("sovits"):
+            time.sleep(0.05)
+        inner_done.set()
+
+    with timer("t2s"):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        inner_done.wait(5)
+        worker.join()
+    assert timer.seconds["sovits"] >= 0.05 and timer.seconds["t2s"] >= 0.05  # nothing taken from t2s
