@@ -9,8 +9,9 @@
 
 Every command turns a `GptSovitsError` into a one-line message on stderr and exit status 2; it never shows a
 traceback for bad input. Messages are in the language of the terminal's locale (LC_ALL, LC_MESSAGES or LANG:
-zh_CN.UTF-8 gives Chinese), English otherwise; the help texts are English. The model options (`--weights-dir`, `--gpt`, `--sovits`) default to the environment
-variables GPT_SOVITS_WEIGHTS_DIR, GPT_SOVITS_GPT and GPT_SOVITS_SOVITS, and are shared with the web UI (`app.py`).
+zh_CN.UTF-8 gives Chinese), English otherwise; the help texts are English. The model options (`--weights-dir`, `--gpt`, `--sovits`, `--device`, `--dtype`) default to the
+environment variables GPT_SOVITS_WEIGHTS_DIR, GPT_SOVITS_GPT, GPT_SOVITS_SOVITS, GPT_SOVITS_DEVICE and
+GPT_SOVITS_DTYPE, and are shared with the web UI (`app.py`).
 """
 
 import argparse
@@ -86,6 +87,28 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--sovits", type=Path, default=environment("GPT_SOVITS_SOVITS"),
         help="SoVITS .pth to load; default: the newest official one found (env GPT_SOVITS_SOVITS)",
     )  # fmt: skip
+    group.add_argument(
+        "--device", default=environment("GPT_SOVITS_DEVICE", "auto"),
+        help="where the models run: auto (a CUDA GPU if there is one, else the CPU), cpu, cuda or cuda:N "
+             "(env GPT_SOVITS_DEVICE)",
+    )  # fmt: skip
+    group.add_argument(
+        "--dtype", default=environment("GPT_SOVITS_DTYPE", "auto"),
+        help="precision: auto (float16 on a GPU, as the official code; float32 on a CPU, exact), float32, float16 "
+             "(GPU) or bfloat16 (faster on CPUs with bfloat16 instructions; not exact) (env GPT_SOVITS_DTYPE)",
+    )  # fmt: skip
+
+
+def engine_options(args: argparse.Namespace) -> dict:
+    """The Engine's device and dtype from --device / --dtype, checked on this machine (a DeviceError if unusable);
+    a note for the operator when the result is not exact mode."""
+    from gpt_sovits.engine.model_set import choose_placement, placement_note
+
+    placement = choose_placement(args.device, args.dtype)
+    note = placement_note(placement)
+    if note is not None:
+        say(note, file=sys.stderr)
+    return {"device": placement.device, "dtype": placement.dtype}
 
 
 # ----- synthesize -----------------------------------------------------------------------------------------
@@ -175,7 +198,7 @@ def run_synthesize(args: argparse.Namespace) -> int:
         check_subtitle_output(path)
     from gpt_sovits.engine import Engine
 
-    engine = Engine.from_weights_dir(args.weights_dir, args.gpt, args.sovits)
+    engine = Engine.from_weights_dir(args.weights_dir, args.gpt, args.sovits, **engine_options(args))
     stream = engine.stream(request)
     for warning in stream.warnings:
         say(Message("warning: {warning}", warning=warning), file=sys.stderr)

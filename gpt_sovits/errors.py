@@ -19,6 +19,10 @@ class UnsupportedModelError(CheckpointError):
     """A real GPT-SoVITS file of a kind we do not run yet (v3, v4, LoRA)."""
 
 
+class DeviceError(GptSovitsError):
+    """The device or precision asked for cannot be used on this machine (no GPU, float16 on a CPU, a typo)."""
+
+
 class AudioError(GptSovitsError):
     """Reference audio that cannot be read or used (unreadable, too short, silent, ...)."""
 

@@ -249,6 +249,11 @@ def test_stop_ends_the_run_and_frees_the_cpu(server, clips):
     assert time.perf_counter() - stopped < 2.0
 
 
+def test_an_unusable_device_stops_the_start_with_the_reason(tmp_path):
+    with pytest.raises(SystemExit, match="Unknown device 'tpu': use auto, cpu, cuda or cuda:N"):
+        launch.create(launch.parse_args(["--weights-dir", str(tmp_path), "--device", "tpu"]))
+
+
 def test_offline_download_is_a_clear_error(tmp_path, monkeypatch):
     def offline(*args, **kwargs):
         raise OSError("Network is unreachable")

@@ -120,6 +120,8 @@ def test_japanese_korean_and_cantonese_synthesize(
         (["--top-k", "0"], "'top_k' must be between 1 and 100"),
         (["--cut-method", "cut5", "--temperature", "5"], "'temperature' must be between"),
         (["--seed", "99999999999999999999"], "'seed' must be a whole number from 0 to"),
+        (["--device", "tpu"], "Unknown device 'tpu': use auto, cpu, cuda or cuda:N"),
+        (["--device", "cpu", "--dtype", "float16"], "float16 is for GPUs"),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_2(weights_dir, reference, tmp_path, capsys, extra, message):

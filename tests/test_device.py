@@ -1,4 +1,5 @@
-"""The device and precision path: the engine in bfloat16 on the CPU, and no stray CPU tensors inside the models.
+"""The device and precision path: --device / --dtype checked on the machine, the engine in bfloat16 on the CPU, and
+no stray CPU tensors inside the models.
 
 CUDA cannot be tested here; `benchmarks/gpu.py` runs parity and speed there. What can be checked on a CPU: a
 bfloat16 engine makes finite audio of the right length, and the SoVITS stages run on the `meta` device (every
@@ -11,7 +12,9 @@ import soundfile
 import torch
 
 from gpt_sovits.engine import Engine, SynthesisRequest
-from gpt_sovits.engine.model_set import Placement
+from gpt_sovits.engine.model_set import Placement, choose_placement, placement_note
+from gpt_sovits.errors import DeviceError
+from gpt_sovits.messages import render
 from gpt_sovits.settings import InferenceSettings
 from test_engine import _paths, _speech_like
 
@@ -52,3 +55,32 @@ def test_sovits_stages_make_no_stray_cpu_tensors(tiny_checkpoints):
         assert codes.device.type == "meta"
         waveform = model.decode(torch.zeros(20, dtype=torch.long), torch.tensor([3, 5, 7]), ge, speed=1.1)
         assert waveform.device.type == "meta" and waveform.shape == ((int(40 / 1.1) + 1) * 640,)
+
+
+def test_device_and_dtype_by_name_on_a_machine_without_a_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    exact = choose_placement()
+    assert exact == Placement("cpu", torch.float32) and exact.is_exact and placement_note(exact) is None
+    assert choose_placement(" CPU ", "Float32") == exact  # typed by hand
+    faster = choose_placement("cpu", "bfloat16")
+    assert faster == Placement("cpu", torch.bfloat16) and "not bit-exact" in placement_note(faster)
+    for device, dtype, message in [
+        ("cuda", "auto", "No CUDA GPU can be used here"),
+        ("cuda:1", "auto", "run with --device cpu"),
+        ("cpu", "float16", "float16 is for GPUs"),
+        ("tpu", "auto", "Unknown device 'tpu'"),
+        ("cpu", "half", "Unknown precision 'half'"),
+    ]:
+        with pytest.raises(DeviceError, match=message) as caught:
+            choose_placement(device, dtype)
+        assert render(caught.value, "zh") != str(caught.value)  # the operator's language too
+
+
+def test_device_and_dtype_by_name_on_a_machine_with_two_gpus(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert choose_placement() == Placement("cuda", torch.float16)  # as the official code runs on a GPU
+    gpu1 = choose_placement("cuda:1", "float32")
+    assert gpu1 == Placement("cuda:1", torch.float32) and "cuda:1" in placement_note(gpu1)
+    with pytest.raises(DeviceError, match="There is no GPU 2: this machine has 2"):
+        choose_placement("cuda:2")

@@ -19,7 +19,7 @@ from gpt_sovits import weights
 from gpt_sovits.checkpoints import check_compatible, load_sovits_checkpoint, load_t2s_checkpoint
 from gpt_sovits.engine.synthesizers import CfmSynthesizer, VitsSynthesizer
 from gpt_sovits.engine.types import ModelChoice, ModelInfo, ModelPaths
-from gpt_sovits.errors import CheckpointError
+from gpt_sovits.errors import CheckpointError, DeviceError
 from gpt_sovits.messages import Message
 from gpt_sovits.models.features import BertEncoder, HubertEncoder
 from gpt_sovits.models.sovits import SoVITS
@@ -50,6 +50,67 @@ class Placement:
 
     def apply(self, module: torch.nn.Module) -> torch.nn.Module:
         return module.to(device=self.device, dtype=self.dtype)
+
+    @property
+    def is_exact(self) -> bool:
+        """Float32 on the CPU: the mode whose output the parity tests pin to the official code's."""
+        return self.device == "cpu" and self.dtype == torch.float32
+
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
+    """The placement a user asked for by name (the app's and the CLI's --device / --dtype), checked on this machine.
+
+    device: "auto" (the first CUDA GPU if there is one, else the CPU), "cpu", "cuda" or "cuda:N".
+    dtype: "auto" (float16 on a GPU, as the official code runs there; float32 on a CPU: exact mode), "float32",
+    "float16" (GPUs only) or "bfloat16". Raises DeviceError with what to use instead.
+    """
+    device, dtype = device.strip().lower(), dtype.strip().lower()
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        parsed = None
+    if parsed is None or parsed.type not in ("cpu", "cuda"):
+        raise DeviceError(Message("Unknown device '{device}': use auto, cpu, cuda or cuda:N.", device=device))
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(Message(
+                "No CUDA GPU can be used here (no GPU is visible, or this PyTorch build has no CUDA): run with "
+                "--device cpu, or install a CUDA build of PyTorch."
+            ))
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise DeviceError(Message(
+                "There is no GPU {index}: this machine has {count} (numbered from 0).",
+                index=parsed.index, count=torch.cuda.device_count(),
+            ))
+    if dtype == "auto":
+        dtype = "float16" if parsed.type == "cuda" else "float32"
+    if dtype not in DTYPES:
+        raise DeviceError(Message("Unknown precision '{dtype}': use auto, float32, float16 or bfloat16.", dtype=dtype))
+    if parsed.type == "cpu" and dtype == "float16":
+        raise DeviceError(Message(
+            "float16 is for GPUs: on a CPU use float32 (exact, the default) or bfloat16 (faster on CPUs with "
+            "bfloat16 instructions)."
+        ))
+    return Placement(str(parsed), DTYPES[dtype])
+
+
+def placement_note(placement: Placement) -> Message | None:
+    """What to tell the operator at start-up about a placement that is not exact mode, or None."""
+    if placement.is_exact:
+        return None
+    dtype = str(placement.dtype).removeprefix("torch.")
+    if placement.device == "cpu" and not torch.cpu._is_avx512_bf16_supported():
+        return Message(
+            "Running in {dtype} on a CPU without bfloat16 instructions (AVX512-BF16 or AMX): this is likely slower "
+            "than float32, and not bit-exact with the official output.", dtype=dtype,
+        )  # fmt: skip
+    return Message("Running on {device} in {dtype}: faster, but not bit-exact with the official float32 output.",
+                   device=placement.device, dtype=dtype)  # fmt: skip
 
 
 def file_identity(path: Path) -> str:

@@ -214,6 +214,24 @@ MESSAGES = {
     "This engine serves one fixed model set; it cannot load other model files.":
         "这个引擎只使用一组固定的模型，不能加载其他模型文件。",
 
+    # ----- gpt_sovits/engine/model_set.py: --device / --dtype ------------------------------------------------------
+    "Unknown device '{device}': use auto, cpu, cuda or cuda:N.": "未知的设备「{device}」：请用 auto、cpu、cuda 或 cuda:N。",
+    "No CUDA GPU can be used here (no GPU is visible, or this PyTorch build has no CUDA): run with "
+    "--device cpu, or install a CUDA build of PyTorch.":
+        "这里没有可用的 CUDA 显卡（看不到显卡，或者安装的 PyTorch 不带 CUDA）：请加上 --device cpu 运行，"
+        "或者安装带 CUDA 的 PyTorch。",
+    "There is no GPU {index}: this machine has {count} (numbered from 0).": "没有编号为 {index} 的显卡：这台机器有 {count} 块（从 0 开始编号）。",
+    "Unknown precision '{dtype}': use auto, float32, float16 or bfloat16.": "未知的精度「{dtype}」：请用 auto、float32、float16 或 bfloat16。",
+    "float16 is for GPUs: on a CPU use float32 (exact, the default) or bfloat16 (faster on CPUs with "
+    "bfloat16 instructions).":
+        "float16 只用于显卡：在 CPU 上请用 float32（与官方结果一致，默认）或 bfloat16（在支持 bfloat16 指令的 CPU 上更快）。",
+    "Running in {dtype} on a CPU without bfloat16 instructions (AVX512-BF16 or AMX): this is likely slower "
+    "than float32, and not bit-exact with the official output.":
+        "正在以 {dtype} 精度运行，但这颗 CPU 没有 bfloat16 指令（AVX512-BF16 或 AMX）：很可能比 float32 还慢，"
+        "而且结果与官方输出不完全一致。",
+    "Running on {device} in {dtype}: faster, but not bit-exact with the official float32 output.":
+        "正在 {device} 上以 {dtype} 精度运行：更快，但结果与官方的 float32 输出不完全一致。",
+
     # ----- gpt_sovits/models/ -------------------------------------------------------------------------------
     "The {what} model directory {model_dir} does not exist; it must contain {expected}.":
         "{what} 模型文件夹 {model_dir} 不存在；里面应当有 {expected}。",

@@ -32,7 +32,8 @@ from gradio import networking
 
 from gpt_sovits import voices as voice_library
 from gpt_sovits import zerogpu
-from gpt_sovits.cli import add_model_arguments
+from gpt_sovits.cli import add_model_arguments, engine_options
+from gpt_sovits.errors import DeviceError
 from gpt_sovits.messages import Message, say, terminal_text
 from gpt_sovits.server import api_v2, openai_api, xtts_api
 from gpt_sovits.server.mcp_tools import McpTools, add_mcp_tools
@@ -87,6 +88,15 @@ def _auth_from_environment() -> list[str]:
     return [pair for pair in (os.environ.get("GPT_SOVITS_AUTH") or "").split(",") if pair]
 
 
+def device_options(args: argparse.Namespace) -> dict:
+    """The engine's device and dtype from --device / --dtype; one this machine cannot use stops the start, saying
+    why and what to use instead."""
+    try:
+        return engine_options(args)
+    except DeviceError as error:
+        raise SystemExit(terminal_text(error)) from None
+
+
 def _auth_pairs(values: list[str]) -> list[tuple[str, str]] | None:
     pairs = []
     for value in values:
@@ -132,7 +142,7 @@ def create(args: argparse.Namespace) -> Server:
     gate = SynthesisGate(args.concurrency, args.queue_size, args.client_limit)
     holder = EngineHolder(
         args.weights_dir, args.gpt, args.sovits, gate=gate, time_budget=TimeBudget(args.time_budget),
-        model_pool_size=args.model_pool, **zerogpu.engine_options(),
+        model_pool_size=args.model_pool, **(zerogpu.engine_options() or device_options(args)),
     )  # fmt: skip
     if holder.startup_detail:
         say(Message("Starting without models: {detail}", detail=holder.startup_detail))
