@@ -16,6 +16,7 @@ import torch
 
 from conftest import tiny_checkpoints_for, torch_threads, vector_cases
 from gpt_sovits.checkpoints import load_t2s_checkpoint
+from gpt_sovits.models import t2s
 from gpt_sovits.models.t2s import (
     SamplingParams,
     T2SInput,
@@ -147,8 +148,14 @@ def test_greedy_generation_matches_upstream(case):
 # Batched decoding: every row as if alone
 
 
+@pytest.fixture(params=[False, True], ids=["x_Wt", "W_xt"])
+def batch_product(request, monkeypatch):
+    """Both orientations of a batched step's products (each machine uses one, by its CPU maker)."""
+    monkeypatch.setattr(t2s, "TRANSPOSED_BATCH_PRODUCT", request.param)
+
+
 @pytest.mark.parametrize("version", VERSIONS)
-def test_batched_vector_cases_equal_their_batch_one_runs(version):
+def test_batched_vector_cases_equal_their_batch_one_runs(version, batch_product):
     """The cases of one model decoded together, with variants: prompt removed, prompt halved, fewer phones."""
     cases = [case for case in CASES if model_version(case) == version]
     inputs, recorded = [], {}  # recorded: row -> the case it is exactly
@@ -175,7 +182,7 @@ def test_batched_vector_cases_equal_their_batch_one_runs(version):
 
 
 @pytest.mark.parametrize("sampling", [GREEDY, SAMPLED], ids=["greedy", "sampled"])
-def test_batched_random_sentences_equal_their_batch_one_runs(sampling):
+def test_batched_random_sentences_equal_their_batch_one_runs(sampling, batch_product):
     generator = torch.Generator().manual_seed(7)
     limits = [None, 40, 25, None, 60, 15, None, 30]
     inputs = [random_input(generator, seed=100 + row, with_prompt=row % 3 != 0, max_tokens=limit)
@@ -437,7 +444,7 @@ def test_the_forward_pass_creates_no_tensor_off_the_model_device():
         alone = model.decode_step(torch.zeros(1, dtype=torch.long, device=meta), torch.tensor([5], device=meta),
                                   one_row, [12], positions)
         logits = model.decode_step(torch.zeros(2, dtype=torch.long, device=meta), torch.tensor([5, 5], device=meta),
-                                   two_rows, [13, 12], positions)  # batched: the other GEMM orientation, a mask
+                                   two_rows, [13, 12], positions)  # batched: a mask
         model.repack(two_rows, torch.tensor([1], device=meta), 13, 16)  # a row left: the other is copied
         vocab = model.config.vocab_size
         tokens, best = sample_tokens(logits, torch.zeros(2, vocab, dtype=torch.bool, device=meta), SAMPLED,

@@ -206,14 +206,33 @@ def sample_tokens(
     return torch.argmax(torch.softmax(logits, dim=-1) / race, dim=-1), best
 
 
+def _cpu_vendor() -> str:
+    """The CPU maker as Linux names it ("GenuineIntel", "AuthenticAMD"), or "" where that cannot be read."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("vendor_id"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return ""
+
+
+# Which orientation of a batched decode step's products is faster is MKL's business, and differs by CPU maker: on
+# AMD (EPYC, 2 threads) W @ x^T ran 1.1-2x faster per step at B = 4-8 than F.linear's x @ W^T; on Intel (Xeon
+# with AVX-512) F.linear is faster, a batch-8 step by 14% (benchmarks/t2s_speed.py: 5.6 against 6.5 ms per token
+# per sentence). Fixed per machine, so a request gives the same numbers every time on it.
+TRANSPOSED_BATCH_PRODUCT = _cpu_vendor() == "AuthenticAMD"
+
+
 def linear(layer: nn.Linear, x: torch.Tensor, one_position_per_row: bool) -> torch.Tensor:
     """layer(x) for x [N, in] -> [N, out], the new positions of one or more rows.
 
-    A batched decode step (one position for each of N > 1 rows) is computed as (W @ x^T)^T: the same product in the
-    other orientation, for which MKL's CPU kernel is much faster at a few rows (1.1-2x per step at B = 4-8,
-    measured on 1 and 2 threads). Batch 1 and prefills keep F.linear, exactly as upstream computes them.
+    On an AMD CPU a batched decode step (one position for each of N > 1 rows) is computed as (W @ x^T)^T: the same
+    product in the other orientation (see TRANSPOSED_BATCH_PRODUCT). Batch 1 and prefills always use F.linear,
+    exactly as upstream computes them.
     """
-    if not one_position_per_row or len(x) == 1:
+    if not (TRANSPOSED_BATCH_PRODUCT and one_position_per_row and len(x) > 1 and x.device.type == "cpu"):
         return layer(x)
     product = layer.weight @ x.T if layer.bias is None else torch.addmm(layer.bias[:, None], layer.weight, x.T)
     return product.T.contiguous()
