@@ -89,7 +89,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     group.add_argument(
         "--device", default=environment("GPT_SOVITS_DEVICE", "auto"),
-        help="where the models run: auto (a CUDA GPU if there is one, else the CPU), cpu, cuda or cuda:N "
+        help="where the models run: auto (a CUDA GPU if PyTorch can use one, else the CPU), cpu, cuda or cuda:N "
              "(env GPT_SOVITS_DEVICE)",
     )  # fmt: skip
     group.add_argument(

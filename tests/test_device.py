@@ -76,11 +76,38 @@ def test_device_and_dtype_by_name_on_a_machine_without_a_gpu(monkeypatch):
         assert render(caught.value, "zh") != str(caught.value)  # the operator's language too
 
 
-def test_device_and_dtype_by_name_on_a_machine_with_two_gpus(monkeypatch):
+def fake_gpus(monkeypatch, count: int, capability: tuple[int, int], built: list[str]) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index=0: capability)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Test GPU")
+    monkeypatch.setattr(torch.cuda, "get_arch_list", lambda: built)
+
+
+def test_device_and_dtype_by_name_on_a_machine_with_two_gpus(monkeypatch):
+    fake_gpus(monkeypatch, 2, (8, 9), ["sm_75", "sm_80", "sm_86", "sm_90", "compute_90"])  # 8.9 runs sm_86 code
     assert choose_placement() == Placement("cuda", torch.float16)  # as the official code runs on a GPU
     gpu1 = choose_placement("cuda:1", "float32")
     assert gpu1 == Placement("cuda:1", torch.float32) and "cuda:1" in placement_note(gpu1)
     with pytest.raises(DeviceError, match="There is no GPU 2: this machine has 2"):
         choose_placement("cuda:2")
+
+
+def test_a_gpu_this_pytorch_cannot_run_on_is_refused_or_passed_over(monkeypatch):
+    built = ["sm_75", "sm_80", "sm_86", "sm_90", "compute_90"]
+    fake_gpus(monkeypatch, 1, (6, 1), built)  # Pascal: left out of recent builds
+    with pytest.raises(DeviceError, match=r"cannot run on GPU 0 \(Test GPU, compute capability 6.1\)"):
+        choose_placement("cuda")
+    assert choose_placement() == Placement("cpu", torch.float32)  # auto takes the CPU instead
+    fake_gpus(monkeypatch, 1, (12, 0), built)  # newer than the build: its PTX is compiled by the driver
+    assert choose_placement() == Placement("cuda", torch.float16)
+
+
+def test_models_too_big_for_the_device_say_so(monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 MiB")
+
+    module = torch.nn.Linear(2, 2)
+    monkeypatch.setattr(module, "to", out_of_memory)
+    with pytest.raises(DeviceError, match="do not fit in the memory of cuda: .* --device cpu"):
+        Placement("cuda", torch.float16).apply(module)

@@ -49,7 +49,13 @@ class Placement:
     dtype: torch.dtype = torch.float32
 
     def apply(self, module: torch.nn.Module) -> torch.nn.Module:
-        return module.to(device=self.device, dtype=self.dtype)
+        try:
+            return module.to(device=self.device, dtype=self.dtype)
+        except torch.OutOfMemoryError:
+            raise DeviceError(Message(
+                "The models do not fit in the memory of {device}: close what else uses it, or run with --device cpu.",
+                device=self.device,
+            )) from None
 
     @property
     def is_exact(self) -> bool:
@@ -63,13 +69,13 @@ DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.
 def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
     """The placement a user asked for by name (the app's and the CLI's --device / --dtype), checked on this machine.
 
-    device: "auto" (the first CUDA GPU if there is one, else the CPU), "cpu", "cuda" or "cuda:N".
+    device: "auto" (the first CUDA GPU if this PyTorch build can run on it, else the CPU), "cpu", "cuda" or "cuda:N".
     dtype: "auto" (float16 on a GPU, as the official code runs there; float32 on a CPU: exact mode), "float32",
     "float16" (GPUs only) or "bfloat16". Raises DeviceError with what to use instead.
     """
     device, dtype = device.strip().lower(), dtype.strip().lower()
     if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = "cuda" if torch.cuda.is_available() and gpu_supported(0) else "cpu"
     try:
         parsed = torch.device(device)
     except RuntimeError:
@@ -87,6 +93,13 @@ def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
                 "There is no GPU {index}: this machine has {count} (numbered from 0).",
                 index=parsed.index, count=torch.cuda.device_count(),
             ))
+        if not gpu_supported(parsed.index or 0):
+            raise DeviceError(Message(
+                "This PyTorch build cannot run on GPU {index} ({name}, compute capability {capability}): install a "
+                "PyTorch build that supports it, or run with --device cpu.",
+                index=parsed.index or 0, name=torch.cuda.get_device_name(parsed.index or 0),
+                capability=".".join(map(str, torch.cuda.get_device_capability(parsed.index or 0))),
+            ))  # fmt: skip
     if dtype == "auto":
         dtype = "float16" if parsed.type == "cuda" else "float32"
     if dtype not in DTYPES:
@@ -97,6 +110,26 @@ def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
             "bfloat16 instructions)."
         ))
     return Placement(str(parsed), DTYPES[dtype])
+
+
+def gpu_supported(index: int) -> bool:
+    """Whether this PyTorch build has kernels for CUDA GPU `index`: compiled for its architecture (sm_XY), or as
+    PTX for an older one that the driver compiles for it (compute_XY). Recent builds leave out older GPUs, which
+    would otherwise fail at the first operation with "no kernel image is available"."""
+    major, minor = torch.cuda.get_device_capability(index)
+    built = torch.cuda.get_arch_list()
+    if not built:  # a build that does not say: let the first operation tell
+        return True
+    capability = major * 10 + minor
+    for arch in built:
+        kind, _, number = arch.partition("_")
+        number = int("".join(filter(str.isdigit, number)) or 0)
+        # A binary for sm_XY runs on major X with minor >= Y; PTX for compute_XY on any later GPU.
+        if kind == "sm" and number // 10 == major and number % 10 <= minor:
+            return True
+        if kind == "compute" and number <= capability:
+            return True
+    return False
 
 
 def placement_note(placement: Placement) -> Message | None:

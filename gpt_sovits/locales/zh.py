@@ -229,6 +229,12 @@ MESSAGES = {
     "than float32, and not bit-exact with the official output.":
         "正在以 {dtype} 精度运行，但这颗 CPU 没有 bfloat16 指令（AVX512-BF16 或 AMX）：很可能比 float32 还慢，"
         "而且结果与官方输出不完全一致。",
+    "The models do not fit in the memory of {device}: close what else uses it, or run with --device cpu.":
+        "{device} 的内存放不下这些模型：请关闭其他占用它的程序，或者加上 --device cpu 运行。",
+    "This PyTorch build cannot run on GPU {index} ({name}, compute capability {capability}): install a "
+    "PyTorch build that supports it, or run with --device cpu.":
+        "安装的 PyTorch 不能在显卡 {index}（{name}，计算能力 {capability}）上运行：请安装支持它的 PyTorch，"
+        "或者加上 --device cpu 运行。",
     "Running on {device} in {dtype}: faster, but not bit-exact with the official float32 output.":
         "正在 {device} 上以 {dtype} 精度运行：更快，但结果与官方的 float32 输出不完全一致。",
 
