@@ -88,17 +88,17 @@ def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
                 "No CUDA GPU can be used here (no GPU is visible, or this PyTorch build has no CUDA): run with "
                 "--device cpu, or install a CUDA build of PyTorch."
             ))
-        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        index, count = parsed.index or 0, torch.cuda.device_count()
+        if index >= count:
             raise DeviceError(Message(
-                "There is no GPU {index}: this machine has {count} (numbered from 0).",
-                index=parsed.index, count=torch.cuda.device_count(),
+                "There is no GPU {index}: this machine has {count} (numbered from 0).", index=index, count=count,
             ))
-        if not gpu_supported(parsed.index or 0):
+        if not gpu_supported(index):
             raise DeviceError(Message(
                 "This PyTorch build cannot run on GPU {index} ({name}, compute capability {capability}): install a "
                 "PyTorch build that supports it, or run with --device cpu.",
-                index=parsed.index or 0, name=torch.cuda.get_device_name(parsed.index or 0),
-                capability=".".join(map(str, torch.cuda.get_device_capability(parsed.index or 0))),
+                index=index, name=torch.cuda.get_device_name(index),
+                capability=".".join(map(str, torch.cuda.get_device_capability(index))),
             ))  # fmt: skip
     if dtype == "auto":
         dtype = "float16" if parsed.type == "cuda" else "float32"
