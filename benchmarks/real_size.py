@@ -92,7 +92,7 @@ def force_lengths(t2s, reference_phones: int, stop_reason: str = "early_stop"):
 
     t2s.stream = stream
     t2s.prefill = lambda *args: without_eos(original_prefill(*args))
-    t2s.decode_step = lambda *args: without_eos(original_step(*args))
+    t2s.decode_step = lambda *args, **options: without_eos(original_step(*args, **options))
     return t2s
 
 

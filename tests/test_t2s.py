@@ -234,6 +234,107 @@ def test_rows_that_join_a_running_batch_equal_their_batch_one_runs(sampling):
     assert sum(len(step.finished) for step in steps) == len(inputs)
 
 
+def test_a_step_over_the_whole_cache_gives_the_same_logits():
+    """A GPU replays each decode step as a CUDA graph, which attends over every cache position (attend_all) with
+    a mask; rows of different lengths, a cache holding another row's old keys past their ends: the logits must be
+    the step's own, to rounding."""
+    model = tiny_model()
+    generator = torch.Generator().manual_seed(11)
+    rows = [random_input(generator, seed=row, with_prompt=True, max_tokens=None) for row in range(3)]
+    lengths = [len(row.phone_ids) + row.num_prompt for row in rows]
+    capacity = max(lengths) + 9
+    positions = sine_positions(capacity, model.config.hidden_dim)
+    with torch.inference_mode():
+        for batch in ([0], [0, 1, 2]):
+            cache = model.new_cache(len(batch), capacity)
+            for layer in cache:
+                layer.normal_(generator=generator)  # stale but finite: what a slot's previous row leaves
+            model.prefill([rows[row] for row in batch], cache, positions)
+            shadow = [layer.clone() for layer in cache]
+            row_lengths = [lengths[row] for row in batch]
+            tokens = torch.randint(0, 1024, (len(batch),), generator=generator)
+            audio_positions = torch.tensor([rows[row].num_prompt for row in batch])
+            for _ in range(8):
+                expected = model.decode_step(tokens, audio_positions, cache, row_lengths, positions)
+                logits = model.decode_step(tokens, audio_positions, shadow, torch.tensor(row_lengths), positions,
+                                           attend_all=True)  # fmt: skip
+                assert (logits - expected).abs().max() <= 1e-5 * expected.abs().max()
+                tokens, audio_positions = expected.argmax(-1), audio_positions + 1
+                row_lengths = [length + 1 for length in row_lengths]
+
+
+class ReplayedGraph:
+    """A CUDA graph's part in _GraphedStep, on a CPU: replay() runs the captured step again on what it was made
+    with (the cache layers and table it was given, by reference, as a real graph reads them by address)."""
+
+    captures = 0
+
+    def __init__(self, step):
+        self.step = step
+        ReplayedGraph.captures += 1
+
+    def replay(self):
+        self.step.logits = self.step.run()
+
+
+def graphed_on_the_cpu(monkeypatch, capture=lambda step: setattr(step, "graph", ReplayedGraph(step))):
+    """Make every batch decode through _GraphedStep, with `capture` standing in for the CUDA capture, and its
+    caches start zeroed, as on a GPU (a graphed step reads every position, masked or not)."""
+    start, new_cache, repack = t2s._Batch.__init__, Text2Semantic.new_cache, Text2Semantic.repack
+
+    def zeroed_cache(model, rows, capacity):
+        return [layer.zero_() for layer in new_cache(model, rows, capacity)]
+
+    def zeroed_repack(cache, slots, filled, capacity):
+        repack(cache, slots, filled, capacity)
+        for layer in cache:
+            layer[:, :, :, filled:] = 0
+
+    monkeypatch.setattr(Text2Semantic, "new_cache", zeroed_cache)
+    monkeypatch.setattr(Text2Semantic, "repack", staticmethod(zeroed_repack))
+
+    def graphed(batch, *args):
+        start(batch, *args)
+        batch.graphs = True
+
+    monkeypatch.setattr(t2s._Batch, "__init__", graphed)
+    monkeypatch.setattr(t2s._GraphedStep, "capture", capture)
+
+
+@pytest.mark.parametrize("sampling", [GREEDY, SAMPLED], ids=["greedy", "sampled"])
+def test_graphed_steps_decode_as_the_eager_ones(monkeypatch, sampling):
+    """A GPU replays one graph per batch, made for its cache and sine table: rows joining and leaving (repacks),
+    and joiners longer than any row so far (a longer table, a bigger cache), must each get a new graph, or it
+    would read memory the batch no longer uses."""
+    model = tiny_model()
+    generator = torch.Generator().manual_seed(5)
+    inputs = [random_input(generator, seed=row, with_prompt=row != 2, max_tokens=15 + 9 * row) for row in range(6)]
+    expected, expected_logits = decode_batch(model, inputs, sampling, max_rows=3)
+    graphed_on_the_cpu(monkeypatch)
+    ReplayedGraph.captures = 0
+    outputs, logits = decode_batch(model, inputs, sampling, max_rows=3)
+    assert ReplayedGraph.captures > 1  # rows left: new graphs
+    for row in range(len(inputs)):
+        assert torch.equal(outputs[row].tokens, expected[row].tokens), f"row {row}"
+        assert outputs[row].stop_reason == expected[row].stop_reason
+        scale = float(expected_logits[row].abs().max())
+        assert float((logits[row] - expected_logits[row]).abs().max()) <= 1e-5 * scale, f"row {row}"
+
+
+def test_a_step_that_cannot_be_captured_decodes_kernel_by_kernel(monkeypatch, caplog):
+    def fails(step):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    model = tiny_model()
+    generator = torch.Generator().manual_seed(6)
+    inputs = [random_input(generator, seed=row, with_prompt=True, max_tokens=20) for row in range(2)]
+    expected, _ = decode_batch(model, inputs, SAMPLED)
+    graphed_on_the_cpu(monkeypatch, capture=fails)
+    outputs, _ = decode_batch(model, inputs, SAMPLED)
+    assert all(torch.equal(outputs[row].tokens, expected[row].tokens) for row in range(2))
+    assert "could not be captured" in caplog.text
+
+
 def test_joining_rows_read_no_stale_cache_memory(monkeypatch):
     """As test_a_batched_step_reads_no_stale_cache_memory, for slots handed from a finished row to a joiner, and
     for a cache made larger or smaller: every position a cache has not been given is NaN."""

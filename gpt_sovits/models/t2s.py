@@ -44,6 +44,9 @@ from a matrix-vector product and an unpadded call (other kernels, another summat
 in the last bits; a token changes only where two candidates are that close. A batch of one makes the same calls as
 before, and in a prefill each row's attention is its own call, as in a batch of one.
 
+On a GPU, each batch's decode step is captured as a CUDA graph and replayed (_GraphedStep), attending over the
+whole cache with a mask (fixed shapes); on a CPU, and wherever a capture fails, the step runs kernel by kernel.
+
 Device and dtype: everything runs on the parameters' device in their dtype (inputs are moved there once, before
 the loop; per step only the new tokens come back to the host), with float32 islands: the sine position table is
 computed in float32 and then cast (as upstream does), and the sampler (penalty, top-p softmax and cumsum,
@@ -52,6 +55,7 @@ float32 model, more precise in a half one). Torch's LayerNorm and attention kern
 """
 
 import itertools
+import logging
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +65,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gpt_sovits.checkpoints import T2SCheckpoint, T2SConfig
+
+log = logging.getLogger(__name__)
 
 BERT_DIM = 1024
 STEPS_BEFORE_EOS_ALLOWED = 11  # upstream: "at least 10 tokens (0.4 s) before it may stop"
@@ -379,6 +385,8 @@ class _Batch:
         self.seen = torch.zeros(len(rows), vocab, dtype=torch.bool, device=self.device)  # [rows, vocab]
         self.audio_positions = torch.zeros(len(rows), dtype=torch.long, device=self.device)  # [rows]
         self.tokens = torch.zeros(len(rows), dtype=torch.long, device=self.device)  # [rows]: the latest token each
+        self.graphs = model.cuda_graphs and self.device.type == "cuda"  # steps as graph replays (_GraphedStep)
+        self.graphed: _GraphedStep | None = None  # the step's graph, while the cache and sine table it reads last
 
     def fill(self, slots: list[int], rows: list[_Row], stop) -> bool:
         """Prefill `rows` into `slots` (new or freed); their logits are then the ones for their first token.
@@ -387,10 +395,12 @@ class _Batch:
         if longest_table > len(self.positions):
             dim, dtype = self.positions.shape[1], self.positions.dtype
             self.positions = sine_positions(longest_table, dim, self.device).to(dtype)
+            self.graphed = None
         capacity = max(row.most_positions for row in rows)
         if capacity > self.capacity:  # rare: a joiner longer than any row so far
             self.capacity = capacity
             self.model.repack(self.cache, torch.arange(len(self.rows), device=self.device), self.finite, capacity)
+            self.graphed = None
         longest = max(row.length for row in rows)
         if longest > self.finite:  # the prefill zeroes its own slots this far; the others are read this far too
             others = [slot for slot in range(len(self.rows)) if slot not in slots]
@@ -441,7 +451,15 @@ class _Batch:
     def step(self) -> None:
         """Every slot's latest token in, its logits for the next out."""
         lengths = [row.length for row in self.rows]
-        self.logits = self.model.decode_step(self.tokens, self.audio_positions, self.cache, lengths, self.positions)
+        if self.graphs:
+            if self.graphed is None:
+                self.graphed = _GraphedStep(self.model, self.cache, self.positions, len(self.rows))
+            self.logits = self.graphed(self.tokens, self.audio_positions, lengths)
+            if self.graphed.graph is None:  # the capture failed: kernel by kernel from here on
+                self.graphs, self.graphed = False, None
+        else:
+            self.logits = self.model.decode_step(self.tokens, self.audio_positions, self.cache, lengths,
+                                                 self.positions)  # fmt: skip
         self.finite = max(self.finite, max(lengths) + 1)
         self.audio_positions += 1
         for row in self.rows:
@@ -458,14 +476,71 @@ class _Batch:
         index = torch.tensor(kept, device=self.device)
         self.finite = max(row.length for row in self.rows)
         self.model.repack(self.cache, index, self.finite, self.capacity)
+        self.graphed = None
         self.logits, self.seen = self.logits[index], self.seen[index]
         self.audio_positions, self.tokens = self.audio_positions[index], self.tokens[index]
+
+
+class _GraphedStep:
+    """A batch's decode step on a GPU as a CUDA graph: run eagerly at its first step and captured, then replayed.
+
+    A step launches about 14 small kernels per layer (350 at the official size); one by one from Python, the GPU
+    waits for the CPU most of the time at small batches. A replay launches them all at once. The graph reads its
+    inputs from fixed tensors (copied into before each replay), and the cache layers and sine table it was made
+    with by address: the batch drops it whenever it replaces those (a repack, a longer table). It attends over the
+    whole cache (attend_all): the shapes must not change from step to step. If the capture fails (a driver or a
+    PyTorch build that cannot), `graph` stays None after the first step, whose result is still right.
+    """
+
+    def __init__(self, model: "Text2Semantic", cache: Sequence[torch.Tensor], positions: torch.Tensor, rows: int):
+        device = positions.device
+        self.tokens = torch.zeros(rows, dtype=torch.long, device=device)  # [rows]: the inputs, read by address
+        self.audio_positions = torch.zeros_like(self.tokens)
+        self.lengths = torch.zeros_like(self.tokens)
+        layers = list(cache)  # these tensors, even once the batch's cache list holds others
+        self.run = lambda: model.decode_step(self.tokens, self.audio_positions, layers, self.lengths, positions,
+                                             attend_all=True)  # fmt: skip
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.logits: torch.Tensor | None = None  # [rows, vocab]: what a replay writes
+
+    def __call__(self, tokens: torch.Tensor, audio_positions: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        self.tokens.copy_(tokens)
+        self.audio_positions.copy_(audio_positions)
+        self.lengths.copy_(torch.tensor(lengths))
+        if self.graph is None:
+            logits = self.run()  # this step's own result; it also warms up what the capture records
+            try:
+                self.capture()
+            except RuntimeError as error:
+                self.graph = None
+                log.warning("T2S: the decode step could not be captured as a CUDA graph (%s); decoding kernel by "
+                            "kernel instead, which is slower", error)  # fmt: skip
+            return logits
+        self.graph.replay()
+        return self.logits.clone()  # the next replay overwrites self.logits; the caller may keep this step's
+
+    def capture(self) -> None:
+        """Record the step (not run: the cache is written once per step) on a side stream, as graphs must be.
+        Not torch.cuda.graph(): it also collects garbage and empties the allocator's cache, tens of milliseconds
+        each time a batch's rows leave. thread_local: the engine decodes audio in another thread meanwhile."""
+        stream, current = torch.cuda.Stream(self.tokens.device), torch.cuda.current_stream(self.tokens.device)
+        stream.wait_stream(current)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.stream(stream):
+            graph.capture_begin(capture_error_mode="thread_local")
+            try:
+                self.logits = self.run()
+            finally:
+                graph.capture_end()
+        current.wait_stream(stream)
+        self.graph = graph
 
 
 class Text2Semantic(nn.Module):
     def __init__(self, config: T2SConfig):
         super().__init__()
         self.config = config
+        self.cuda_graphs = True  # on a GPU, decode steps as graph replays (_GraphedStep); False: kernel by kernel
         dim = config.hidden_dim
         self.text_embedding = nn.Embedding(config.phoneme_vocab_size, dim)
         self.bert_proj = nn.Linear(BERT_DIM, dim)
@@ -513,11 +588,13 @@ class Text2Semantic(nn.Module):
 
     def new_cache(self, rows: int, capacity: int) -> list[torch.Tensor]:
         """Room for the keys and values of `capacity` positions of each of `rows` rows: per layer [key|value, rows,
-        heads, capacity, head_dim], allocated once (pages a row never reaches are never touched on CPU)."""
+        heads, capacity, head_dim], allocated once (pages a row never reaches are never touched on CPU). On a GPU
+        it starts zeroed: a graphed step (attend_all) reads every position, masked or not, and NaN * 0 is NaN."""
         config, weight = self.config, self.to_logits.weight
         heads = config.num_heads
         shape = (2, rows, heads, capacity, config.hidden_dim // heads)
-        return [torch.empty(shape, dtype=weight.dtype, device=weight.device) for _ in range(config.num_layers)]
+        new = torch.empty if weight.device.type == "cpu" else torch.zeros
+        return [new(shape, dtype=weight.dtype, device=weight.device) for _ in range(config.num_layers)]
 
     @staticmethod
     def repack(cache: list[torch.Tensor], slots: torch.Tensor, filled: int, capacity: int) -> None:
@@ -527,7 +604,7 @@ class Text2Semantic(nn.Module):
         for index, layer in enumerate(cache):
             shape = list(layer.shape)
             shape[1], shape[3] = len(slots), capacity
-            repacked = layer.new_empty(shape)
+            repacked = layer.new_empty(shape) if layer.device.type == "cpu" else layer.new_zeros(shape)
             repacked[:, :, :, :filled] = layer[:, slots, :, :filled]
             cache[index] = repacked
 
@@ -564,19 +641,26 @@ class Text2Semantic(nn.Module):
         tokens: torch.Tensor,
         audio_positions: torch.Tensor,
         cache: Sequence[torch.Tensor],
-        lengths: Sequence[int],
+        lengths: Sequence[int] | torch.Tensor,
         positions: torch.Tensor,
+        attend_all: bool = False,
     ) -> torch.Tensor:
         """One new token per row -> the logits of the next: [B, vocab] float32.
 
         tokens: [B] the rows' latest tokens, at audio positions audio_positions [B]; slot b of the cache holds
         row b's lengths[b] positions so far, and the new one goes after them.
+        attend_all: attend over every position of the cache (a mask hides those past each row's end; lengths is
+        then a tensor [B] on the model's device) instead of up to the longest row's. Every step then has the same
+        shapes and reads its inputs from the same tensors, so it can be replayed as a CUDA graph (_GraphedStep).
         """
         x = self.audio_embedding(tokens) + self.audio_position_alpha * positions[audio_positions]  # [B, dim]
-        attended_positions = max(lengths) + 1
-        lengths = torch.tensor(lengths, device=tokens.device)  # [B]
+        if attend_all:
+            attended_positions = cache[0].shape[3]
+        else:
+            attended_positions = max(lengths) + 1
+            lengths = torch.tensor(lengths, device=tokens.device)  # [B]
         padding = None  # a single row attends to all its positions, unmasked: the call a batch of one makes
-        if len(lengths) > 1:
+        if len(lengths) > 1 or attend_all:
             visible = torch.arange(attended_positions, device=tokens.device) <= lengths[:, None]  # [B, attended]
             padding = torch.zeros(visible.shape, dtype=x.dtype, device=x.device).masked_fill_(~visible, -math.inf)
             padding = padding[:, None, None, :]  # [B, 1, 1, attended]: the same for every head
