@@ -287,21 +287,24 @@ class TransformerBlock(nn.Module):
             attended.append(row_attended.transpose(1, 2).reshape(length, dim))
         return self.feed_forward(x, torch.cat(attended), one_position_per_row=False)
 
-    def step(self, x: torch.Tensor, cache: torch.Tensor, lengths: torch.Tensor, attended_positions: int,
+    def step(self, x: torch.Tensor, cache: torch.Tensor, lengths: torch.Tensor | None, attended_positions: int,
              padding: torch.Tensor | None) -> torch.Tensor:
         """x: [B, dim], one new position per row, stored at position lengths[b] of slot b of this layer's cache
         [key|value, B, heads, capacity, head_dim]; row b attends to its positions 0..lengths[b]. The call reads
         the first attended_positions = max(lengths) + 1 of every slot; padding: [B, 1, 1, attended_positions]
-        float, 0 where visible and -inf past a row's own end (None for a single row: nothing to hide)."""
+        float, 0 where visible and -inf past a row's own end. A single row attending to all its positions has
+        nothing to hide: padding and lengths are None, and its new position is attended_positions - 1."""
         rows, dim = x.shape
         heads, head_dim = self.num_heads, dim // self.num_heads
         queries, keys_values = linear(self.qkv, x, one_position_per_row=True).split([dim, 2 * dim], dim=-1)
-        if padding is not None:
+        if padding is None:  # one row, unmasked: its new position is the last one read (lengths is None)
+            cache[:, 0, :, attended_positions - 1] = keys_values.view(2, heads, head_dim)  # a plain slice copy
+        else:
             # The last position read is new to the shorter rows too: hidden by the mask, it must still be finite
             # (the empty cache may hold NaN, and NaN * 0 is NaN). The longest rows overwrite it just below.
             cache[:, :, :, attended_positions - 1] = 0
-        # Indexed by slot and position together, the cache gives a [B, key|value, heads, head_dim] view to fill.
-        cache[:, torch.arange(rows, device=x.device), :, lengths] = keys_values.view(rows, 2, heads, head_dim)
+            # Indexed by slot and position together, the cache gives a [B, key|value, heads, head_dim] view to fill.
+            cache[:, torch.arange(rows, device=x.device), :, lengths] = keys_values.view(rows, 2, heads, head_dim)
         keys, values = cache[:, :, :, :attended_positions]  # [B, heads, attended, hd] each
         queries = queries.view(rows, 1, heads, head_dim).transpose(1, 2)  # [B, heads, 1, hd]
         attended = F.scaled_dot_product_attention(queries, keys, values, attn_mask=padding)  # [B, heads, 1, hd]
@@ -654,13 +657,13 @@ class Text2Semantic(nn.Module):
         shapes and reads its inputs from the same tensors, so it can be replayed as a CUDA graph (_GraphedStep).
         """
         x = self.audio_embedding(tokens) + self.audio_position_alpha * positions[audio_positions]  # [B, dim]
+        padding = None  # a single row attends to all its positions, unmasked: the call a batch of one makes
         if attend_all:
             attended_positions = cache[0].shape[3]
         else:
             attended_positions = max(lengths) + 1
-            lengths = torch.tensor(lengths, device=tokens.device)  # [B]
-        padding = None  # a single row attends to all its positions, unmasked: the call a batch of one makes
-        if len(lengths) > 1 or attend_all:
+            lengths = torch.tensor(lengths, device=tokens.device) if len(lengths) > 1 else None  # [B]
+        if lengths is not None:
             visible = torch.arange(attended_positions, device=tokens.device) <= lengths[:, None]  # [B, attended]
             padding = torch.zeros(visible.shape, dtype=x.dtype, device=x.device).masked_fill_(~visible, -math.inf)
             padding = padding[:, None, None, :]  # [B, 1, 1, attended]: the same for every head
