@@ -514,8 +514,7 @@ class _GraphedStep:
             logits = self.run()  # this step's own result; it also warms up what the capture records
             try:
                 self.capture()
-            except RuntimeError as error:
-                self.graph = None
+            except RuntimeError as error:  # self.graph stays None: the batch goes on kernel by kernel
                 log.warning("T2S: the decode step could not be captured as a CUDA graph (%s); decoding kernel by "
                             "kernel instead, which is slower", error)  # fmt: skip
             return logits
